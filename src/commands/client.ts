@@ -1,0 +1,290 @@
+// CLIENT subcommands: ID, SETNAME, GETNAME, INFO, LIST, KILL, SETINFO, NO-EVICT, NO-TOUCH, UNBLOCK, REPLY,
+// HELP. CLIENT LIST lines use Redis 7's field order so tools that parse them keep working.
+
+import { CommandError, Err } from '../errors';
+import type { ClientState } from '../server/clientState';
+import { validateClientName } from './connection';
+import { command, type CommandContext, type CommandSpec } from './types';
+
+const SUB = { group: 'connection', flags: ['noscript', 'loading', 'stale'] as const };
+const ADMIN = ['admin', 'noscript', 'loading', 'stale'] as const;
+const ACL_CONN = ['@slow', '@connection'];
+const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
+
+/** One CLIENT LIST / CLIENT INFO line. */
+export function describeClient(c: ClientState, now: number): string {
+  let flags = '';
+  if (c.multi !== null) flags += 'x';
+  if (c.blocked !== null) flags += 'b';
+  if (c.watchDirty) flags += 'd';
+  if (c.closing) flags += 'c';
+  if (c.noEvict) flags += 'e';
+  if (c.noTouch) flags += 'T';
+  if (flags === '') flags = 'N';
+  const fields: [string, string | number][] = [
+    ['id', c.id],
+    ['addr', c.remoteAddress],
+    ['laddr', c.localAddress],
+    ['fd', c.fd],
+    ['name', c.name],
+    ['age', Math.floor((now - c.createdAt) / 1000)],
+    ['idle', Math.floor((now - c.lastInteraction) / 1000)],
+    ['flags', flags],
+    ['db', c.dbIndex],
+    ['sub', 0],
+    ['psub', 0],
+    ['ssub', 0],
+    ['multi', c.multi === null ? -1 : c.multi.length],
+    ['qbuf', c.queryBufferBytes],
+    ['qbuf-free', 0],
+    ['argv-mem', 0],
+    ['multi-mem', 0],
+    ['rbs', 16384],
+    ['rbp', 0],
+    ['obl', 0],
+    ['oll', 0],
+    ['omem', c.outputBytes],
+    ['tot-mem', c.queryBufferBytes + c.outputBytes],
+    ['events', 'r'],
+    ['cmd', c.lastCommand],
+    ['user', 'default'],
+    ['redir', -1],
+    ['resp', c.protocol],
+    ['lib-name', c.libName],
+    ['lib-ver', c.libVersion],
+  ];
+  return fields.map(([k, v]) => `${k}=${v}`).join(' ');
+}
+
+function list(ctx: CommandContext): void {
+  const { argv } = ctx;
+  let ids: Set<number> | null = null;
+  if (argv.hasMore()) {
+    const option = argv.nextKeyword();
+    if (option === 'TYPE' && argv.remaining === 1) {
+      const type = argv.nextString().toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
+        throw new CommandError(`ERR Unknown client type '${type}'`);
+      if (type !== 'normal') ids = new Set();
+    } else if (option === 'ID' && argv.hasMore()) {
+      ids = new Set();
+      while (argv.hasMore()) {
+        const id = argv.int('ERR Invalid client ID');
+        if (id <= 0) throw new CommandError('ERR Invalid client ID');
+        ids.add(id);
+      }
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  let text = '';
+  for (const c of ctx.server.clients.values()) {
+    if (ids !== null && !ids.has(c.id)) continue;
+    text += describeClient(c, ctx.now) + '\n';
+  }
+  ctx.reply.verbatim(text);
+}
+
+interface KillFilter {
+  id?: number;
+  addr?: string;
+  laddr?: string;
+  type?: string;
+  user?: string;
+  skipMe: boolean;
+}
+
+function kill(ctx: CommandContext): void {
+  const { argv } = ctx;
+  // Old form: CLIENT KILL addr:port — replies OK or an error.
+  if (argv.remaining === 1) {
+    const addr = argv.nextString();
+    const target = [...ctx.server.clients.values()].find((c) => c.remoteAddress === addr);
+    if (!target) throw new CommandError('ERR No such client');
+    killClient(ctx, target);
+    ctx.reply.ok();
+    return;
+  }
+  const filter: KillFilter = { skipMe: true };
+  while (argv.hasMore()) {
+    const option = argv.nextKeyword();
+    if (!argv.hasMore()) throw new CommandError(Err.syntax);
+    const value = argv.nextString();
+    if (option === 'ID') {
+      const id = Number(value);
+      if (!/^[0-9]+$/.test(value) || id <= 0) throw new CommandError('ERR client-id should be greater than 0');
+      filter.id = id;
+    } else if (option === 'ADDR') filter.addr = value;
+    else if (option === 'LADDR') filter.laddr = value;
+    else if (option === 'USER') filter.user = value;
+    else if (option === 'TYPE') {
+      const type = value.toLowerCase();
+      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
+        throw new CommandError(`ERR Unknown client type '${value}'`);
+      filter.type = type;
+    } else if (option === 'SKIPME') {
+      const v = value.toLowerCase();
+      if (v !== 'yes' && v !== 'no') throw new CommandError(Err.syntax);
+      filter.skipMe = v === 'yes';
+    } else throw new CommandError(Err.syntax);
+  }
+  let killed = 0;
+  for (const c of [...ctx.server.clients.values()]) {
+    if (filter.id !== undefined && c.id !== filter.id) continue;
+    if (filter.addr !== undefined && c.remoteAddress !== filter.addr) continue;
+    if (filter.laddr !== undefined && c.localAddress !== filter.laddr) continue;
+    if (filter.type !== undefined && filter.type !== 'normal') continue;
+    if (filter.user !== undefined && filter.user !== 'default') continue;
+    if (filter.skipMe && c === ctx.client) continue;
+    killClient(ctx, c);
+    killed++;
+  }
+  ctx.reply.integer(killed);
+}
+
+/** The calling client is closed after its reply is written; others at once. */
+function killClient(ctx: CommandContext, target: ClientState): void {
+  if (target === ctx.client) target.closing = true;
+  else target.kill();
+}
+
+function setinfo(ctx: CommandContext): void {
+  const attribute = ctx.argv.nextKeyword();
+  const value = ctx.argv.next();
+  for (const c of value) {
+    if (c < 33 || c > 126)
+      throw new CommandError(`ERR ${attribute} cannot contain spaces, newlines or special characters.`);
+  }
+  if (attribute === 'LIB-NAME') ctx.client.libName = value.toString('latin1');
+  else if (attribute === 'LIB-VER') ctx.client.libVersion = value.toString('latin1');
+  else throw new CommandError(`ERR Unrecognized option '${ctx.args[2].toString('latin1')}'`);
+  ctx.reply.ok();
+}
+
+function onOff(ctx: CommandContext, apply: (on: boolean) => void): void {
+  const v = ctx.argv.nextKeyword();
+  if (v !== 'ON' && v !== 'OFF') throw new CommandError(Err.syntax);
+  apply(v === 'ON');
+  ctx.reply.ok();
+}
+
+function unblock(ctx: CommandContext): void {
+  const id = ctx.argv.int();
+  let mode = 'TIMEOUT';
+  if (ctx.argv.hasMore()) {
+    mode = ctx.argv.nextKeyword();
+    if (mode !== 'TIMEOUT' && mode !== 'ERROR')
+      throw new CommandError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  }
+  const target = ctx.server.clients.get(id);
+  if (!target || target.blocked === null) {
+    ctx.reply.integer(0);
+    return;
+  }
+  if (mode === 'ERROR') ctx.server.blocking.fail(target.blocked, 'UNBLOCKED client unblocked via CLIENT UNBLOCK');
+  else ctx.server.blocking.timeout(target.blocked);
+  ctx.reply.integer(1);
+}
+
+const HELP_LINES = [
+  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  '    * ID <client-id>',
+  '      Kill connections by client id.',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+  'HELP',
+  '    Print this help.',
+];
+
+function sub(name: string, arity: number, handler: (ctx: CommandContext) => void, admin = false, summary = '', since = '2.4.0') {
+  return command({
+    name: `client|${name}`,
+    arity,
+    flags: admin ? [...ADMIN] : [...SUB.flags],
+    aclCategories: admin ? ACL_ADMIN : ACL_CONN,
+    group: 'connection',
+    summary,
+    since,
+    handler,
+  });
+}
+
+export const clientCommands: CommandSpec[] = [
+  command({
+    name: 'client',
+    arity: -2,
+    aclCategories: ['@slow'],
+    group: 'connection',
+    summary: 'A container for client connection commands',
+    since: '2.4.0',
+    subcommands: [
+      sub('id', 2, (ctx) => ctx.reply.integer(ctx.client.id), false, 'Returns the client ID for the current connection', '5.0.0'),
+      sub('setname', 3, (ctx) => {
+        ctx.client.name = validateClientName(ctx.args[2]);
+        ctx.reply.ok();
+      }, false, 'Set the current connection name', '2.6.9'),
+      sub('getname', 2, (ctx) => (ctx.client.name ? ctx.reply.bulk(ctx.client.name) : ctx.reply.nullBulk()), false, 'Get the current connection name', '2.6.9'),
+      sub('info', 2, (ctx) => ctx.reply.verbatim(describeClient(ctx.client, ctx.now) + '\n'), false, 'Returns information about the current client connection.', '6.2.0'),
+      sub('list', -2, list, true, 'Get the list of client connections', '2.4.0'),
+      sub('kill', -3, kill, true, 'Kill the connection of a client', '2.4.0'),
+      sub('setinfo', 4, setinfo, false, 'Set client or connection specific info', '7.2.0'),
+      sub('no-evict', 3, (ctx) => onOff(ctx, (on) => (ctx.client.noEvict = on)), true, 'Set client eviction mode for the current connection', '7.0.0'),
+      sub('no-touch', 3, (ctx) => onOff(ctx, (on) => (ctx.client.noTouch = on)), false, 'Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.', '7.2.0'),
+      sub('unblock', -3, unblock, true, 'Unblock a client blocked in a blocking command from a different connection', '5.0.0'),
+      sub('reply', 3, (ctx) => {
+        // Spool always replies; ON is accepted, OFF/SKIP are refused rather than silently ignored.
+        const mode = ctx.argv.nextKeyword();
+        if (mode === 'ON') ctx.reply.ok();
+        else if (mode === 'OFF' || mode === 'SKIP') throw new CommandError('ERR CLIENT REPLY OFF/SKIP is not supported by Spool');
+        else throw new CommandError(Err.syntax);
+      }, false, 'Instruct the server whether to reply to commands', '3.2.0'),
+      sub('help', 2, (ctx) => {
+        ctx.reply.array(HELP_LINES.length);
+        for (const line of HELP_LINES) ctx.reply.simple(line);
+      }, false, 'Show helpful text about the different subcommands', '5.0.0'),
+    ],
+  }),
+];

@@ -1,0 +1,26 @@
+// Every command family Spool serves. Adding a family: export a CommandSpec[] from its module and list it here.
+
+import type { CommandSpec } from './types';
+import { connectionCommands } from './connection';
+import { clientCommands } from './client';
+import { keyspaceCommands } from './keyspace';
+import { transactionCommands } from './transactions';
+import { infoCommands } from './info';
+import { serverAdminCommands } from './serverAdmin';
+import { streamWriteCommands } from './streamWrite';
+import { streamReadCommands } from './streamRead';
+import { streamGroupCommands } from './streamGroups';
+import { streamInfoCommands } from './streamInfo';
+
+export const ALL_COMMANDS: readonly CommandSpec[] = [
+  ...connectionCommands,
+  ...clientCommands,
+  ...keyspaceCommands,
+  ...transactionCommands,
+  ...infoCommands,
+  ...serverAdminCommands,
+  ...streamWriteCommands,
+  ...streamReadCommands,
+  ...streamGroupCommands,
+  ...streamInfoCommands,
+];

@@ -1,0 +1,79 @@
+// The one catalog of error replies. Texts are Redis 7's, byte for byte: clients and test suites match on them.
+// A CommandError thrown anywhere inside a command handler becomes an error reply for that command only.
+
+export class CommandError extends Error {
+  constructor(readonly reply: string) {
+    super(reply);
+  }
+  /** The first word of the reply ("ERR", "WRONGTYPE", ...), as INFO errorstats counts it. */
+  get code(): string {
+    const space = this.reply.indexOf(' ');
+    return space < 0 ? this.reply : this.reply.slice(0, space);
+  }
+}
+
+/** Renders a client-supplied argument the way Redis quotes it inside error texts (sdscatrepr-like, capped). */
+export function quoteArg(arg: Buffer | string, max = 128): string {
+  const s = typeof arg === 'string' ? arg : arg.toString('latin1');
+  return s.length > max ? s.slice(0, max) : s;
+}
+
+export const Err = {
+  syntax: 'ERR syntax error',
+  notInteger: 'ERR value is not an integer or out of range',
+  notFloat: 'ERR value is not a valid float',
+  timeoutNotInteger: 'ERR timeout is not an integer or out of range',
+  timeoutNegative: 'ERR timeout is negative',
+  wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
+  noSuchKey: 'ERR no such key',
+  dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidStreamId: 'ERR Invalid stream ID specified as stream command argument',
+  xaddIdTooSmall: 'ERR The ID specified in XADD is equal or smaller than the target stream top item',
+  xaddIdZero: 'ERR The ID specified in XADD must be greater than 0-0',
+  xaddIdExhausted: 'ERR The stream has exhausted the last possible ID, unable to add more items',
+  xsetidTooSmall: 'ERR The ID specified in XSETID is smaller than the target stream top item',
+  xsetidEntriesAddedSmall: 'ERR The entries_added specified in XSETID is smaller than the target stream length',
+  xsetidMaxDeletedSmall: 'ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id',
+  xsetidEntriesAddedNegative: 'ERR entries_added must be positive',
+  noGroup: (key: string, group: string) =>
+    `NOGROUP No such key '${key}' or consumer group '${group}' in XREADGROUP with GROUP option`,
+  noGroupGeneric: (key: string, group: string) => `NOGROUP No such key '${key}' or consumer group '${group}'`,
+  busyGroup: 'BUSYGROUP Consumer Group name already exists',
+  xgroupKeyMissing:
+    'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.',
+  unbalancedXread: "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
+  unbalancedXreadgroup:
+    "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.",
+  xreadDollarInGroup:
+    'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
+  xreadGreaterOutsideGroup:
+    'ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.',
+  noAuth: 'NOAUTH Authentication required.',
+  wrongPass: 'WRONGPASS invalid username-password pair or user is disabled.',
+  authNotConfigured:
+    'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
+  multiNested: 'ERR MULTI calls can not be nested',
+  execWithoutMulti: 'ERR EXEC without MULTI',
+  discardWithoutMulti: 'ERR DISCARD without MULTI',
+  watchInMulti: 'ERR WATCH inside MULTI is not allowed',
+  execAbort: 'EXECABORT Transaction discarded because of previous errors.',
+  unknownCommand: (name: Buffer | string, args: Buffer[]) => {
+    // As processCommand: each argument quoted, stopping once the list reaches 128 characters.
+    let list = '';
+    for (const a of args) {
+      if (list.length >= 128) break;
+      list += `'${quoteArg(a, 128 - list.length)}' `;
+    }
+    return `ERR unknown command '${quoteArg(name)}', with args beginning with: ${list}`;
+  },
+  wrongArity: (name: string) => `ERR wrong number of arguments for '${name}' command`,
+  unknownSubcommand: (sub: Buffer | string, container: string) =>
+    `ERR unknown subcommand '${quoteArg(sub)}'. Try ${container.toUpperCase()} HELP.`,
+  /** The reply of a container's own handler (e.g. XINFO) for a subcommand it does not know. */
+  unknownSubcommandOrArity: (sub: Buffer | string, container: string) =>
+    `ERR unknown subcommand or wrong number of arguments for '${quoteArg(sub)}'. Try ${container.toUpperCase()} HELP.`,
+  sameKeyRename: 'ERR source and destination objects are the same',
+  protoVersion: 'NOPROTO unsupported protocol version',
+  misconf: 'MISCONF Errors writing to the AOF file: No space left on device',
+  maxClients: 'ERR max number of clients reached',
+} as const;

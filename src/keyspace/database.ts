@@ -1,0 +1,80 @@
+// One numbered database: a map from binary-safe key (bytes as a latin1 string) to its stream.
+// Every modification goes through touch(), which WATCH (optimistic transactions) and blocked readers rely on.
+
+import type { Stream } from '../streams/stream';
+
+export type KeyListener = (db: Database, key: string) => void;
+
+export class Database {
+  private readonly streams = new Map<string, Stream>();
+
+  constructor(
+    readonly index: number,
+    /** Called on every modification of a key: marks WATCHers dirty. */
+    private readonly onTouch: KeyListener,
+    /** Called when a key may have data for blocked readers, or stopped existing (they then get an error). */
+    private readonly onReady: KeyListener,
+  ) {}
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  get(key: string): Stream | undefined {
+    return this.streams.get(key);
+  }
+
+  has(key: string): boolean {
+    return this.streams.has(key);
+  }
+
+  set(key: string, stream: Stream): void {
+    this.streams.set(key, stream);
+    this.touch(key);
+  }
+
+  delete(key: string): boolean {
+    const stream = this.streams.get(key);
+    if (stream === undefined) return false;
+    this.streams.delete(key);
+    stream.destroy();
+    this.touch(key);
+    this.signalReady(key);
+    return true;
+  }
+
+  /** Moves a stream to another key (RENAME), replacing what was there. */
+  rename(from: string, to: string): void {
+    const stream = this.streams.get(from);
+    if (stream === undefined) return;
+    if (from === to) return;
+    this.delete(to);
+    this.streams.delete(from);
+    this.streams.set(to, stream);
+    stream.renamed(to);
+    this.touch(from);
+    this.touch(to);
+    this.signalReady(from);
+    this.signalReady(to);
+  }
+
+  keys(): IterableIterator<string> {
+    return this.streams.keys();
+  }
+
+  entries(): IterableIterator<[string, Stream]> {
+    return this.streams.entries();
+  }
+
+  clear(): void {
+    for (const key of [...this.streams.keys()]) this.delete(key);
+  }
+
+  touch(key: string): void {
+    this.onTouch(this, key);
+  }
+
+  signalReady(key: string): void {
+    this.onReady(this, key);
+  }
+}

@@ -1,0 +1,153 @@
+// Frames client requests: RESP multibulk (`*N` then `$len` bulks) and inline commands, as Redis's
+// processMultibulkBuffer/processInlineBuffer do, with the same limits and protocol-error texts.
+//
+// Why not redis-parser: it parses *replies* (it accepts `+`, `-`, `:` and nested arrays, and allocates
+// `new Array(n)` for whatever n a client declares). Guarding it would need a full header scan of every frame,
+// which already yields the argument offsets, so the scan *is* the parser. Doing it here keeps one pass, zero
+// copies of argument bytes (arguments are views of the received chunk), and memory charged only for bytes that
+// actually arrived: a declared 512 MiB bulk allocates nothing until its bytes are on the socket.
+
+import { parseStrictInteger } from './numbers';
+import { splitInlineArgs } from './inline';
+
+/** Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or header line before a protocol error. */
+export const INLINE_MAX_SIZE = 64 * 1024;
+/** Bodies longer than this are gathered chunk by chunk and joined once, instead of re-joining per chunk. */
+const GATHER_THRESHOLD = 32 * 1024;
+const EMPTY = Buffer.alloc(0);
+const CR = 13;
+const LF = 10;
+
+export class ProtocolError extends Error {
+  /** The error reply sent before the connection is closed. */
+  constructor(readonly reply: string) {
+    super(reply);
+  }
+}
+
+export interface ReaderLimits {
+  /** proto-max-bulk-len */
+  maxBulkLength: number;
+}
+
+export class RequestReader {
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  /** Arguments of the multibulk request being read, or null between requests. */
+  private args: Buffer[] | null = null;
+  private argsLeft = 0;
+  /** Length of the bulk whose body is awaited, or -1 when its `$len` header is next. */
+  private bulkLength = -1;
+  /** Chunks held back while a large body arrives (joined once when complete). */
+  private gathered: Buffer[] = [];
+  private gatheredBytes = 0;
+  private gatherTarget = 0;
+  /** Before AUTH Redis accepts only small requests (multibulk <= 10, bulks <= 16 KiB). */
+  authenticated = true;
+
+  constructor(private readonly limits: ReaderLimits) {}
+
+  /** Bytes received and not yet handed out as a request: what client-query-buffer-limit bounds. */
+  get bufferedBytes(): number {
+    return this.buf.length - this.pos + this.gatheredBytes;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.gatherTarget > 0) {
+      this.gathered.push(chunk);
+      this.gatheredBytes += chunk.length;
+      if (this.gatheredBytes < this.gatherTarget) return;
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), ...this.gathered]);
+      this.pos = 0;
+      this.gathered = [];
+      this.gatheredBytes = 0;
+      this.gatherTarget = 0;
+      return;
+    }
+    if (this.pos >= this.buf.length) this.buf = chunk;
+    else this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    this.pos = 0;
+  }
+
+  /** The next complete request, or undefined when more bytes are needed. Throws ProtocolError. */
+  next(): Buffer[] | undefined {
+    for (;;) {
+      if (this.args === null) {
+        if (this.pos >= this.buf.length) return undefined;
+        if (this.buf[this.pos] !== 0x2a /* '*' */) {
+          const inline = this.readInline();
+          if (inline === undefined) return undefined;
+          if (inline.length === 0) continue;
+          return inline;
+        }
+        const count = this.readHeaderLine('too big mbulk count string');
+        if (count === undefined) return undefined;
+        if (count === null || count > 2147483647) throw new ProtocolError('ERR Protocol error: invalid multibulk length');
+        if (count > 10 && !this.authenticated)
+          throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
+        if (count <= 0) continue;
+        this.args = [];
+        this.argsLeft = count;
+      }
+      while (this.argsLeft > 0) {
+        if (this.bulkLength < 0) {
+          if (this.pos >= this.buf.length) return undefined;
+          const marker = this.buf[this.pos];
+          const length = this.readHeaderLine('too big bulk count string');
+          if (length === undefined) return undefined;
+          if (marker !== 0x24 /* '$' */)
+            throw new ProtocolError(`ERR Protocol error: expected '$', got '${String.fromCharCode(marker)}'`);
+          if (length === null || length < 0 || length > this.limits.maxBulkLength)
+            throw new ProtocolError('ERR Protocol error: invalid bulk length');
+          if (length > 16384 && !this.authenticated)
+            throw new ProtocolError('ERR Protocol error: unauthenticated bulk length');
+          this.bulkLength = length;
+        }
+        const available = this.buf.length - this.pos;
+        const needed = this.bulkLength + 2;
+        if (available < needed) {
+          if (needed - available > GATHER_THRESHOLD) this.gatherTarget = needed - available;
+          return undefined;
+        }
+        this.args!.push(this.buf.subarray(this.pos, this.pos + this.bulkLength));
+        // Like Redis, the two bytes after a body are skipped, not checked.
+        this.pos += needed;
+        this.bulkLength = -1;
+        this.argsLeft--;
+      }
+      const request = this.args!;
+      this.args = null;
+      return request;
+    }
+  }
+
+  /**
+   * Reads a `<marker><integer>\r\n` line at pos. Returns undefined when the line is incomplete, null when the
+   * integer is malformed, else the integer, and advances past the line.
+   */
+  private readHeaderLine(tooBig: string): number | null | undefined {
+    const cr = this.buf.indexOf(CR, this.pos);
+    if (cr < 0 || cr + 1 >= this.buf.length) {
+      if (this.buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError(`ERR Protocol error: ${tooBig}`);
+      return undefined;
+    }
+    const value = parseStrictInteger(this.buf, this.pos + 1, cr);
+    this.pos = cr + 2;
+    return value;
+  }
+
+  private readInline(): Buffer[] | undefined {
+    const lf = this.buf.indexOf(LF, this.pos);
+    if (lf < 0) {
+      if (this.buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('ERR Protocol error: too big inline request');
+      return undefined;
+    }
+    let end = lf;
+    if (end > this.pos && this.buf[end - 1] === CR) end--;
+    const line = this.buf.subarray(this.pos, end);
+    this.pos = lf + 1;
+    const args = splitInlineArgs(line);
+    if (args === null) throw new ProtocolError('ERR Protocol error: unbalanced quotes in request');
+    return args;
+  }
+}

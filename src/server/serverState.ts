@@ -1,0 +1,149 @@
+// Everything a command may look at beyond its own client: configuration, databases, clients, statistics,
+// blocked clients and WATCHes. One instance per server, so tests can run several servers in one process.
+
+import { ConfigStore } from '../config/configStore';
+import { Database } from '../keyspace/database';
+import type { CommandRegistry } from '../commands/registry';
+import type { ClientState } from './clientState';
+import { BlockingManager } from './blocking';
+import type { ReplyWriter } from '../protocol/replyWriter';
+import { Stream, type StreamSettings } from '../streams/stream';
+
+export interface CommandStats {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export class ServerStats {
+  totalConnections = 0;
+  rejectedConnections = 0;
+  totalCommands = 0;
+  keyspaceHits = 0;
+  keyspaceMisses = 0;
+  netInputBytes = 0;
+  netOutputBytes = 0;
+  totalErrorReplies = 0;
+  readonly commands = new Map<string, CommandStats>();
+  readonly errors = new Map<string, number>();
+
+  command(name: string): CommandStats {
+    let s = this.commands.get(name);
+    if (!s) this.commands.set(name, (s = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 }));
+    return s;
+  }
+
+  error(code: string): void {
+    this.totalErrorReplies++;
+    this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+  }
+
+  reset(): void {
+    this.totalConnections = 0;
+    this.rejectedConnections = 0;
+    this.totalCommands = 0;
+    this.keyspaceHits = 0;
+    this.keyspaceMisses = 0;
+    this.netInputBytes = 0;
+    this.netOutputBytes = 0;
+    this.totalErrorReplies = 0;
+    this.commands.clear();
+    this.errors.clear();
+  }
+}
+
+export interface ServerHooks {
+  /** A fresh reply writer for a client (its protocol), used for replies produced outside its request. */
+  newWriter(client: ClientState): ReplyWriter;
+  /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
+  deliver(client: ClientState, reply: ReplyWriter): void;
+  /** Stops the server (SHUTDOWN). */
+  shutdown(): Promise<void>;
+}
+
+export class ServerState {
+  readonly databases: Database[];
+  readonly clients = new Map<number, ClientState>();
+  readonly stats = new ServerStats();
+  readonly blocking: BlockingManager;
+  readonly startedAt: number;
+  /** Live stream settings shared by every stream; follows CONFIG SET. */
+  readonly streamSettings: StreamSettings;
+  private readonly watchers = new Map<string, Set<ClientState>>();
+  private nextClientId = 1;
+  /** Port actually bound (differs from config when port 0 asked for an ephemeral one). */
+  boundPort = 0;
+  /** The config file the server was started with ('' when none): CONFIG REWRITE target. */
+  configFile = '';
+  readonly runId: string;
+
+  constructor(
+    readonly config: ConfigStore,
+    readonly registry: CommandRegistry,
+    readonly hooks: ServerHooks,
+    readonly clock: () => number = Date.now,
+  ) {
+    this.startedAt = clock();
+    this.runId = Array.from({ length: 40 }, () => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
+    this.streamSettings = {
+      nodeMaxEntries: config.getNumber('stream-node-max-entries'),
+      nodeMaxBytes: config.getNumber('stream-node-max-bytes'),
+    };
+    config.onChange((name, value) => {
+      if (name === 'stream-node-max-entries') this.streamSettings.nodeMaxEntries = Number(value);
+      if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
+    });
+    this.blocking = new BlockingManager(clock, hooks.newWriter, hooks.deliver);
+    const count = config.getNumber('databases');
+    this.databases = Array.from(
+      { length: count },
+      (_, i) =>
+        new Database(
+          i,
+          (db, key) => this.keyTouched(db, key),
+          (db, key) => this.blocking.signal(db, key),
+        ),
+    );
+  }
+
+  allocateClientId(): number {
+    return this.nextClientId++;
+  }
+
+  /** Creates an empty stream for `key` (not yet stored in the database). */
+  createStream(db: Database, key: string): Stream {
+    return new Stream(key, this.streamSettings);
+  }
+
+  watch(client: ClientState, db: Database, key: string): void {
+    const slot = `${db.index}\0${key}`;
+    if (client.watched.has(slot)) return;
+    client.watched.add(slot);
+    let set = this.watchers.get(slot);
+    if (!set) this.watchers.set(slot, (set = new Set()));
+    set.add(client);
+  }
+
+  unwatchAll(client: ClientState): void {
+    for (const slot of client.watched) {
+      const set = this.watchers.get(slot);
+      if (!set) continue;
+      set.delete(client);
+      if (set.size === 0) this.watchers.delete(slot);
+    }
+    client.watched.clear();
+    client.watchDirty = false;
+  }
+
+  private keyTouched(db: Database, key: string): void {
+    const set = this.watchers.get(`${db.index}\0${key}`);
+    if (set) for (const c of set) c.watchDirty = true;
+  }
+
+  /** Marks every watcher of every key of a database dirty (FLUSHDB/FLUSHALL). */
+  touchAll(db: Database): void {
+    const prefix = `${db.index}\0`;
+    for (const [slot, set] of this.watchers) if (slot.startsWith(prefix)) for (const c of set) c.watchDirty = true;
+  }
+}

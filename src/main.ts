@@ -3,6 +3,7 @@
 import { ConfigFileError, parseCommandLine } from './config/configFile';
 import { startServer } from './server/server';
 import { SPOOL_VERSION } from './version';
+import { writeFile } from 'node:fs/promises';
 
 export async function main(argv: string[]): Promise<void> {
   let parsed;
@@ -25,6 +26,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(1);
   }
   const config = server.state.config;
+  const pidfile = config.get('pidfile');
+  if (pidfile) await writeFile(pidfile, `${process.pid}\n`);
   process.stdout.write(
     `Spool ${SPOOL_VERSION} pid=${process.pid} port=${server.port} dir=${config.get('dir')} appendfsync=${config.get('appendfsync')}: ready to accept connections\n`,
   );

@@ -19,7 +19,7 @@ export interface OptionSpec {
 const GB = 1024 * 1024 * 1024;
 
 export const OPTIONS: readonly OptionSpec[] = [
-  { name: 'port', type: 'integer', default: '6379', min: 0, max: 65535, mutable: false, doc: 'TCP port to listen on (0: no TCP listener).' },
+  { name: 'port', type: 'integer', default: '6379', min: 0, max: 65535, mutable: false, doc: 'TCP port to listen on (0 picks a free port, reported in the start-up line).' },
   { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false, doc: 'Addresses to listen on, space separated.' },
   { name: 'dir', type: 'string', default: './data', mutable: false, doc: 'Directory for the stream logs.' },
   { name: 'appendonly', type: 'boolean', default: 'yes', mutable: true, doc: 'Always yes: every stream is a log. Accepted for compatibility.' },

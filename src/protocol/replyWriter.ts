@@ -10,7 +10,7 @@ export type Protocol = 2 | 3;
 export class ReplyWriter {
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
   private len = 0;
-  /** Error replies written since the last take(): code -> count, for INFO errorstats. */
+  /** Number of error replies written so far (the dispatcher compares before/after to count failed calls). */
   errorsWritten = 0;
 
   constructor(public protocol: Protocol = 2) {}
@@ -27,9 +27,12 @@ export class ReplyWriter {
     return out;
   }
 
-  /** Drops everything written since `mark` (used when a queued reply must be replaced, e.g. EXEC aborts). */
-  truncate(mark: number): void {
-    this.len = mark;
+  /** Hands out the bytes written before `mark` and keeps the rest (replies split by durability ticket). */
+  takeBefore(mark: number): Buffer {
+    const head = Buffer.from(this.buf.subarray(0, mark));
+    this.buf.copy(this.buf, 0, mark, this.len);
+    this.len -= mark;
+    return head;
   }
 
   private reserve(n: number): void {

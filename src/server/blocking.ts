@@ -41,7 +41,9 @@ export class BlockingManager {
   constructor(
     private readonly clock: () => number,
     private readonly newWriter: (client: ClientState) => ReplyWriter,
-    private readonly deliver: (client: ClientState, reply: ReplyWriter) => void,
+    private readonly deliver: (client: ClientState, reply: ReplyWriter, ticket: number) => void,
+    /** The durability tickets of the command in progress (see durabilityGate.ts). */
+    private readonly tickets: { take(): number; require(ticket: number): void },
   ) {}
 
   get blockedCount(): number {
@@ -97,6 +99,8 @@ export class BlockingManager {
         for (const entry of [...list]) {
           if (entry.client.blocked !== entry) continue;
           const reply = this.newWriter(entry.client);
+          // The served client's reply waits for what *its* read depends on, not for the waking command.
+          const outer = this.tickets.take();
           let served: boolean;
           try {
             served = entry.request.tryServe(target.key, reply, this.clock());
@@ -106,9 +110,11 @@ export class BlockingManager {
             reply.error(e.reply);
             served = true;
           }
+          const ticket = this.tickets.take();
+          this.tickets.require(outer);
           if (served) {
             this.unblock(entry);
-            this.deliver(entry.client, reply);
+            this.deliver(entry.client, reply, ticket);
           }
         }
       }
@@ -136,7 +142,7 @@ export class BlockingManager {
     this.unblock(entry);
     const reply = this.newWriter(entry.client);
     entry.request.onTimeout(reply);
-    this.deliver(entry.client, reply);
+    this.deliver(entry.client, reply, 0);
   }
 
   /** Ends a wait with a reply produced elsewhere (an asynchronous operation finished, e.g. CONFIG REWRITE). */
@@ -145,7 +151,7 @@ export class BlockingManager {
     this.unblock(entry);
     const reply = this.newWriter(entry.client);
     write(reply);
-    this.deliver(entry.client, reply);
+    this.deliver(entry.client, reply, 0);
   }
 
   /** CLIENT UNBLOCK ... ERROR */
@@ -154,6 +160,6 @@ export class BlockingManager {
     this.unblock(entry);
     const reply = this.newWriter(entry.client);
     reply.error(error);
-    this.deliver(entry.client, reply);
+    this.deliver(entry.client, reply, 0);
   }
 }

@@ -18,6 +18,11 @@ export class Connection {
   private readonly reader: RequestReader;
   private paused = false;
   private closed = false;
+  /**
+   * Replies cut off the writer because they wait for a durability ticket, in request order. Tickets only grow
+   * along the queue: a reply behind a waiting one waits too, so replies never overtake each other.
+   */
+  private readonly held: { ticket: number; bytes: Buffer }[] = [];
 
   constructor(
     private readonly socket: Socket,
@@ -71,7 +76,9 @@ export class Connection {
         const args = this.reader.next();
         if (args === undefined) break;
         this.reply.protocol = client.protocol;
+        const mark = this.reply.size;
         this.dispatcher.execute(client, args, this.reply);
+        this.holdIfNeeded(mark, this.server.takeTicket());
         if (this.reply.size > OUTPUT_HIGH_WATER) this.flush();
       }
     } catch (err) {
@@ -84,10 +91,36 @@ export class Connection {
     this.flush();
   }
 
+  /**
+   * Splits the writer after a command: bytes before `mark` keep their place; the command's own reply is queued
+   * behind `ticket` when that is not durable yet (or when earlier replies are already waiting).
+   */
+  private holdIfNeeded(mark: number, ticket: number): void {
+    const durable = this.server.durability.durableTicket();
+    const lastHeld = this.held.length ? this.held[this.held.length - 1].ticket : 0;
+    if (ticket <= durable && this.held.length === 0) return;
+    if (mark > 0) this.queue(lastHeld, this.reply.takeBefore(mark));
+    this.queue(Math.max(ticket, lastHeld), this.reply.take());
+  }
+
+  private queue(ticket: number, bytes: Buffer): void {
+    if (bytes.length === 0) return;
+    const last = this.held[this.held.length - 1];
+    if (last && last.ticket === ticket) last.bytes = Buffer.concat([last.bytes, bytes]);
+    else this.held.push({ ticket, bytes });
+  }
+
+  /** Called when the durable ticket advances: releases the replies now allowed out. */
+  releaseDurable(): void {
+    if (this.held.length > 0) this.flush();
+  }
+
   /** Adds a reply produced outside this connection's turn (a blocked read served or timed out), then resumes. */
-  deliver(reply: ReplyWriter): void {
+  deliver(reply: ReplyWriter, ticket: number): void {
     if (this.closed) return;
+    const mark = this.reply.size;
     this.reply.raw(reply.take());
+    this.holdIfNeeded(mark, ticket);
     // Resume the pipeline after the event loop turn, so a wake-up does not recurse into another client's command.
     setImmediate(() => this.process());
     this.flush();
@@ -95,20 +128,32 @@ export class Connection {
 
   flush(): void {
     if (this.closed) return;
-    if (this.reply.size > 0) {
-      const bytes = this.reply.take();
-      this.server.stats.netOutputBytes += bytes.length;
-      const accepted = this.socket.write(bytes);
-      if (!accepted && !this.paused) {
-        this.paused = true;
-        this.socket.pause();
-      }
+    if (this.held.length > 0) {
+      const durable = this.server.durability.durableTicket();
+      const ready: Buffer[] = [];
+      while (this.held.length > 0 && this.held[0].ticket <= durable) ready.push(this.held.shift()!.bytes);
+      // Anything still in the writer belongs behind the held replies.
+      if (this.held.length > 0 && this.reply.size > 0) this.queue(this.held[this.held.length - 1].ticket, this.reply.take());
+      if (this.held.length === 0 && this.reply.size > 0) ready.push(this.reply.take());
+      if (ready.length > 0) this.write(Buffer.concat(ready));
+    } else if (this.reply.size > 0) {
+      this.write(this.reply.take());
     }
     this.state.outputBytes = this.socket.writableLength;
-    if (this.state.closing) {
+    // A closing client goes once every reply it is owed has been written.
+    if (this.state.closing && this.held.length === 0) {
       this.closed = true;
       this.socket.end();
       this.cleanup();
+    }
+  }
+
+  private write(bytes: Buffer): void {
+    this.server.stats.netOutputBytes += bytes.length;
+    const accepted = this.socket.write(bytes);
+    if (!accepted && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
     }
   }
 

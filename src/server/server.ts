@@ -52,7 +52,7 @@ export async function startServer(
     registry,
     {
       newWriter: (client) => new ReplyWriter(client.protocol),
-      deliver: (client, reply) => connections.get(client.id)?.deliver(reply),
+      deliver: (client, reply, ticket) => connections.get(client.id)?.deliver(reply, ticket),
       shutdown: close,
     },
     start.clock,

@@ -6,6 +6,7 @@ import { Database } from '../keyspace/database';
 import type { CommandRegistry } from '../commands/registry';
 import type { ClientState } from './clientState';
 import { BlockingManager } from './blocking';
+import { IMMEDIATE_GATE, type DurabilityGate } from './durabilityGate';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 
@@ -57,7 +58,7 @@ export interface ServerHooks {
   /** A fresh reply writer for a client (its protocol), used for replies produced outside its request. */
   newWriter(client: ClientState): ReplyWriter;
   /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
-  deliver(client: ClientState, reply: ReplyWriter): void;
+  deliver(client: ClientState, reply: ReplyWriter, ticket: number): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): Promise<void>;
 }
@@ -72,6 +73,10 @@ export class ServerState {
   readonly streamSettings: StreamSettings;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
+  /** Durability ticket the command in progress depends on (0: none). */
+  private commandTicket = 0;
+  /** Tells when commit batches are durable; the storage engine replaces the default. */
+  durability: DurabilityGate = IMMEDIATE_GATE;
   /** Port actually bound (differs from config when port 0 asked for an ephemeral one). */
   boundPort = 0;
   /** The config file the server was started with ('' when none): CONFIG REWRITE target. */
@@ -94,7 +99,10 @@ export class ServerState {
       if (name === 'stream-node-max-entries') this.streamSettings.nodeMaxEntries = Number(value);
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
     });
-    this.blocking = new BlockingManager(clock, hooks.newWriter, hooks.deliver);
+    this.blocking = new BlockingManager(clock, hooks.newWriter, hooks.deliver, {
+      take: () => this.takeTicket(),
+      require: (t) => this.requireTicket(t),
+    });
     const count = config.getNumber('databases');
     this.databases = Array.from(
       { length: count },
@@ -105,6 +113,18 @@ export class ServerState {
           (db, key) => this.blocking.signal(db, key),
         ),
     );
+  }
+
+  /** Records that the reply of the command in progress may only be released once `ticket` is durable. */
+  requireTicket(ticket: number): void {
+    if (ticket > this.commandTicket) this.commandTicket = ticket;
+  }
+
+  /** The ticket the finished command depends on; resets for the next command. */
+  takeTicket(): number {
+    const t = this.commandTicket;
+    this.commandTicket = 0;
+    return t;
   }
 
   allocateClientId(): number {

@@ -1,0 +1,337 @@
+// Group commit.
+//
+// Every append in one event-loop turn joins one batch with a number (the durability ticket). The batch closes
+// with setImmediate, not queueMicrotask: libuv runs every socket read callback of a poll phase before the check
+// phase, so setImmediate closes the batch after ALL connections that had data in this turn were parsed and
+// executed, while a microtask would close it after the first connection's chunk (batches of one client).
+//
+// `always`: a closed batch waits until its records are in the map (staged bytes landed, see streamLog.ts), then
+// fdatasyncs every touched segment in parallel on the thread pool; then durableTicket() advances to it. One
+// commit is in flight at a time; batches closing meanwhile are covered together by the next commit (classic
+// group commit: the slower the disk, the bigger the batches), so the event loop never waits.
+// `everysec`: an append that went straight into the map is durable as far as this policy goes: touch() returns
+// a ticket that is already released. Dirty segments are synced once a second; a sync taking more than 2 s logs a
+// warning and counts `delayedSyncs` (Redis's aof_delayed_fsync).
+// `no`: as everysec without the timer.
+//
+// Errors are sticky (as Redis's AOF write error and NATS's file store): after a failed sync or write, writeError
+// is set, writable() is false and the stream layer must refuse writes (MISCONF) until a retry sync of the failed
+// segments succeeds; the retry runs every `retryMs` by itself. Caveat: after a failed fdatasync Linux may have
+// dropped the dirty pages; the retry proves the disk works again, not that those pages were written.
+
+export type FsyncPolicy = 'always' | 'everysec' | 'no';
+
+/** A segment (or anything) that can be synced. */
+export interface Syncable {
+  sync(): Promise<void>;
+  dirty: boolean;
+}
+
+/** A stream log as the batcher sees it. */
+export interface CommitTarget {
+  /** null when everything appended so far is in the map; else resolves when it is (rejects on error). */
+  whenLanded(): Promise<void> | null;
+  /** Moves out the segments written since the last call (clears their dirty flag). */
+  takeDirty(): Syncable[];
+}
+
+export interface CommitBatcherOptions {
+  policy?: FsyncPolicy;
+  /** Sync implementation (tests inject one); default s.sync(). */
+  syncFn?: (s: Syncable) => Promise<void>;
+  /** Schedules the end of the batch; default setImmediate. */
+  schedule?: (fn: () => void) => void;
+  /** Periodic timer for everysec and error retries; default setInterval (unref'd). Returns a stop function. */
+  every?: (ms: number, fn: () => void) => () => void;
+  now?: () => number;
+  warn?: (msg: string) => void;
+  retryMs?: number;
+  slowSyncMs?: number;
+}
+
+export class StorageError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+    this.name = 'StorageError';
+  }
+}
+
+function defaultEvery(ms: number, fn: () => void): () => void {
+  const t = setInterval(fn, ms);
+  t.unref();
+  return () => clearInterval(t);
+}
+
+export class CommitBatcher {
+  private policyValue: FsyncPolicy;
+  private readonly syncFn: (s: Syncable) => Promise<void>;
+  private readonly schedule: (fn: () => void) => void;
+  private readonly every: (ms: number, fn: () => void) => () => void;
+  private readonly now: () => number;
+  private readonly warn: (msg: string) => void;
+  private readonly retryMs: number;
+  private readonly slowSyncMs: number;
+
+  /** Batch currently filling (0: none). */
+  private open = 0;
+  private nextNumber = 1;
+  private closedUpTo = 0;
+  private durable = 0;
+  private openTargets = new Set<CommitTarget>();
+  private closedTargets = new Set<CommitTarget>();
+  /** Touched since the last periodic sync (everysec). */
+  private periodicTargets = new Set<CommitTarget>();
+  /** Segments whose sync failed: synced again by the next commit or retry. */
+  private failed = new Set<Syncable>();
+  private committing = false;
+  private periodicRunning = false;
+  private readonly listeners: (() => void)[] = [];
+  private readonly waiters: { ticket: number; resolve: () => void }[] = [];
+  private stopTimer: (() => void) | null = null;
+  private stopRetry: (() => void) | null = null;
+  private closedFlag = false;
+
+  writeError: StorageError | null = null;
+  // counters for INFO / metrics
+  batches = 0;
+  syncs = 0;
+  syncErrors = 0;
+  delayedSyncs = 0;
+  lastSyncMs = 0;
+
+  constructor(opts: CommitBatcherOptions = {}) {
+    this.policyValue = opts.policy ?? 'everysec';
+    this.syncFn = opts.syncFn ?? ((s) => s.sync());
+    this.schedule = opts.schedule ?? setImmediate;
+    this.every = opts.every ?? defaultEvery;
+    this.now = opts.now ?? Date.now;
+    this.warn = opts.warn ?? ((m) => console.warn(m));
+    this.retryMs = opts.retryMs ?? 1000;
+    this.slowSyncMs = opts.slowSyncMs ?? 2000;
+    this.applyPolicyTimer();
+  }
+
+  get policy(): FsyncPolicy {
+    return this.policyValue;
+  }
+
+  /** Changes the policy at run time (CONFIG SET appendfsync). */
+  setPolicy(p: FsyncPolicy): void {
+    if (p === this.policyValue) return;
+    const was = this.policyValue;
+    this.policyValue = p;
+    // entering `always`: what everysec left unsynced is covered by the next commit
+    if (p === 'always') for (const t of this.periodicTargets) this.closedTargets.add(t);
+    if (was === 'always' || p === 'always') this.periodicTargets.clear();
+    this.applyPolicyTimer();
+  }
+
+  private applyPolicyTimer(): void {
+    const want = this.policyValue === 'everysec' && !this.closedFlag;
+    if (want && !this.stopTimer) this.stopTimer = this.every(1000, () => void this.syncPeriodic());
+    if (!want && this.stopTimer) {
+      this.stopTimer();
+      this.stopTimer = null;
+    }
+  }
+
+  /** False while a write or sync error is sticky: refuse writes (MISCONF). */
+  writable(): boolean {
+    return this.writeError === null;
+  }
+
+  /**
+   * Records that `target` was appended to in this turn and returns the ticket the reply depends on.
+   * `landed`: the bytes went straight into the map (not staged). Under everysec/no such an append is already as
+   * durable as the policy promises, so the ticket returned is one already released.
+   */
+  touch(target: CommitTarget, landed: boolean): number {
+    if (this.policyValue !== 'always') {
+      this.periodicTargets.add(target);
+      if (landed && this.closedUpTo === this.durable && this.open === 0) return this.durable;
+    }
+    if (this.open === 0) {
+      this.open = this.nextNumber++;
+      this.schedule(() => this.closeBatch());
+    }
+    this.openTargets.add(target);
+    return this.open;
+  }
+
+  /** Highest ticket whose batch is durable (DurabilityGate). */
+  durableTicket(): number {
+    return this.durable;
+  }
+
+  /** Ticket of the batch filling now, or the last one (for reads that must wait for pending writes). */
+  currentTicket(): number {
+    return this.open || this.closedUpTo || this.durable;
+  }
+
+  /** Called whenever durableTicket() advances (DurabilityGate). */
+  onDurable(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  whenDurable(ticket: number): Promise<void> {
+    if (ticket <= this.durable) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ticket, resolve }));
+  }
+
+  private closeBatch(): void {
+    if (this.open === 0) return;
+    this.batches++;
+    this.closedUpTo = this.open;
+    this.open = 0;
+    for (const t of this.openTargets) this.closedTargets.add(t);
+    this.openTargets.clear();
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.committing || this.closedUpTo === this.durable || this.closedFlag) return;
+    if (this.writeError) return; // the retry timer resumes commits
+    this.committing = true;
+    const upTo = this.closedUpTo;
+    const targets = this.closedTargets;
+    this.closedTargets = new Set();
+    void this.commit(upTo, targets).then(
+      () => {
+        this.committing = false;
+        this.advance(upTo);
+        this.kick();
+      },
+      (err) => {
+        this.committing = false;
+        // targets not landed yet are retried with the next commit
+        for (const t of targets) this.closedTargets.add(t);
+        this.fail(err);
+      },
+    );
+  }
+
+  private async commit(upTo: number, targets: Set<CommitTarget>): Promise<void> {
+    const landing: Promise<void>[] = [];
+    for (const t of targets) {
+      const p = t.whenLanded();
+      if (p) landing.push(p);
+    }
+    if (landing.length) await Promise.all(landing);
+    if (this.policyValue === 'always') {
+      const toSync = new Set<Syncable>(this.failed);
+      for (const t of targets) for (const s of t.takeDirty()) toSync.add(s);
+      await this.syncAll(toSync);
+    } else if (this.policyValue === 'no') {
+      for (const t of targets) t.takeDirty();
+    }
+    void upTo;
+  }
+
+  private async syncAll(set: Set<Syncable>): Promise<void> {
+    if (set.size === 0) return;
+    const start = this.now();
+    const results = await Promise.allSettled([...set].map((s) => this.syncFn(s)));
+    this.syncs++;
+    this.lastSyncMs = this.now() - start;
+    let firstErr: unknown = null;
+    let i = 0;
+    for (const s of set) {
+      const r = results[i++];
+      if (r.status === 'rejected') {
+        firstErr ??= r.reason;
+        this.failed.add(s);
+      } else this.failed.delete(s);
+    }
+    if (firstErr) throw firstErr;
+  }
+
+  private advance(upTo: number): void {
+    if (upTo <= this.durable) return;
+    this.durable = upTo;
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].ticket <= upTo) {
+        this.waiters[i].resolve();
+        this.waiters.splice(i, 1);
+      }
+    }
+    for (const l of this.listeners) l();
+  }
+
+  /** Makes a write or sync error sticky and starts retrying. Also called by logs on write errors. */
+  fail(err: unknown): void {
+    this.syncErrors++;
+    const code = (err as NodeJS.ErrnoException)?.code ?? 'EIO';
+    const message = (err as Error)?.message ?? String(err);
+    if (!this.writeError) this.warn(`spool storage: write error, refusing writes until it clears: ${message}`);
+    this.writeError = new StorageError(message, code, err);
+    if (!this.stopRetry && !this.closedFlag) this.stopRetry = this.every(this.retryMs, () => void this.retry());
+  }
+
+  /** One retry: sync what failed; on success clear the sticky error and resume commits. */
+  async retry(): Promise<boolean> {
+    if (!this.writeError || this.committing) return false;
+    this.committing = true;
+    try {
+      await this.syncAll(new Set(this.failed));
+    } catch {
+      this.committing = false;
+      return false;
+    }
+    this.committing = false;
+    this.writeError = null;
+    if (this.stopRetry) {
+      this.stopRetry();
+      this.stopRetry = null;
+    }
+    this.kick();
+    return true;
+  }
+
+  /** The everysec sync (the timer calls it; tests call it directly). */
+  async syncPeriodic(): Promise<void> {
+    if (this.periodicRunning) {
+      // the previous sync is still running: Redis postpones and, past 2 s, counts a delayed fsync
+      return;
+    }
+    const targets = this.periodicTargets;
+    this.periodicTargets = new Set();
+    const toSync = new Set<Syncable>(this.failed);
+    for (const t of targets) for (const s of t.takeDirty()) toSync.add(s);
+    if (toSync.size === 0) return;
+    this.periodicRunning = true;
+    const start = this.now();
+    try {
+      await this.syncAll(toSync);
+    } catch (e) {
+      this.fail(e);
+    } finally {
+      this.periodicRunning = false;
+      const took = this.now() - start;
+      if (took > this.slowSyncMs) {
+        this.delayedSyncs++;
+        this.warn(`spool storage: fdatasync took ${took} ms (disk is busy or slow)`);
+      }
+    }
+  }
+
+  /** Resolves when every closed batch is durable (shutdown). Syncs everything dirty under any policy. */
+  async drain(): Promise<void> {
+    if (this.open) this.closeBatch();
+    while (this.closedUpTo > this.durable && !this.writeError) await this.whenDurable(this.closedUpTo);
+    const all = new Set<Syncable>(this.failed);
+    for (const t of this.periodicTargets) for (const s of t.takeDirty()) all.add(s);
+    this.periodicTargets.clear();
+    await this.syncAll(all);
+  }
+
+  close(): void {
+    this.closedFlag = true;
+    this.applyPolicyTimer();
+    if (this.stopRetry) this.stopRetry();
+    this.stopRetry = null;
+  }
+}

@@ -1,0 +1,300 @@
+// Recovery of stream logs (start-up) and the checks behind bin/spool-check.js.
+//
+// Each segment is read with async reads (thread pool), so several streams recover in parallel: one stream's
+// I/O overlaps another's CRC work. Records are verified one by one and handed to the callback a whole batch at
+// a time, in log order.
+//
+// Where the data ends: a segment is zero-filled before use, so the data ends at the first all-zero header that is
+// followed by nothing but zeros. A bad record (checksum, header, cut short, or zeros followed by data) is:
+//   - a torn tail when no valid record can be found anywhere after it (byte by byte resync over the non-zero
+//     rest of the log): the log is cut there (crash while writing, or a machine crash losing the last pages);
+//   - corruption otherwise: start-up stops with CorruptLogError naming file and offset and the repair command.
+// A trailing batch whose last record is missing (FLAG_BATCH_CONTINUES on the last record found) is dropped.
+// Cutting = truncating that segment file at the cut offset and removing the segment files after it.
+
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { decodeAt, DecodeStatus, FLAG_BATCH_CONTINUES, RecordView } from './recordCodec';
+import { listSegments, listTempFiles, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
+import type { ExistingSegment } from './streamLog';
+
+export type RecoveryMode = 'recover' | 'check' | 'fix';
+
+/** Called for each record of every complete batch, in order. `payload` is a view valid during recovery. */
+export type RecordCallback = (type: number, payload: Buffer, pos: number, flags: number) => void;
+
+export const REPAIR_HINT = 'node bin/spool-check.js --fix';
+
+export class CorruptLogError extends Error {
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+    readonly dir: string,
+  ) {
+    super(
+      `corrupt stream log ${file} at offset ${offset}: ${reason}; valid records follow, so this is not a torn ` +
+        `tail. Repair (drops everything from that offset on) with: ${REPAIR_HINT} ${dir}`,
+    );
+    this.name = 'CorruptLogError';
+  }
+}
+
+export interface Problem {
+  file: string;
+  offset: number;
+  reason: string;
+}
+
+export interface RecoveryReport {
+  dir: string;
+  /** Segment files kept (after any cut), for StreamLog.open. */
+  segments: ExistingSegment[];
+  /** Append position after the last kept record. */
+  end: number;
+  records: number;
+  batches: number;
+  /** The torn tail that was (or, in check mode, would be) cut. */
+  tornTail: Problem | null;
+  /** Corruption before the tail (check/fix modes; recover mode throws instead). */
+  corruption: Problem | null;
+  /** A trailing incomplete batch that was (would be) dropped. */
+  partialBatch: (Problem & { records: number }) | null;
+  /** Bytes of non-zero data dropped by the cut. */
+  bytesDropped: number;
+  /** Files removed (segments after the cut, leftover temp files). */
+  removedFiles: string[];
+  /** Whether the files were modified. */
+  modified: boolean;
+  ms: number;
+}
+
+const ZERO_BLOCK = Buffer.alloc(64 * 1024);
+
+/** Index of the last non-zero byte of buf[from, to), or -1. Compares 64 KiB blocks natively. */
+export function lastNonZero(buf: Buffer, from: number, to: number): number {
+  let hi = to;
+  while (hi > from) {
+    const lo = Math.max(from, hi - ZERO_BLOCK.length);
+    if (!buf.subarray(lo, hi).equals(ZERO_BLOCK.subarray(0, hi - lo))) {
+      for (let i = hi - 1; i >= lo; i--) if (buf[i] !== 0) return i;
+    }
+    hi = lo;
+  }
+  return -1;
+}
+
+interface Seg {
+  base: number;
+  file: string;
+  buf: Buffer;
+  /** End of the non-zero bytes (index of last non-zero + 1). */
+  nz: number;
+}
+
+async function readWhole(file: string): Promise<Buffer> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    const buf = Buffer.allocUnsafe(size);
+    let p = 0;
+    while (p < size) {
+      const { bytesRead } = await fh.read(buf, p, size - p, p);
+      if (bytesRead === 0) break;
+      p += bytesRead;
+    }
+    return p === size ? buf : buf.subarray(0, p);
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Whether any valid record starts in segs[i] after `from`, or in any later segment. */
+function validRecordAfter(segs: Seg[], i: number, from: number): boolean {
+  const v = new RecordView();
+  for (let s = i; s < segs.length; s++) {
+    const { buf, nz } = segs[s];
+    for (let p = s === i ? from : 0; p < nz; p++) {
+      if (decodeAt(buf, p, nz, v) === DecodeStatus.OK) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Scans one stream directory. 'recover' cuts a torn tail / partial batch and throws CorruptLogError on corruption
+ * before the tail; 'check' modifies nothing and reports; 'fix' cuts at the first bad record whatever follows.
+ */
+export async function recoverStream(dir: string, onRecord: RecordCallback | null, mode: RecoveryMode = 'recover'): Promise<RecoveryReport> {
+  const t0 = Date.now();
+  const report: RecoveryReport = {
+    dir,
+    segments: [],
+    end: 0,
+    records: 0,
+    batches: 0,
+    tornTail: null,
+    corruption: null,
+    partialBatch: null,
+    bytesDropped: 0,
+    removedFiles: [],
+    modified: false,
+    ms: 0,
+  };
+  const write = mode !== 'check';
+  if (write) {
+    for (const t of await listTempFiles(dir)) {
+      await fsp.unlink(path.join(dir, t));
+      report.removedFiles.push(t);
+      report.modified = true;
+    }
+  }
+  const segs: Seg[] = [];
+  for (const base of await listSegments(dir)) {
+    const file = path.join(dir, segmentFileName(base));
+    const buf = await readWhole(file);
+    segs.push({ base, file, buf, nz: lastNonZero(buf, 0, buf.length) + 1 });
+  }
+
+  const v = new RecordView();
+  // the batch being collected: segment index, payload offset, length, type, flags per record
+  const pend: number[] = [];
+  let pendStart: { i: number; off: number } | null = null;
+  let bad: { i: number; off: number; reason: string } | null = null;
+  const emit = (): void => {
+    for (let k = 0; k < pend.length; k += 5) {
+      const s = segs[pend[k]];
+      const po = pend[k + 1];
+      report.records++;
+      onRecord?.(pend[k + 3], s.buf.subarray(po, po + pend[k + 2]), s.base + po - 10, pend[k + 4]);
+    }
+    report.batches++;
+    pend.length = 0;
+    pendStart = null;
+  };
+  let lastI = -1;
+  let lastOff = 0;
+  scan: for (let i = 0; i < segs.length; i++) {
+    const { buf, nz } = segs[i];
+    let off = 0;
+    for (;;) {
+      const st = decodeAt(buf, off, buf.length, v);
+      if (st === DecodeStatus.OK) {
+        if (!pendStart) pendStart = { i, off };
+        pend.push(i, v.payloadOffset, v.payloadLength, v.type, v.flags);
+        off += v.size;
+        lastI = i;
+        lastOff = off;
+        if ((v.flags & FLAG_BATCH_CONTINUES) === 0) emit();
+        continue;
+      }
+      if (st === DecodeStatus.ZERO && off >= nz) break; // clean end of this segment's data
+      bad = { i, off, reason: st === DecodeStatus.ZERO ? 'zeroed bytes followed by data' : v.reason };
+      break scan;
+    }
+  }
+
+  // where to cut, if anywhere
+  let cut: { i: number; off: number } | null = null;
+  if (bad) {
+    const problem = { file: segs[bad.i].file, offset: bad.off, reason: bad.reason };
+    if (validRecordAfter(segs, bad.i, bad.off + 1)) {
+      report.corruption = problem;
+      if (mode === 'recover') throw new CorruptLogError(problem.file, problem.offset, problem.reason, dir);
+    } else {
+      report.tornTail = problem;
+    }
+    cut = { i: bad.i, off: bad.off };
+  }
+  if (pendStart !== null) {
+    const ps: { i: number; off: number } = pendStart;
+    report.partialBatch = { file: segs[ps.i].file, offset: ps.off, reason: 'batch without its last record', records: pend.length / 5 };
+    cut = ps;
+  }
+
+  if (cut) {
+    for (let i = cut.i; i < segs.length; i++) report.bytesDropped += Math.max(0, segs[i].nz - (i === cut.i ? cut.off : 0));
+    if (write) {
+      await fsp.truncate(segs[cut.i].file, cut.off);
+      const fh = await fsp.open(segs[cut.i].file, 'r+');
+      await fh.datasync();
+      await fh.close();
+      for (const s of segs.splice(cut.i + 1)) {
+        await fsp.unlink(s.file);
+        report.removedFiles.push(path.basename(s.file));
+      }
+      segs[cut.i].buf = segs[cut.i].buf.subarray(0, cut.off);
+      await syncDir(dir);
+      report.modified = true;
+    }
+    lastI = cut.i;
+    lastOff = cut.off;
+  }
+
+  for (const s of segs) report.segments.push({ base: s.base, size: s.buf.length });
+  if (segs.length === 0) report.end = 0;
+  else if (lastI < 0 || lastI < segs.length - 1) report.end = segs[segs.length - 1].base; // last file empty (spare)
+  else report.end = segs[lastI].base + lastOff;
+  report.ms = Date.now() - t0;
+  return report;
+}
+
+export interface StreamDirInfo {
+  dir: string;
+  db: number;
+  /** null when the name is hashed (long key): read the KEY file. */
+  key: Buffer | null;
+}
+
+/** Stream directories under a data directory. */
+export async function listStreamDirs(dataDir: string): Promise<StreamDirInfo[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(dataDir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  const out: StreamDirInfo[] = [];
+  for (const n of names.sort()) {
+    const p = parseStreamDirName(n);
+    if (p) out.push({ dir: path.join(dataDir, n), db: p.db, key: p.key });
+  }
+  return out;
+}
+
+/**
+ * Recovers every stream of a data directory, `concurrency` at a time (I/O of one overlaps CRC work of another).
+ * `onStream` returns the record callback for a stream (or null to only scan). Rejects on the first corruption.
+ */
+export async function recoverAll(
+  dataDir: string,
+  onStream: (info: StreamDirInfo) => RecordCallback | null,
+  opts: { mode?: RecoveryMode; concurrency?: number; log?: (msg: string) => void } = {},
+): Promise<RecoveryReport[]> {
+  const dirs = await listStreamDirs(dataDir);
+  const reports: RecoveryReport[] = new Array(dirs.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < dirs.length) {
+      const k = next++;
+      const r = await recoverStream(dirs[k].dir, onStream(dirs[k]), opts.mode ?? 'recover');
+      reports[k] = r;
+      if (opts.log && (r.tornTail || r.partialBatch || r.corruption)) opts.log(describeReport(r));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, dirs.length) }, worker));
+  return reports;
+}
+
+/** One human line (or a few) about what recovery found / did. */
+export function describeReport(r: RecoveryReport): string {
+  const lines = [`${r.dir}: ${r.records} records in ${r.batches} batches, ${r.segments.length} segment(s), ${r.ms} ms`];
+  const verb = r.modified ? 'cut' : 'would cut';
+  if (r.corruption) lines.push(`  CORRUPT at ${r.corruption.file} offset ${r.corruption.offset}: ${r.corruption.reason}`);
+  if (r.tornTail) lines.push(`  torn tail at ${r.tornTail.file} offset ${r.tornTail.offset} (${r.tornTail.reason}): ${verb}`);
+  if (r.partialBatch) lines.push(`  partial batch of ${r.partialBatch.records} record(s) at ${r.partialBatch.file} offset ${r.partialBatch.offset}: ${verb}`);
+  if (r.bytesDropped) lines.push(`  ${r.bytesDropped} byte(s) of data dropped`);
+  if (r.removedFiles.length) lines.push(`  removed: ${r.removedFiles.join(', ')}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,508 @@
+// The ordered segments of one stream, appended through the commit batcher.
+//
+// Positions: a record's location is ONE number, its logical byte position = segment base + offset in the
+// segment (segment files are named by their base). A number fits a Float64Array index with no object per entry;
+// segmentOf(pos) finds the segment. Positions grow monotonically; a sealed segment may end with unused zeroed
+// bytes (the next segment's base is the sealed one's base + its capacity), so positions are not dense.
+//
+// Write path: append*() encodes the record straight into the mapped active segment when the reservation has
+// room (the common case: a memcpy into the page cache, acknowledged at once under everysec/no). When it has not
+// (a burst outran the reservation ahead of need, or the segment was evicted), the record is encoded into a JS
+// staging buffer, given its position anyway, and copied into the map as soon as the reservation (zero-fill +
+// fdatasync on the thread pool) completes; the batcher holds the batch's ticket until then (whenLanded), so no
+// reply is released for bytes that are not in the map yet.
+//
+// Reservation ahead of need: when the active segment is half full it is doubled in place (1 MiB .. max), and at
+// max a spare next segment is created, so bursts rarely stage. A full disk makes the reservation fail: appends
+// that still fit the reserved space go on, the others throw StorageError('ENOSPC') (no crash, reads unaffected),
+// and the reservation is retried every retryMs so writes resume by themselves once space is free.
+
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { CommitBatcher, StorageError, type CommitTarget, type Syncable } from './commitBatcher';
+import { encodeEntryInto, encodeRecordInto, entryRecordSize, HEADER_SIZE } from './recordCodec';
+import { Segment } from './segment';
+import { SegmentCache } from './segmentCache';
+import { KEY_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, writeFileAtomic } from './fileNames';
+
+export interface StreamLogOptions {
+  batcher: CommitBatcher;
+  cache: SegmentCache;
+  /** First reservation of a new segment (default 1 MiB). */
+  initialSegmentSize?: number;
+  /** Roll over to a new segment past this size (default 64 MiB). */
+  maxSegmentSize?: number;
+  /** Retry delay of a failed reservation (default 1000 ms). */
+  retryMs?: number;
+  /** Timer for reservation retries (tests inject one); default setTimeout, unref'd. */
+  setTimer?: (ms: number, fn: () => void) => void;
+}
+
+/** What recovery learnt about a stream's files (see recovery.ts). */
+export interface ExistingSegment {
+  base: number;
+  /** File size (reserved capacity). */
+  size: number;
+}
+
+interface Slot {
+  base: number;
+  /** Capacity this segment will have once its reservation completes. */
+  planned: number;
+  seg: Segment | null;
+  /** The file exists on disk (open lazily); false until created. */
+  exists: boolean;
+}
+
+interface Run {
+  pos: number;
+  off: number;
+  len: number;
+}
+
+const MiB = 1 << 20;
+const PAGE = 4096;
+
+function defaultTimer(ms: number, fn: () => void): void {
+  setTimeout(fn, ms).unref();
+}
+
+export class StreamLog implements CommitTarget {
+  private readonly batcher: CommitBatcher;
+  private readonly cache: SegmentCache;
+  private readonly initialSize: number;
+  private readonly maxSize: number;
+  private readonly retryMs: number;
+  private readonly setTimer: (ms: number, fn: () => void) => void;
+
+  private readonly slots: Slot[] = [];
+  private spare: Segment | null = null;
+  /** Next append position. */
+  private endPos: number;
+  private staging: Buffer = Buffer.alloc(0);
+  private stagingUsed = 0;
+  private runs: Run[] = [];
+  private landWaiters: (() => void)[] = [];
+  private landPromise: Promise<void> | null = null;
+  private reserving = false;
+  private dirtySegs = new Set<Segment>();
+  private closing = false;
+  /** Set while a reservation fails (ENOSPC...): appends needing new space throw it. */
+  reserveError: StorageError | null = null;
+  /** Ticket of the last append (what the caller's reply depends on). */
+  lastTicket = 0;
+  /** Bytes staged because the reservation lagged (metric). */
+  stagedBytes = 0;
+  private readonly canEvict = (): boolean => !this.closing && this.runs.length === 0 && !this.reserving;
+
+  // out-parameters of place(), to avoid an object per append
+  private wbuf: Buffer = this.staging;
+  private woff = 0;
+  private wseg: Segment | null = null;
+
+  private constructor(
+    readonly dir: string,
+    opts: StreamLogOptions,
+    endPos: number,
+  ) {
+    this.batcher = opts.batcher;
+    this.cache = opts.cache;
+    this.initialSize = opts.initialSegmentSize ?? MiB;
+    this.maxSize = Math.max(opts.maxSegmentSize ?? 64 * MiB, this.initialSize);
+    this.retryMs = opts.retryMs ?? 1000;
+    this.setTimer = opts.setTimer ?? defaultTimer;
+    this.endPos = endPos;
+  }
+
+  /** Creates the directory of a new stream and its first segment. */
+  static async create(dataDir: string, db: number, key: Buffer, opts: StreamLogOptions): Promise<StreamLog> {
+    const dir = path.join(dataDir, streamDirName(db, key));
+    await fsp.mkdir(dir, { recursive: true });
+    if (needsKeyFile(key)) await writeFileAtomic(path.join(dir, KEY_FILE), key);
+    await syncDir(dataDir);
+    return StreamLog.open(dir, opts, [], 0);
+  }
+
+  /**
+   * Opens a recovered stream directory: `segments` and `end` come from recoverStream()'s report. The active
+   * (last) segment is mapped before this resolves, so the first appends go straight into the map.
+   */
+  static async open(dir: string, opts: StreamLogOptions, segments: readonly ExistingSegment[], end: number): Promise<StreamLog> {
+    const log = new StreamLog(dir, opts, end);
+    for (const s of segments) log.slots.push({ base: s.base, planned: s.size, seg: null, exists: true });
+    const last = log.slots[log.slots.length - 1];
+    if (!last) {
+      log.slots.push({ base: end, planned: log.initialSize, seg: null, exists: false });
+    } else if (last.planned === 0 || last.planned <= end - last.base) {
+      if (last.planned === 0) last.planned = log.initialSize;
+      else log.sealAndRoll(last, 0); // full: next appends go to a new segment
+    }
+    await log.reserveLoop();
+    if (log.reserveError) throw log.reserveError;
+    return log;
+  }
+
+  /** Next append position (= logical end of the data). */
+  get end(): number {
+    return this.endPos;
+  }
+
+  get segmentCount(): number {
+    return this.slots.length;
+  }
+
+  /** Base positions of the segment files (oldest first). */
+  segmentBases(): number[] {
+    return this.slots.map((s) => s.base);
+  }
+
+  // ---- appending -----------------------------------------------------------------------------------------------
+
+  /**
+   * Appends an ENTRY record whose field/value items are args[from..to) (Buffers straight from the request).
+   * Returns its position; `lastTicket` is the durability ticket of the batch it joined.
+   * Throws StorageError when writes are refused (sticky write error, or no space could be reserved).
+   */
+  appendEntry(ms: bigint, seq: bigint, args: readonly Uint8Array[], from = 0, to = args.length, flags = 0): number {
+    const size = entryRecordSize(args, from, to);
+    const pos = this.place(size);
+    encodeEntryInto(this.wbuf, this.woff, ms, seq, args, from, to, flags);
+    this.afterWrite(size);
+    return pos;
+  }
+
+  /** Appends any other record (opaque payload). Returns its position. */
+  appendRecord(type: number, payload: Uint8Array, flags = 0): number {
+    const size = HEADER_SIZE + payload.length;
+    const pos = this.place(size);
+    encodeRecordInto(this.wbuf, this.woff, type, flags, payload);
+    this.afterWrite(size);
+    return pos;
+  }
+
+  private afterWrite(size: number): void {
+    const seg = this.wseg;
+    if (seg) {
+      if (this.batcher.policy !== 'no') {
+        seg.dirty = true;
+        this.dirtySegs.add(seg);
+      }
+      // reserve ahead of need once the segment is half full
+      if (!this.reserving && this.woff + size > seg.capacity >>> 1) this.kickReserve();
+    }
+    this.lastTicket = this.batcher.touch(this, seg !== null);
+  }
+
+  /** Chooses where a record of `size` bytes goes; sets wbuf/woff/wseg (wseg null when staged). */
+  private place(size: number): number {
+    const err = this.batcher.writeError;
+    if (err) throw err;
+    if (this.closing) throw new StorageError('stream log is closed', 'ECLOSED');
+    let a = this.slots[this.slots.length - 1];
+    if (this.runs.length === 0) {
+      let seg = a.seg;
+      let off = this.endPos - a.base;
+      if (seg && !seg.closed && seg.map && off + size > seg.capacity && this.spare && a.planned === seg.capacity) {
+        if (this.spare.base === a.base + a.planned && size <= this.spare.capacity) {
+          // roll into the reserved spare
+          a = { base: this.spare.base, planned: this.spare.capacity, seg: this.spare, exists: true };
+          this.slots.push(a);
+          this.spare = null;
+          this.endPos = a.base;
+          seg = a.seg;
+          off = 0;
+        }
+      }
+      if (seg && !seg.closed && seg.map && off + size <= seg.capacity) {
+        const pos = this.endPos;
+        this.endPos += size;
+        this.wbuf = seg.map;
+        this.woff = off;
+        this.wseg = seg;
+        return pos;
+      }
+    }
+    // slow path: the bytes are staged until the reservation catches up
+    if (this.reserveError) throw this.reserveError;
+    let off = this.endPos - a.base;
+    if (off + size > a.planned) {
+      if (a.planned < this.maxSize || off === 0) {
+        let want = Math.max(a.planned, this.initialSize);
+        while (off + size > want && want < this.maxSize) want *= 2;
+        if (off + size > want && off === 0) want = Math.ceil(size / PAGE) * PAGE; // oversized record
+        if (off + size <= want) a.planned = want;
+      }
+      if (off + size > a.planned) {
+        a = this.sealAndRoll(a, size);
+        off = 0;
+      }
+    }
+    const pos = a.base + off;
+    this.endPos = pos + size;
+    this.stage(pos, size);
+    this.kickReserve();
+    return pos;
+  }
+
+  /** Seals `a` (no more growth) and opens a new slot after it, planned to hold at least `size` bytes. */
+  private sealAndRoll(a: Slot, size: number): Slot {
+    const base = a.base + a.planned;
+    let next: Slot;
+    if (this.spare && this.spare.base === base) {
+      next = { base, planned: Math.max(this.spare.capacity, size), seg: this.spare, exists: true };
+      this.spare = null;
+    } else {
+      // a stream that filled a max-size segment is busy: its next segment starts at max size
+      const planned = Math.max(this.maxSize, Math.ceil(size / PAGE) * PAGE);
+      next = { base, planned, seg: null, exists: false };
+    }
+    this.slots.push(next);
+    this.endPos = base;
+    return next;
+  }
+
+  private stage(pos: number, size: number): void {
+    this.stagedBytes += size;
+    if (this.stagingUsed + size > this.staging.length) {
+      const grown = Buffer.allocUnsafe(Math.max(64 * 1024, (this.stagingUsed + size) * 2));
+      this.staging.copy(grown, 0, 0, this.stagingUsed);
+      this.staging = grown;
+    }
+    const last = this.runs[this.runs.length - 1];
+    if (last && last.pos + last.len === pos) last.len += size;
+    else this.runs.push({ pos, off: this.stagingUsed, len: size });
+    this.wbuf = this.staging;
+    this.woff = this.stagingUsed;
+    this.wseg = null;
+    this.stagingUsed += size;
+  }
+
+  // ---- CommitTarget --------------------------------------------------------------------------------------------
+
+  whenLanded(): Promise<void> | null {
+    if (this.runs.length === 0) return null;
+    if (!this.landPromise) this.landPromise = new Promise((resolve) => this.landWaiters.push(resolve));
+    return this.landPromise;
+  }
+
+  takeDirty(): Syncable[] {
+    if (this.dirtySegs.size === 0) return [];
+    const out = [...this.dirtySegs];
+    this.dirtySegs.clear();
+    for (const s of out) s.dirty = false;
+    return out;
+  }
+
+  // ---- reservation ---------------------------------------------------------------------------------------------
+
+  private kickReserve(): void {
+    if (this.reserving || this.closing) return;
+    void this.reserveLoop();
+  }
+
+  private slotPath(s: { base: number }): string {
+    return path.join(this.dir, segmentFileName(s.base));
+  }
+
+  private async ensureMapped(s: Slot): Promise<Segment> {
+    if (!s.seg && !s.exists && this.spare && this.spare.base === s.base) {
+      // rolled while the spare was being created: adopt it
+      s.seg = this.spare;
+      s.exists = true;
+      this.spare = null;
+    }
+    if (!s.seg || s.seg.closed) {
+      s.seg = s.exists ? await Segment.open(this.slotPath(s), s.base) : await Segment.create(this.slotPath(s), s.base, s.planned);
+      if (!s.exists) await syncDir(this.dir);
+      s.exists = true;
+      this.cache.use(s.seg, this.canEvict);
+    }
+    if (s.seg.capacity < s.planned) await s.seg.grow(s.planned);
+    return s.seg;
+  }
+
+  /** Runs reservations until nothing is staged and the space ahead of need is reserved. */
+  private async reserveLoop(): Promise<void> {
+    if (this.reserving) return;
+    this.reserving = true;
+    try {
+      for (;;) {
+        if (this.closing && this.runs.length === 0) break;
+        if (this.runs.length > 0) {
+          // the segments the staged runs go to, in order
+          const first = this.slotIndexOf(this.runs[0].pos);
+          for (let i = first; i < this.slots.length; i++) await this.ensureMapped(this.slots[i]);
+          this.land();
+          continue;
+        }
+        const a = this.slots[this.slots.length - 1];
+        if (!a.seg || a.seg.closed || a.seg.capacity < a.planned) {
+          await this.ensureMapped(a);
+          continue;
+        }
+        const used = this.endPos - a.base;
+        if (used > a.seg.capacity >>> 1) {
+          if (a.planned < this.maxSize) {
+            a.planned = Math.min(this.maxSize, a.planned * 2);
+            await this.ensureMapped(a);
+            continue;
+          }
+          if (!this.spare) {
+            const base = a.base + a.planned;
+            const spare = await Segment.create(this.slotPath({ base }), base, this.maxSize);
+            await syncDir(this.dir); // its name is durable before any record goes in
+            this.cache.use(spare, this.canEvict);
+            this.spare = spare;
+            continue;
+          }
+        }
+        break;
+      }
+      this.reserveError = null;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
+      this.reserveError = new StorageError(
+        code === 'ENOSPC' ? 'No space left on device' : `cannot reserve segment space: ${(e as Error).message}`,
+        code,
+        e,
+      );
+      if (!this.closing) this.setTimer(this.retryMs, () => this.kickReserve());
+    } finally {
+      this.reserving = false;
+    }
+  }
+
+  /** Copies staged runs into their segments' maps, in order; resolves landing waiters when none is left. */
+  private land(): void {
+    while (this.runs.length > 0) {
+      const r = this.runs[0];
+      const s = this.slots[this.slotIndexOf(r.pos)];
+      const seg = s.seg;
+      const off = r.pos - s.base;
+      if (!seg || seg.closed || !seg.map || off + r.len > seg.capacity) return;
+      this.staging.copy(seg.map, off, r.off, r.off + r.len);
+      if (this.batcher.policy !== 'no') {
+        seg.dirty = true;
+        this.dirtySegs.add(seg);
+      }
+      this.runs.shift();
+    }
+    // a fresh buffer next time: views handed out by read() of staged records stay valid
+    this.staging = Buffer.alloc(0);
+    this.stagingUsed = 0;
+    const waiters = this.landWaiters;
+    this.landWaiters = [];
+    this.landPromise = null;
+    for (const w of waiters) w();
+  }
+
+  // ---- reading -------------------------------------------------------------------------------------------------
+
+  private slotIndexOf(pos: number): number {
+    const slots = this.slots;
+    let lo = 0;
+    let hi = slots.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (slots[mid].base <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Base of the segment holding `pos`. */
+  segmentOf(pos: number): number {
+    return this.slots[this.slotIndexOf(pos)].base;
+  }
+
+  /**
+   * The record at `pos`: a zero-copy view of its payload (mapping or staging buffer), or null when its segment
+   * is not mapped right now (evicted by the LRU): `await load(pos)` and read again. The view stays valid after
+   * eviction (it keeps the mapping alive); `recordTypeAt` gives the type.
+   */
+  read(pos: number): Buffer | null {
+    const buf = this.locate(pos);
+    if (!buf) return null;
+    const len = buf.readUInt32LE(this.woff);
+    return buf.subarray(this.woff + HEADER_SIZE, this.woff + HEADER_SIZE + len);
+  }
+
+  /** Type of the record at `pos` (0 if its segment is not mapped). */
+  recordTypeAt(pos: number): number {
+    const buf = this.locate(pos);
+    return buf ? buf[this.woff + 4] : 0;
+  }
+
+  private locate(pos: number): Buffer | null {
+    if (this.runs.length > 0 && pos >= this.runs[0].pos) {
+      for (const r of this.runs) {
+        if (pos >= r.pos && pos < r.pos + r.len) {
+          this.woff = r.off + (pos - r.pos);
+          return this.staging;
+        }
+      }
+    }
+    const s = this.slots[this.slotIndexOf(pos)];
+    const seg = s.seg;
+    if (!seg || seg.closed || !seg.map || pos < s.base) return null;
+    this.woff = pos - s.base;
+    if (this.woff >= seg.capacity) return null;
+    this.cache.use(seg, this.canEvict);
+    return seg.map;
+  }
+
+  /** Maps the segment holding `pos` (thread pool open); then read(pos) succeeds. */
+  async load(pos: number): Promise<void> {
+    const s = this.slots[this.slotIndexOf(pos)];
+    if (!s.seg || s.seg.closed) {
+      s.seg = await Segment.open(this.slotPath(s), s.base);
+      this.cache.use(s.seg, this.canEvict);
+    }
+  }
+
+  // ---- deleting and closing ------------------------------------------------------------------------------------
+
+  /**
+   * Deletes every whole segment that ends at or before `pos` (trimmed away), never the active one. Returns how
+   * many files were removed.
+   */
+  async deleteBefore(pos: number): Promise<number> {
+    let n = 0;
+    while (this.slots.length > 1 && this.slots[0].base + this.slots[0].planned <= pos && this.slots[1].base <= pos) {
+      const s = this.slots.shift()!;
+      if (s.seg) {
+        this.cache.forget(s.seg);
+        this.dirtySegs.delete(s.seg);
+        await s.seg.close();
+      }
+      await fsp.unlink(this.slotPath(s)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      n++;
+    }
+    if (n) await syncDir(this.dir);
+    return n;
+  }
+
+  /** Waits for staged bytes to land, then closes every segment (the caller drains the batcher first). */
+  async close(): Promise<void> {
+    const p = this.whenLanded();
+    if (p) await p;
+    this.closing = true;
+    const segs = this.slots.map((s) => s.seg).concat(this.spare);
+    for (const s of segs) {
+      if (!s) continue;
+      this.cache.forget(s);
+      await s.close();
+    }
+    this.spare = null;
+  }
+
+  /** Closes and removes the stream's directory (DEL of the key). */
+  async destroy(): Promise<void> {
+    this.runs = [];
+    await this.close();
+    await fsp.rm(this.dir, { recursive: true, force: true });
+    await syncDir(path.dirname(this.dir)).catch(() => undefined);
+  }
+}

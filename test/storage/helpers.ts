@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { CommitBatcher, type CommitBatcherOptions } from '../../src/storage/commitBatcher';
+import { SegmentCache } from '../../src/storage/segmentCache';
+import { StreamLog, type StreamLogOptions } from '../../src/storage/streamLog';
+import { recoverStream, type RecoveryReport } from '../../src/storage/recovery';
+
+export function tempDir(tag: string): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), `spool-${tag}-`));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export interface Rig {
+  batcher: CommitBatcher;
+  cache: SegmentCache;
+  opts: StreamLogOptions;
+}
+
+export function rig(batcherOpts: CommitBatcherOptions = {}, logOpts: Partial<StreamLogOptions> = {}): Rig {
+  const batcher = new CommitBatcher({ warn: () => undefined, ...batcherOpts });
+  const cache = new SegmentCache(64);
+  return { batcher, cache, opts: { batcher, cache, initialSegmentSize: 64 * 1024, maxSegmentSize: 256 * 1024, ...logOpts } };
+}
+
+/** Recovers a stream directory collecting every record (payloads copied). */
+export async function collect(dir: string, mode: 'recover' | 'check' | 'fix' = 'recover') {
+  const records: { type: number; payload: Buffer; pos: number }[] = [];
+  const report: RecoveryReport = await recoverStream(dir, (type, payload, pos) => records.push({ type, payload: Buffer.from(payload), pos }), mode);
+  return { records, report };
+}
+
+export async function reopen(dir: string, r: Rig): Promise<{ log: StreamLog; records: { type: number; payload: Buffer; pos: number }[] }> {
+  const { records, report } = await collect(dir);
+  const log = await StreamLog.open(dir, r.opts, report.segments, report.end);
+  return { log, records };
+}
+
+export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -1,0 +1,334 @@
+// Stream read commands: XRANGE, XREVRANGE, XLEN, XREAD (COUNT, BLOCK, `$`, and `+` for the last entry as Redis
+// 7.4 added it). Semantics follow Redis 7.0.15's t_stream.c (xrangeGenericCommand, xreadCommand) and blocked.c.
+
+import { CommandError, Err } from '../errors';
+import { keywordEquals } from './args';
+import { command, type CommandContext, type CommandSpec } from './types';
+import { parseInt64 } from '../protocol/numbers';
+import type { ReplyWriter } from '../protocol/replyWriter';
+import type { Database } from '../keyspace/database';
+import type { Stream } from '../streams/stream';
+import {
+  type StreamId,
+  MIN_ID,
+  compareIds,
+  decrementId,
+  formatId,
+  incrementId,
+  parseId,
+  parseStrictId,
+} from '../streams/streamId';
+
+export const ReadErr = {
+  invalidStartInterval: 'ERR invalid start ID for the interval',
+  invalidEndInterval: 'ERR invalid end ID for the interval',
+  timeoutOutOfRange: 'ERR timeout is out of range',
+  groupOnlyInXreadgroup: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
+  noackOnlyInXreadgroup: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
+  unbalanced: Err.unbalancedXread,
+} as const;
+
+/** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
+const BLOCKED_DEFAULT_COUNT = 1000;
+const LONG_MAX = 9223372036854775807n;
+
+function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
+  const v = parseInt64(arg);
+  if (v === null) throw new CommandError(error);
+  return v;
+}
+
+function latin1(arg: Buffer): string {
+  return arg.toString('latin1');
+}
+
+/** One entry as Redis replies it: [id, [field, value, ...]]. */
+function writeEntry(reply: ReplyWriter, id: StreamId, fields: Buffer[]): void {
+  reply.array(2);
+  reply.bulk(formatId(id));
+  reply.array(fields.length);
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    reply.bulkFrom(f, 0, f.length);
+  }
+}
+
+/**
+ * Writes the entries of [start, end] as an array (its length known only after the walk, so entries are
+ * gathered first; views into the store, no copies until the reply writer).
+ */
+function writeRange(reply: ReplyWriter, stream: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): void {
+  const ids: StreamId[] = [];
+  const fields: Buffer[][] = [];
+  stream.range(start, end, count, rev, (id, f) => {
+    ids.push(id);
+    fields.push(f);
+  });
+  reply.array(ids.length);
+  for (let i = 0; i < ids.length; i++) writeEntry(reply, ids[i], fields[i]);
+}
+
+/** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
+function parseIntervalId(arg: Buffer, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
+  if (arg.length > 1 && arg[0] === 0x28 /* ( */) {
+    return { id: parseStrictId(arg.subarray(1), missingSeq), exclusive: true };
+  }
+  return { id: parseId(arg, missingSeq), exclusive: false };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XRANGE / XREVRANGE
+
+function xrangeGeneric(ctx: CommandContext, rev: boolean): void {
+  const args = ctx.args;
+  const startArg = rev ? args[3] : args[2];
+  const endArg = rev ? args[2] : args[3];
+  const s = parseIntervalId(startArg, 0n);
+  let start = s.id;
+  if (s.exclusive) {
+    const next = incrementId(start);
+    if (next === null) throw new CommandError(ReadErr.invalidStartInterval);
+    start = next;
+  }
+  const e = parseIntervalId(endArg, 18446744073709551615n);
+  let end = e.id;
+  if (e.exclusive) {
+    const prev = decrementId(end);
+    if (prev === null) throw new CommandError(ReadErr.invalidEndInterval);
+    end = prev;
+  }
+  let count = -1n;
+  for (let j = 4; j < args.length; j++) {
+    const additional = args.length - j - 1;
+    if (keywordEquals(args[j], 'COUNT') && additional >= 1) {
+      count = longLong(args[j + 1]);
+      if (count < 0n) count = 0n;
+      j++;
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  const stream = ctx.db.get(latin1(args[1]));
+  if (!stream) {
+    ctx.reply.array(0);
+    return;
+  }
+  if (count === 0n) {
+    ctx.reply.nullArray();
+    return;
+  }
+  // A COUNT beyond 2^53 is as good as no limit.
+  writeRange(ctx.reply, stream, start, end, count === -1n || count > 2n ** 53n ? 0 : Number(count), rev);
+}
+
+function xrange(ctx: CommandContext): void {
+  xrangeGeneric(ctx, false);
+}
+
+function xrevrange(ctx: CommandContext): void {
+  xrangeGeneric(ctx, true);
+}
+
+function xlen(ctx: CommandContext): void {
+  const stream = ctx.db.get(latin1(ctx.args[1]));
+  ctx.reply.integer(stream ? stream.length : 0);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XREAD
+
+interface ServedStream {
+  key: Buffer;
+  ids: StreamId[];
+  fields: Buffer[][];
+}
+
+/** Entries of `stream` with IDs greater than `after`, at most `count` (0: all). */
+function readAfter(key: Buffer, stream: Stream, after: StreamId, count: number): ServedStream {
+  const served: ServedStream = { key, ids: [], fields: [] };
+  const start = incrementId(after);
+  if (start === null) return served;
+  stream.range(start, { ms: 18446744073709551615n, seq: 18446744073709551615n }, count, false, (id, f) => {
+    served.ids.push(id);
+    served.fields.push(f);
+  });
+  return served;
+}
+
+/** RESP2: [[key, entries], ...]; RESP3: {key: entries, ...}. */
+function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
+  if (reply.protocol === 2) reply.array(served.length);
+  else reply.map(served.length);
+  for (const s of served) {
+    if (reply.protocol === 2) reply.array(2);
+    reply.bulk(s.key);
+    reply.array(s.ids.length);
+    for (let i = 0; i < s.ids.length; i++) writeEntry(reply, s.ids[i], s.fields[i]);
+  }
+}
+
+function xread(ctx: CommandContext): void {
+  const args = ctx.args;
+  let timeoutMs = -1;
+  let count = 0;
+  let streamsArg = 0;
+  let streamsCount = 0;
+  for (let i = 1; i < args.length; i++) {
+    const more = args.length - i - 1;
+    const opt = args[i];
+    if (keywordEquals(opt, 'BLOCK') && more > 0) {
+      i++;
+      const t = longLong(args[i], Err.timeoutNotInteger);
+      if (t < 0n) throw new CommandError(Err.timeoutNegative);
+      if (t > 0n && t > LONG_MAX - BigInt(ctx.now)) throw new CommandError(ReadErr.timeoutOutOfRange);
+      timeoutMs = Number(t);
+    } else if (keywordEquals(opt, 'COUNT') && more > 0) {
+      i++;
+      const c = longLong(args[i]);
+      count = c < 0n ? 0 : c > 2n ** 53n ? 0 : Number(c);
+    } else if (keywordEquals(opt, 'STREAMS') && more > 0) {
+      streamsArg = i + 1;
+      streamsCount = args.length - streamsArg;
+      if (streamsCount % 2 !== 0) throw new CommandError(ReadErr.unbalanced);
+      streamsCount /= 2;
+      break;
+    } else if (keywordEquals(opt, 'GROUP') && more >= 2) {
+      throw new CommandError(ReadErr.groupOnlyInXreadgroup);
+    } else if (keywordEquals(opt, 'NOACK')) {
+      throw new CommandError(ReadErr.noackOnlyInXreadgroup);
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  if (streamsArg === 0) throw new CommandError(Err.syntax);
+
+  // IDs are resolved before anything is served: `$` is the stream's last generated ID now; `+` (7.4) reads the
+  // last entry, so it stands for the ID just before it (the last generated ID when the stream is empty).
+  const ids: StreamId[] = [];
+  for (let n = 0; n < streamsCount; n++) {
+    const stream = ctx.db.get(latin1(args[streamsArg + n]));
+    const idArg = args[streamsArg + streamsCount + n];
+    if (idArg.length === 1 && idArg[0] === 0x24 /* $ */) {
+      ids.push(stream ? stream.lastId : MIN_ID);
+    } else if (idArg.length === 1 && idArg[0] === 0x2b /* + */) {
+      const last = stream ? stream.lastValidId() : null;
+      ids.push(last ? (decrementId(last) ?? MIN_ID) : stream ? stream.lastId : MIN_ID);
+    } else if (idArg.length === 1 && idArg[0] === 0x3e /* > */) {
+      throw new CommandError(Err.xreadGreaterOutsideGroup);
+    } else {
+      ids.push(parseStrictId(idArg));
+    }
+  }
+
+  const served: ServedStream[] = [];
+  for (let n = 0; n < streamsCount; n++) {
+    const stream = ctx.db.get(latin1(args[streamsArg + n]));
+    if (!stream || stream.length === 0) continue;
+    // Served at once only when an entry beyond the ID exists.
+    const top = stream.lastValidId()!;
+    if (compareIds(top, ids[n]) <= 0) continue;
+    served.push(readAfter(args[streamsArg + n], stream, ids[n], count));
+  }
+  if (served.length > 0) {
+    writeReadReply(ctx.reply, served);
+    return;
+  }
+  if (timeoutMs === -1 || ctx.inTransaction) {
+    ctx.reply.nullArray();
+    return;
+  }
+  const db = ctx.db;
+  const keys: string[] = [];
+  const waits = new Map<string, { keyArg: Buffer; after: StreamId }>();
+  for (let n = 0; n < streamsCount; n++) {
+    const key = latin1(args[streamsArg + n]);
+    keys.push(key);
+    // With a key named twice, Redis keeps the first ID (dictAdd of the blocking keys fails for the repeat).
+    if (!waits.has(key)) waits.set(key, { keyArg: args[streamsArg + n], after: ids[n] });
+  }
+  const blockedCount = count || BLOCKED_DEFAULT_COUNT;
+  ctx.block({
+    keys,
+    timeoutMs,
+    tryServe: (key, reply) => serveBlocked(db, key, waits.get(key)!, blockedCount, reply),
+    onTimeout: (reply) => reply.nullArray(),
+  });
+}
+
+/** A blocked XREAD woken for `key` (serveClientsBlockedOnStreamKey in 7.0). */
+function serveBlocked(
+  db: Database,
+  key: string,
+  wait: { keyArg: Buffer; after: StreamId },
+  count: number,
+  reply: ReplyWriter,
+): boolean {
+  const stream = db.get(key);
+  // A deleted key keeps an XREAD client waiting (7.0 only errors XREADGROUP readers).
+  if (!stream) return false;
+  // 7.0 compares the last generated ID: an entry added then deleted still wakes the reader (with no entries).
+  if (compareIds(stream.lastId, wait.after) <= 0) return false;
+  writeReadReply(reply, [readAfter(wait.keyArg, stream, wait.after, count)]);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const STREAM = { group: 'stream' } as const;
+const KEY_AT_1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+
+export const streamReadCommands: CommandSpec[] = [
+  command({
+    name: 'xrange',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY_AT_1,
+    aclCategories: ['@read', '@stream', '@slow'],
+    ...STREAM,
+    summary: 'Return a range of elements in a stream, with IDs matching the specified IDs interval',
+    since: '5.0.0',
+    complexity:
+      'O(N) with N being the number of elements being returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).',
+    handler: xrange,
+  }),
+  command({
+    name: 'xrevrange',
+    arity: -4,
+    flags: ['readonly'],
+    ...KEY_AT_1,
+    aclCategories: ['@read', '@stream', '@slow'],
+    ...STREAM,
+    summary:
+      'Return a range of elements in a stream, with IDs matching the specified IDs interval, in reverse order (from greater to smaller IDs) compared to XRANGE',
+    since: '5.0.0',
+    complexity:
+      'O(N) with N being the number of elements returned. If N is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1).',
+    handler: xrevrange,
+  }),
+  command({
+    name: 'xlen',
+    arity: 2,
+    flags: ['readonly', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@read', '@stream', '@fast'],
+    ...STREAM,
+    summary: 'Return the number of entries in a stream',
+    since: '5.0.0',
+    complexity: 'O(1)',
+    handler: xlen,
+  }),
+  command({
+    name: 'xread',
+    arity: -4,
+    // COMMAND INFO also reports movablekeys (keys follow STREAMS); the captured table carries it.
+    flags: ['readonly', 'blocking'],
+    aclCategories: ['@read', '@stream', '@slow', '@blocking'],
+    ...STREAM,
+    summary:
+      'Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.',
+    since: '5.0.0',
+    complexity:
+      'For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.',
+    handler: xread,
+  }),
+];

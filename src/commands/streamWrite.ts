@@ -1,0 +1,267 @@
+// Stream write commands: XADD, XDEL, XTRIM, XSETID. Argument rules, error texts and their order follow Redis
+// 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand).
+
+import { CommandError, Err } from '../errors';
+import { keywordEquals } from './args';
+import { command, type CommandContext, type CommandSpec } from './types';
+import { parseInt64 } from '../protocol/numbers';
+import type { Stream, TrimSpec } from '../streams/stream';
+import { type ParsedId, type StreamId, MIN_ID, formatId, parseIdText, parseStrictId } from '../streams/streamId';
+
+export const WriteErr = {
+  limitWithoutStrategy: 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy',
+  limitWithoutApprox: 'ERR syntax error, LIMIT cannot be used without the special ~ option',
+  maxlenAndMinid: 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
+  xtrimNoStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
+  maxlenNegative: 'ERR The MAXLEN argument must be >= 0.',
+  limitNegative: 'ERR The LIMIT argument must be >= 0.',
+} as const;
+
+function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
+  const v = parseInt64(arg);
+  if (v === null) throw new CommandError(error);
+  return v;
+}
+
+function isSingle(arg: Buffer, ch: number): boolean {
+  return arg.length === 1 && arg[0] === ch;
+}
+
+interface AddTrimArgs {
+  trim: TrimSpec | null;
+  noMkStream: boolean;
+  /** null: `*` (or no ID found: the arity check then fails). */
+  id: ParsedId | null;
+  /** Index of the ID argument (XADD); args.length when none was found. */
+  idPos: number;
+}
+
+/** streamParseAddOrTrimArgsOrReply: options from args[2] on, for XADD (`xadd`) or XTRIM. */
+function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
+  const args = ctx.args;
+  let strategy: 'maxlen' | 'minid' | null = null;
+  let approx = false;
+  let maxLen = 0n;
+  let minId: StreamId = MIN_ID;
+  let limit = 0n;
+  let limitGiven = false;
+  let noMkStream = false;
+  let id: ParsedId | null = null;
+  let i = 2;
+  for (; i < args.length; i++) {
+    const more = args.length - 1 - i;
+    const opt = args[i];
+    if (xadd && isSingle(opt, 0x2a /* * */)) {
+      break;
+    } else if ((keywordEquals(opt, 'MAXLEN') || keywordEquals(opt, 'MINID')) && more > 0) {
+      const isMaxLen = opt.length === 6;
+      if (strategy !== null) throw new CommandError(WriteErr.maxlenAndMinid);
+      approx = false;
+      const next = args[i + 1];
+      if (more >= 2 && isSingle(next, 0x7e /* ~ */)) {
+        approx = true;
+        i++;
+      } else if (more >= 2 && isSingle(next, 0x3d /* = */)) {
+        i++;
+      }
+      if (isMaxLen) {
+        maxLen = longLong(args[i + 1]);
+        if (maxLen < 0n) throw new CommandError(WriteErr.maxlenNegative);
+        strategy = 'maxlen';
+      } else {
+        minId = parseStrictId(args[i + 1]);
+        strategy = 'minid';
+      }
+      i++;
+    } else if (keywordEquals(opt, 'LIMIT') && more > 0) {
+      limit = longLong(args[i + 1]);
+      if (limit < 0n) throw new CommandError(WriteErr.limitNegative);
+      limitGiven = true;
+      i++;
+    } else if (xadd && keywordEquals(opt, 'NOMKSTREAM')) {
+      noMkStream = true;
+    } else if (xadd) {
+      // Not an option: it must be the ID.
+      const parsed = parseIdText(opt.toString('latin1'), 0n, { strict: true, allowSeqStar: true });
+      if (parsed === null) throw new CommandError(Err.invalidStreamId);
+      id = parsed;
+      break;
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  if (limit !== 0n && strategy === null) throw new CommandError(WriteErr.limitWithoutStrategy);
+  if (!xadd && strategy === null) throw new CommandError(WriteErr.xtrimNoStrategy);
+  if (limitGiven) {
+    if (!approx) throw new CommandError(WriteErr.limitWithoutApprox);
+  } else if (approx) {
+    limit = BigInt(ctx.server.streamSettings.nodeMaxEntries) * 100n;
+    if (limit <= 0n) limit = 10000n;
+  } else {
+    limit = 0n;
+  }
+  let trim: TrimSpec | null = null;
+  if (strategy !== null) {
+    trim = {
+      strategy,
+      // Lengths beyond 2^53 behave as "no trimming" either way: a stream cannot be that long.
+      maxLen: Number(maxLen),
+      minId,
+      approx,
+      limit: Number(limit),
+    };
+  }
+  return { trim, noMkStream, id, idPos: i };
+}
+
+function latin1(arg: Buffer): string {
+  return arg.toString('latin1');
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+function xadd(ctx: CommandContext): void {
+  const args = ctx.args;
+  const parsed = parseAddOrTrim(ctx, true);
+  const fieldPos = parsed.idPos + 1;
+  const pairsLen = args.length - fieldPos;
+  if (pairsLen < 2 || pairsLen % 2 === 1) throw new CommandError(Err.wrongArity('xadd'));
+  const idArg = parsed.id;
+  if (idArg !== null && idArg.seqGiven && idArg.id.ms === 0n && idArg.id.seq === 0n) {
+    throw new CommandError(Err.xaddIdZero);
+  }
+  const key = latin1(args[1]);
+  let stream: Stream | undefined = ctx.db.get(key);
+  if (!stream) {
+    if (parsed.noMkStream) {
+      ctx.reply.nullBulk();
+      return;
+    }
+    stream = ctx.server.createStream(ctx.db, key);
+    ctx.db.set(key, stream);
+  }
+  const id = stream.append(args.slice(fieldPos), idArg, ctx.now);
+  ctx.reply.bulk(formatId(id));
+  ctx.db.touch(key);
+  if (parsed.trim) stream.trim(parsed.trim);
+  ctx.db.signalReady(key);
+}
+
+function xdel(ctx: CommandContext): void {
+  const args = ctx.args;
+  const key = latin1(args[1]);
+  const stream = ctx.db.get(key);
+  if (!stream) {
+    ctx.reply.integer(0);
+    return;
+  }
+  // Every ID is checked before any is deleted.
+  const ids: StreamId[] = [];
+  for (let j = 2; j < args.length; j++) ids.push(parseStrictId(args[j]));
+  let deleted = 0;
+  for (const id of ids) if (stream.delete(id)) deleted++;
+  if (deleted > 0) ctx.db.touch(key);
+  ctx.reply.integer(deleted);
+}
+
+function xtrim(ctx: CommandContext): void {
+  const parsed = parseAddOrTrim(ctx, false);
+  const key = latin1(ctx.args[1]);
+  const stream = ctx.db.get(key);
+  if (!stream) {
+    ctx.reply.integer(0);
+    return;
+  }
+  const deleted = stream.trim(parsed.trim!);
+  if (deleted > 0) ctx.db.touch(key);
+  ctx.reply.integer(deleted);
+}
+
+function xsetid(ctx: CommandContext): void {
+  const args = ctx.args;
+  const id = parseStrictId(args[2]);
+  let entriesAdded: bigint | undefined;
+  let maxDeleted: StreamId | undefined;
+  for (let i = 3; i < args.length; ) {
+    const more = args.length - 1 - i;
+    const opt = args[i];
+    if (keywordEquals(opt, 'ENTRIESADDED') && more > 0) {
+      entriesAdded = longLong(args[i + 1]);
+      if (entriesAdded < 0n) throw new CommandError(Err.xsetidEntriesAddedNegative);
+      i += 2;
+    } else if (keywordEquals(opt, 'MAXDELETEDID') && more > 0) {
+      maxDeleted = parseStrictId(args[i + 1]);
+      if (id.ms < maxDeleted.ms || (id.ms === maxDeleted.ms && id.seq < maxDeleted.seq)) {
+        throw new CommandError(Err.xsetidMaxDeletedSmall);
+      }
+      i += 2;
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  const key = latin1(args[1]);
+  const stream = ctx.db.get(key);
+  if (!stream) throw new CommandError(Err.noSuchKey);
+  stream.setId(id, entriesAdded, maxDeleted);
+  // No touch: Redis 7.0's xsetidCommand does not signal the key modified, so WATCH does not see XSETID
+  // (checked against redis-server 7.0.15; later versions changed this).
+  ctx.reply.ok();
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+const STREAM = { group: 'stream' } as const;
+const KEY_AT_1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+
+export const streamWriteCommands: CommandSpec[] = [
+  command({
+    name: 'xadd',
+    arity: -5,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary: 'Appends a new entry to a stream',
+    since: '5.0.0',
+    complexity: 'O(1) when adding a new entry, O(N) when trimming where N being the number of entries evicted.',
+    handler: xadd,
+  }),
+  command({
+    name: 'xdel',
+    arity: -3,
+    flags: ['write', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary:
+      'Removes the specified entries from the stream. Returns the number of items actually deleted, that may be different from the number of IDs passed in case certain IDs do not exist.',
+    since: '5.0.0',
+    complexity: 'O(1) for each single item to delete in the stream, regardless of the stream size.',
+    handler: xdel,
+  }),
+  command({
+    name: 'xtrim',
+    arity: -4,
+    flags: ['write'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@slow'],
+    ...STREAM,
+    summary: "Trims the stream to (approximately if '~' is passed) a certain size",
+    since: '5.0.0',
+    complexity:
+      'O(N), with N being the number of evicted entries. Constant times are very small however, since entries are organized in macro nodes containing multiple entries that can be released with a single deallocation.',
+    handler: xtrim,
+  }),
+  command({
+    name: 'xsetid',
+    arity: -3,
+    flags: ['write', 'denyoom', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary: 'An internal command for replicating stream values',
+    since: '5.0.0',
+    complexity: 'O(1)',
+    handler: xsetid,
+  }),
+];

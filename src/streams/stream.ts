@@ -1,0 +1,406 @@
+// One stream: its counters (last ID, max deleted ID, entries added, first ID), its consumer groups, and its
+// entries. Entries live in an EntryStore (append-only chunks now, mapped segment files later) addressed through
+// an EntryIndex of typed arrays; a NodeTable models Redis's listpack nodes so approximate trimming, node counts
+// and node boundaries are exactly Redis 7.0's. ID generation, XDEL, trimming and XSETID follow t_stream.c 7.0.
+
+import { CommandError, Err } from '../errors';
+import type { ConsumerGroup } from './consumerGroup';
+import { MemoryEntryStore, type EntryStore } from './entryStore';
+import { EntryIndex } from './entryIndex';
+import { NodeTable, STREAM_LISTPACK_MAX_SIZE, raxNodeCount } from './nodeModel';
+import {
+  type ParsedId,
+  type StreamId,
+  MIN_ID,
+  UINT64_MAX,
+  compareIds,
+  incrementId,
+  isZeroId,
+} from './streamId';
+
+/** Live settings shared by every stream (follow CONFIG SET). */
+export interface StreamSettings {
+  nodeMaxEntries: number;
+  nodeMaxBytes: number;
+}
+
+export type TrimStrategy = 'maxlen' | 'minid';
+
+export interface TrimSpec {
+  readonly strategy: TrimStrategy;
+  /** MAXLEN: the length to keep. */
+  readonly maxLen?: number;
+  /** MINID: the lowest ID to keep. */
+  readonly minId?: StreamId;
+  /** `~`: remove whole nodes only. */
+  readonly approx: boolean;
+  /** Most entries to remove (0 = unlimited). The command sets Redis's default for `~` (100 * node entries). */
+  readonly limit: number;
+}
+
+/** Called per entry by range(); `fields` is [field1, value1, field2, value2, ...] (views, valid until the next write). */
+export type EntryVisitor = (id: StreamId, fields: Buffer[]) => void;
+
+/** Error texts of the stream core that are not in the shared catalog (yet). */
+export const StreamErr = {
+  elementsTooLarge: 'ERR Elements are too large to be stored',
+} as const;
+
+export class Stream {
+  /** last-generated-id */
+  lastId: StreamId = MIN_ID;
+  /** max-deleted-entry-id */
+  maxDeletedId: StreamId = MIN_ID;
+  /** entries-added */
+  entriesAdded = 0n;
+  readonly groups = new Map<string, ConsumerGroup>();
+
+  /** s->first_id: the first live entry's ID, 0-0 when empty (kept as Redis keeps it). */
+  private firstId: StreamId = MIN_ID;
+  private live = 0;
+  private readonly index = new EntryIndex();
+  private readonly nodes = new NodeTable();
+  private readonly store: EntryStore;
+  /** Field names of the tail node's master entry, and that node's first entry position (cache key). */
+  private tailMaster: Buffer[] = [];
+  private tailMasterStart = -1;
+  private raxNodesCache = 1;
+  private raxNodesVersion = -1;
+
+  constructor(
+    public key: string,
+    readonly settings: StreamSettings,
+    store?: EntryStore,
+  ) {
+    this.store = store ?? new MemoryEntryStore();
+  }
+
+  /** Live entries (XLEN). */
+  get length(): number {
+    return this.live;
+  }
+
+  /** radix-tree-keys: the number of listpack nodes Redis would hold. */
+  get nodeCount(): number {
+    return this.nodes.count;
+  }
+
+  /**
+   * radix-tree-nodes: rax->numnodes for the nodes' master IDs as 128-bit big-endian keys, computed for the
+   * canonical compressed rax (exact as long as Redis's rax is canonical, which the differential tests check).
+   */
+  get radixTreeNodes(): number {
+    if (this.raxNodesVersion !== this.nodes.version) {
+      const keys: Uint8Array[] = [];
+      for (let i = 0; i < this.nodes.count; i++) {
+        const abs = this.nodes.start(i);
+        const k = Buffer.allocUnsafe(16);
+        k.writeBigUInt64BE(this.index.ms(abs), 0);
+        k.writeBigUInt64BE(this.index.seq(abs), 8);
+        keys.push(k);
+      }
+      this.raxNodesCache = raxNodeCount(keys);
+      this.raxNodesVersion = this.nodes.version;
+    }
+    return this.raxNodesCache;
+  }
+
+  /** recorded-first-entry-id */
+  get recordedFirstId(): StreamId {
+    return this.firstId;
+  }
+
+  private idAt(abs: number): StreamId {
+    return { ms: this.index.ms(abs), seq: this.index.seq(abs) };
+  }
+
+  private fieldsAt(abs: number): Buffer[] {
+    return this.store.read(this.index.segment(abs), this.index.offset(abs));
+  }
+
+  private firstLive(): number {
+    const end = this.index.end;
+    for (let abs = this.index.start; abs < end; abs++) if (!this.index.isDeleted(abs)) return abs;
+    return -1;
+  }
+
+  private lastLive(): number {
+    const start = this.index.start;
+    for (let abs = this.index.end - 1; abs >= start; abs--) if (!this.index.isDeleted(abs)) return abs;
+    return -1;
+  }
+
+  firstEntry(): { id: StreamId; fields: Buffer[] } | null {
+    if (this.live === 0) return null;
+    const abs = this.firstLive();
+    return { id: this.idAt(abs), fields: this.fieldsAt(abs) };
+  }
+
+  lastEntry(): { id: StreamId; fields: Buffer[] } | null {
+    if (this.live === 0) return null;
+    const abs = this.lastLive();
+    return { id: this.idAt(abs), fields: this.fieldsAt(abs) };
+  }
+
+  /** streamLastValidID: the last live entry's ID, or null when empty. */
+  lastValidId(): StreamId | null {
+    if (this.live === 0) return null;
+    return this.idAt(this.lastLive());
+  }
+
+  getEntry(id: StreamId): Buffer[] | null {
+    const abs = this.index.find(id.ms, id.seq);
+    if (abs < 0 || this.index.isDeleted(abs)) return null;
+    return this.fieldsAt(abs);
+  }
+
+  hasEntry(id: StreamId): boolean {
+    const abs = this.index.find(id.ms, id.seq);
+    return abs >= 0 && !this.index.isDeleted(abs);
+  }
+
+  /** Visits live entries with start <= id <= end (ascending, or descending when reverse), at most count (0 = no limit). */
+  range(start: StreamId, end: StreamId, count: number, reverse: boolean, visit: EntryVisitor): number {
+    if (this.live === 0 || compareIds(start, end) > 0) return 0;
+    const index = this.index;
+    let n = 0;
+    if (!reverse) {
+      const last = index.end;
+      for (let abs = index.lowerBound(start.ms, start.seq); abs < last; abs++) {
+        if (index.isDeleted(abs)) continue;
+        const ms = index.ms(abs);
+        const seq = index.seq(abs);
+        if (ms > end.ms || (ms === end.ms && seq > end.seq)) break;
+        visit({ ms, seq }, this.fieldsAt(abs));
+        if (++n === count) break;
+      }
+    } else {
+      const first = index.start;
+      for (let abs = index.upperBound(end.ms, end.seq) - 1; abs >= first; abs--) {
+        if (index.isDeleted(abs)) continue;
+        const ms = index.ms(abs);
+        const seq = index.seq(abs);
+        if (ms < start.ms || (ms === start.ms && seq < start.seq)) break;
+        visit({ ms, seq }, this.fieldsAt(abs));
+        if (++n === count) break;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * XADD's ID logic and append (streamAppendItem). `idArg` null means `*` (next ID from `now`, never going
+   * backwards when the clock does); `seqGiven` false means `ms-*`. `fields` is [f1, v1, ...] (even length).
+   * Throws Redis's errors for an exhausted stream, an ID not greater than the top item, or elements too large.
+   */
+  append(fields: Buffer[], idArg: ParsedId | null, now: number): StreamId {
+    const last = this.lastId;
+    if (last.ms === UINT64_MAX && last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdExhausted);
+    let id: StreamId;
+    if (idArg === null) {
+      const ms = BigInt(Math.max(0, Math.floor(now)));
+      id = ms > last.ms ? { ms, seq: 0n } : incrementId(last)!;
+    } else if (!idArg.seqGiven) {
+      if (idArg.id.ms === last.ms) {
+        if (last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdTooSmall);
+        id = { ms: last.ms, seq: last.seq + 1n };
+      } else {
+        id = idArg.id;
+      }
+    } else {
+      id = idArg.id;
+    }
+    if (compareIds(id, last) <= 0) throw new CommandError(Err.xaddIdTooSmall);
+
+    let elementBytes = 0;
+    for (let i = 0; i < fields.length; i++) elementBytes += fields[i].length;
+    if (elementBytes > STREAM_LISTPACK_MAX_SIZE) throw new CommandError(StreamErr.elementsTooLarge);
+
+    const newNode = this.nodes.needsNewNode(this.settings, elementBytes);
+    this.store.append(id, fields);
+    const abs = this.index.append(id.ms, id.seq, this.store.lastSegment, this.store.lastOffset);
+    let sameFields = true;
+    let masterMs = id.ms;
+    let masterSeq = id.seq;
+    if (newNode) {
+      this.nodes.openNode(abs, fields);
+    } else {
+      const tailStart = this.nodes.start(this.nodes.count - 1);
+      masterMs = this.index.ms(tailStart);
+      masterSeq = this.index.seq(tailStart);
+      sameFields = this.sameAsMaster(tailStart, fields);
+    }
+    this.nodes.addEntry(abs, id.ms, id.seq, masterMs, masterSeq, fields, sameFields);
+
+    this.live++;
+    this.entriesAdded++;
+    this.lastId = id;
+    if (this.live === 1) this.firstId = id;
+    return id;
+  }
+
+  /** Whether the entry's field names equal those of the master entry of the node starting at `nodeStart`. */
+  private sameAsMaster(nodeStart: number, fields: Buffer[]): boolean {
+    if (this.tailMasterStart !== nodeStart) {
+      const all = this.fieldsAt(nodeStart);
+      this.tailMaster = [];
+      for (let i = 0; i < all.length; i += 2) this.tailMaster.push(all[i]);
+      this.tailMasterStart = nodeStart;
+    }
+    const master = this.tailMaster;
+    if (master.length * 2 !== fields.length) return false;
+    for (let i = 0; i < master.length; i++) if (!master[i].equals(fields[i * 2])) return false;
+    return true;
+  }
+
+  /** XDEL of one ID: true when a live entry was deleted. Updates max-deleted-entry-id and the first ID. */
+  delete(id: StreamId): boolean {
+    const abs = this.index.find(id.ms, id.seq);
+    if (abs < 0 || this.index.isDeleted(abs)) return false;
+    this.index.markDeleted(abs);
+    this.store.deleted(id);
+    const node = this.nodes.find(abs);
+    if (this.nodes.live(node) === 1) {
+      // The node's last live entry: Redis frees the whole listpack.
+      this.nodes.remove(node);
+      if (node === 0) this.dropHead();
+    } else {
+      this.nodes.markDeleted(node);
+    }
+    this.live--;
+    if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
+    if (this.live === 0) this.firstId = MIN_ID;
+    else if (compareIds(id, this.firstId) === 0) this.firstId = this.idAt(this.firstLive());
+    return true;
+  }
+
+  /** Forgets index entries and store segments before the first node (after head nodes were removed). */
+  private dropHead(): void {
+    if (this.nodes.count === 0) {
+      this.index.clear();
+      this.store.releaseBefore(this.store.lastSegment);
+      return;
+    }
+    const start = this.nodes.start(0);
+    this.index.dropBefore(start);
+    this.store.releaseBefore(this.index.segment(start));
+  }
+
+  /** streamTrim: entries removed. `~` removes whole nodes only; LIMIT caps the work as Redis does. */
+  trim(spec: TrimSpec): number {
+    const byLen = spec.strategy === 'maxlen';
+    const maxLen = spec.maxLen ?? 0;
+    const minId = spec.minId ?? MIN_ID;
+    const nodes = this.nodes;
+    const index = this.index;
+    let deleted = 0;
+    let removedNodes = false;
+    while (nodes.count > 0) {
+      if (byLen && this.live <= maxLen) break;
+      const entries = nodes.live(0);
+      if (spec.limit && deleted + entries > spec.limit) break;
+      let removeNode: boolean;
+      if (byLen) {
+        removeNode = this.live - entries >= maxLen;
+      } else {
+        // The node's last entry, deleted or not (lpGetEdgeStreamID).
+        const lastAbs = nodes.end(0) - 1;
+        const ms = index.ms(lastAbs);
+        removeNode = ms < minId.ms || (ms === minId.ms && index.seq(lastAbs) < minId.seq);
+      }
+      if (removeNode) {
+        nodes.remove(0);
+        removedNodes = true;
+        this.live -= entries;
+        deleted += entries;
+        continue;
+      }
+      if (spec.approx) break;
+      // Flag entries inside the head node; they keep counting in that node.
+      const end = nodes.end(0);
+      for (let abs = nodes.start(0); abs < end; abs++) {
+        let stop: boolean;
+        if (byLen) {
+          stop = this.live <= maxLen;
+        } else {
+          const ms = index.ms(abs);
+          stop = ms > minId.ms || (ms === minId.ms && index.seq(abs) >= minId.seq);
+        }
+        if (stop) break;
+        if (!index.isDeleted(abs)) {
+          index.markDeleted(abs);
+          this.store.deleted(this.idAt(abs));
+          nodes.markDeleted(0);
+          this.live--;
+          deleted++;
+        }
+      }
+      break;
+    }
+    if (removedNodes) this.dropHead();
+    if (deleted > 0) this.firstId = this.live === 0 ? MIN_ID : this.idAt(this.firstLive());
+    return deleted;
+  }
+
+  /**
+   * XSETID after its arguments were checked: refuses a last ID below the top entry and an entries_added below
+   * the length (when the stream has entries), as Redis 7.0. A zero maxDeletedId leaves the current one.
+   */
+  setId(lastId: StreamId, entriesAdded?: bigint, maxDeletedId?: StreamId): void {
+    if (this.live > 0) {
+      const top = this.idAt(this.lastLive());
+      if (compareIds(lastId, top) < 0) throw new CommandError(Err.xsetidTooSmall);
+      if (entriesAdded !== undefined && BigInt(this.live) > entriesAdded) {
+        throw new CommandError(Err.xsetidEntriesAddedSmall);
+      }
+    }
+    this.lastId = lastId;
+    if (entriesAdded !== undefined) this.entriesAdded = entriesAdded;
+    if (maxDeletedId !== undefined && !isZeroId(maxDeletedId)) this.maxDeletedId = maxDeletedId;
+  }
+
+  /** Bytes of entry data held (chunks). */
+  get dataBytes(): number {
+    return this.store.bytes;
+  }
+
+  destroy(): void {
+    this.store.destroy();
+    this.index.clear();
+    this.nodes.clear();
+    this.live = 0;
+    this.tailMasterStart = -1;
+    this.tailMaster = [];
+  }
+
+  renamed(key: string): void {
+    this.key = key;
+  }
+}
+
+/** streamRangeHasTombstones (7.0): whether a deleted entry may lie in [start, end] (null: open bound). */
+export function rangeHasTombstones(s: Stream, start: StreamId | null, end: StreamId | null): boolean {
+  if (s.length === 0 || isZeroId(s.maxDeletedId)) return false;
+  // The latest tombstone is before the first entry.
+  if (compareIds(s.recordedFirstId, s.maxDeletedId) > 0) return false;
+  const a = start ?? MIN_ID;
+  if (compareIds(a, s.maxDeletedId) <= 0 && (end === null || compareIds(s.maxDeletedId, end) <= 0)) return true;
+  return false;
+}
+
+/** streamEstimateDistanceFromFirstEverEntry (7.0): the logical counter of `id`, or null when unknowable. */
+export function estimateDistanceFromFirstEverEntry(s: Stream, id: StreamId): bigint | null {
+  if (s.entriesAdded === 0n) return 0n;
+  if (s.length === 0 && compareIds(id, s.lastId) < 1) return s.entriesAdded;
+  const cmpLast = compareIds(id, s.lastId);
+  if (cmpLast === 0) return s.entriesAdded;
+  if (cmpLast > 0) return null;
+  const first = s.recordedFirstId;
+  const cmpIdFirst = compareIds(id, first);
+  const cmpXdelFirst = compareIds(s.maxDeletedId, first);
+  if (isZeroId(s.maxDeletedId) || cmpXdelFirst < 0) {
+    if (cmpIdFirst < 0) return s.entriesAdded - BigInt(s.length);
+    if (cmpIdFirst === 0) return s.entriesAdded - BigInt(s.length) + 1n;
+  }
+  return null;
+}

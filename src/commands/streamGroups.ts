@@ -1,0 +1,858 @@
+// Consumer group commands: XGROUP (CREATE, SETID, DESTROY, CREATECONSUMER, DELCONSUMER, HELP), XREADGROUP,
+// XACK, XPENDING, XCLAIM, XAUTOCLAIM. Semantics and error texts follow Redis 7.0.15's t_stream.c and
+// blocked.c; where 7.0 differs from later versions (consumers created lazily by XCLAIM/XAUTOCLAIM and only
+// when XREADGROUP serves, deleted entries dropped from the PEL by XCLAIM), 7.0 wins.
+
+import { CommandError, Err } from '../errors';
+import { keywordEquals } from './args';
+import { command, type CommandContext, type CommandSpec } from './types';
+import type { ReplyWriter } from '../protocol/replyWriter';
+import type { Database } from '../keyspace/database';
+import {
+  type Stream,
+  estimateDistanceFromFirstEverEntry,
+  rangeHasTombstones,
+} from '../streams/stream';
+import {
+  ConsumerGroup,
+  INVALID_ENTRIES_READ,
+  type Consumer,
+  type GroupStreamFacts,
+} from '../streams/consumerGroup';
+import {
+  type StreamId,
+  MAX_ID,
+  MIN_ID,
+  compareIds,
+  decrementId,
+  formatId,
+  idEquals,
+  incrementId,
+  parseId,
+  parseIdText,
+  parseStrictId,
+} from '../streams/streamId';
+import { parseInt64 } from '../protocol/numbers';
+
+// Texts used only by this family (candidates for the shared catalog in errors.ts).
+export const GroupErr = {
+  noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
+  entriesReadRange: 'ERR value for ENTRIESREAD must be positive or -1',
+  missingGroupOption: 'ERR Missing GROUP option for XREADGROUP',
+  timeoutOutOfRange: 'ERR timeout is out of range',
+  blockedKeyDeleted: 'UNBLOCKED the stream key no longer exists',
+  blockedGroupDestroyed: 'NOGROUP the consumer group this client was blocked on no longer exists',
+  invalidStartInterval: 'ERR invalid start ID for the interval',
+  invalidEndInterval: 'ERR invalid end ID for the interval',
+  countPositive: 'ERR COUNT must be > 0',
+  xclaimMinIdle: 'ERR Invalid min-idle-time argument for XCLAIM',
+  xautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
+  xclaimOption: (name: string) => `ERR Invalid ${name} option argument for XCLAIM`,
+  xclaimUnrecognized: (opt: string) => `ERR Unrecognized XCLAIM option '${opt}'`,
+} as const;
+
+/** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
+const BLOCKED_DEFAULT_COUNT = 1000;
+/** XAUTOCLAIM looks at most COUNT * this many PEL entries per call. */
+const AUTOCLAIM_ATTEMPTS_FACTOR = 10;
+const LONG_MAX = 9223372036854775807n;
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared helpers (also used by streamInfo.ts)
+
+/** The stream facts the group's entries-read / lag rules need, read live from the stream. */
+export function streamFacts(s: Stream): GroupStreamFacts {
+  return {
+    get entriesAdded() {
+      return s.entriesAdded;
+    },
+    get length() {
+      return s.length;
+    },
+    hasTombstonesFrom: (start) => rangeHasTombstones(s, start, MAX_ID),
+    estimateDistance: (id) => estimateDistanceFromFirstEverEntry(s, id),
+  };
+}
+
+/** One entry as Redis replies it: [id, [field, value, ...]]; a deleted entry seen in a PEL has null fields. */
+export function writeEntry(reply: ReplyWriter, id: StreamId, fields: Buffer[] | null): void {
+  reply.array(2);
+  reply.bulk(formatId(id));
+  if (fields === null) {
+    reply.nullArray();
+    return;
+  }
+  reply.array(fields.length);
+  for (const f of fields) reply.bulk(f);
+}
+
+/** Redis's addReplyHelp: a heading, the lines, and the HELP entry, each a status reply. */
+export function writeHelp(reply: ReplyWriter, container: string, lines: readonly string[]): void {
+  reply.array(lines.length + 3);
+  reply.simple(`${container} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  for (const line of lines) reply.simple(line);
+  reply.simple('HELP');
+  reply.simple('    Prints this help.');
+}
+
+/** Parses a long long argument (string2ll rules) or throws `error`. */
+function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
+  const v = parseInt64(arg);
+  if (v === null) throw new CommandError(error);
+  return v;
+}
+
+/** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
+function parseIntervalId(arg: Buffer, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
+  const text = arg.toString('latin1');
+  if (text.length > 1 && text[0] === '(') return { id: parseStrictId(text.slice(1), missingSeq), exclusive: true };
+  return { id: parseId(text, missingSeq), exclusive: false };
+}
+
+function latin1(arg: Buffer): string {
+  return arg.toString('latin1');
+}
+
+function bumpNotNull(v: StreamId | null, error: string): StreamId {
+  if (v === null) throw new CommandError(error);
+  return v;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XGROUP
+
+const XGROUP_HELP = [
+  'CREATE <key> <groupname> <id|$> [option]',
+  '    Create a new consumer group. Options are:',
+  '    * MKSTREAM',
+  '      Create the empty stream if it does not exist.',
+  '    * ENTRIESREAD entries_read',
+  "      Set the group's entries_read counter (internal use).",
+  'CREATECONSUMER <key> <groupname> <consumer>',
+  '    Create a new consumer in the specified group.',
+  'DELCONSUMER <key> <groupname> <consumer>',
+  '    Remove the specified consumer.',
+  'DESTROY <key> <groupname>',
+  '    Remove the specified group.',
+  'SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]',
+  '    Set the current group ID and entries_read counter.',
+];
+
+interface XgroupTarget {
+  key: string;
+  groupName: string;
+  stream: Stream | undefined;
+  group: ConsumerGroup | undefined;
+  mkstream: boolean;
+  entriesRead: bigint;
+}
+
+/**
+ * The common prologue of xgroupCommand: options of CREATE/SETID, then the key (which must exist unless
+ * MKSTREAM) and, for SETID/CREATECONSUMER/DELCONSUMER, the group.
+ */
+function xgroupPrologue(ctx: CommandContext, sub: 'create' | 'setid' | 'destroy' | 'createconsumer' | 'delconsumer'): XgroupTarget {
+  const args = ctx.args;
+  let mkstream = false;
+  let entriesRead = INVALID_ENTRIES_READ;
+  for (let i = 5; i < args.length; ) {
+    if (sub === 'create' && keywordEquals(args[i], 'MKSTREAM')) {
+      mkstream = true;
+      i++;
+    } else if ((sub === 'create' || sub === 'setid') && keywordEquals(args[i], 'ENTRIESREAD') && i + 1 < args.length) {
+      entriesRead = longLong(args[i + 1]);
+      if (entriesRead < 0n && entriesRead !== INVALID_ENTRIES_READ) throw new CommandError(GroupErr.entriesReadRange);
+      i += 2;
+    } else {
+      throw new CommandError(Err.unknownSubcommandOrArity(args[1], 'xgroup'));
+    }
+  }
+  const key = latin1(args[2]);
+  const groupName = latin1(args[3]);
+  const stream = ctx.db.get(key);
+  let group: ConsumerGroup | undefined;
+  if (!mkstream) {
+    if (!stream) throw new CommandError(Err.xgroupKeyMissing);
+    group = stream.groups.get(groupName);
+    if (!group && (sub === 'setid' || sub === 'createconsumer' || sub === 'delconsumer')) {
+      throw new CommandError(GroupErr.noGroupForKey(groupName, key));
+    }
+  }
+  return { key, groupName, stream, group, mkstream, entriesRead };
+}
+
+function xgroupCreate(ctx: CommandContext): void {
+  const t = xgroupPrologue(ctx, 'create');
+  if (ctx.args.length > 8) throw new CommandError(Err.unknownSubcommandOrArity(ctx.args[1], 'xgroup'));
+  const idArg = latin1(ctx.args[4]);
+  const id = idArg === '$' ? (t.stream ? t.stream.lastId : MIN_ID) : parseStrictId(idArg);
+  let stream = t.stream;
+  if (!stream) {
+    // MKSTREAM, now that the command can no longer fail.
+    stream = ctx.server.createStream(ctx.db, t.key);
+    ctx.db.set(t.key, stream);
+  }
+  if (stream.groups.has(t.groupName)) throw new CommandError(Err.busyGroup);
+  // Redis 7.0 does not signal a modified key here: a WATCH is not aborted by XGROUP CREATE.
+  stream.groups.set(t.groupName, new ConsumerGroup(t.groupName, id, t.entriesRead));
+  ctx.reply.ok();
+}
+
+// Like XGROUP CREATE, SETID and CREATECONSUMER (and XREADGROUP) leave WATCHes alone in Redis 7.0.
+function xgroupSetId(ctx: CommandContext): void {
+  const t = xgroupPrologue(ctx, 'setid');
+  if (ctx.args.length !== 5 && ctx.args.length !== 7) {
+    throw new CommandError(Err.unknownSubcommandOrArity(ctx.args[1], 'xgroup'));
+  }
+  const idArg = latin1(ctx.args[4]);
+  const id = idArg === '$' ? t.stream!.lastId : parseId(idArg);
+  const group = t.group!;
+  group.lastId = id;
+  group.entriesRead = t.entriesRead;
+  ctx.reply.ok();
+}
+
+function xgroupDestroy(ctx: CommandContext): void {
+  const t = xgroupPrologue(ctx, 'destroy');
+  if (!t.group) {
+    ctx.reply.integer(0);
+    return;
+  }
+  t.stream!.groups.delete(t.groupName);
+  ctx.db.touch(t.key);
+  // Readers blocked on this group are released with -NOGROUP.
+  ctx.db.signalReady(t.key);
+  ctx.reply.integer(1);
+}
+
+function xgroupCreateConsumer(ctx: CommandContext): void {
+  const t = xgroupPrologue(ctx, 'createconsumer');
+  const created = t.group!.createConsumer(latin1(ctx.args[4]), ctx.now);
+  ctx.reply.integer(created ? 1 : 0);
+}
+
+function xgroupDelConsumer(ctx: CommandContext): void {
+  const t = xgroupPrologue(ctx, 'delconsumer');
+  const pending = t.group!.deleteConsumer(latin1(ctx.args[4]));
+  if (pending !== null) ctx.db.touch(t.key);
+  ctx.reply.integer(pending ?? 0);
+}
+
+function xgroupHelp(ctx: CommandContext): void {
+  writeHelp(ctx.reply, 'XGROUP', XGROUP_HELP);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XREADGROUP
+
+/** The `>` ID: Redis marks it with the largest ID (so an explicit max ID behaves the same). */
+const NEW_MESSAGES = MAX_ID;
+
+interface ServedStream {
+  readonly key: Buffer;
+  readonly entries: Array<[StreamId, Buffer[] | null]>;
+}
+
+/** Delivers entries after `after` to the consumer (streamReplyWithRange with a group). */
+function serveNew(
+  stream: Stream,
+  group: ConsumerGroup,
+  consumer: Consumer,
+  after: StreamId,
+  count: number,
+  noack: boolean,
+  now: number,
+): Array<[StreamId, Buffer[] | null]> {
+  const out: Array<[StreamId, Buffer[] | null]> = [];
+  const start = incrementId(after);
+  if (start === null) return out;
+  const facts = streamFacts(stream);
+  stream.range(start, MAX_ID, count, false, (id, fields) => {
+    group.advance(id, facts);
+    if (!noack) group.deliver(id, consumer, now);
+    out.push([id, fields]);
+  });
+  return out;
+}
+
+/** Serves the consumer's own history after `after` (streamReplyWithRangeFromConsumerPEL). */
+function serveHistory(
+  stream: Stream,
+  group: ConsumerGroup,
+  consumer: Consumer,
+  after: StreamId,
+  count: number,
+  now: number,
+): Array<[StreamId, Buffer[] | null]> {
+  const out: Array<[StreamId, Buffer[] | null]> = [];
+  const start = incrementId(after) ?? MIN_ID;
+  const ids: StreamId[] = [];
+  consumer.pel.forEach(start, null, (e) => {
+    if (count > 0 && ids.length >= count) return false;
+    ids.push(e.id);
+    return true;
+  });
+  for (const id of ids) {
+    const fields = stream.getEntry(id);
+    // A pending entry deleted from the stream is reported with null fields and not counted as delivered.
+    if (fields !== null) group.redeliver(id, now);
+    out.push([id, fields]);
+  }
+  return out;
+}
+
+function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
+  if (reply.protocol === 3) reply.map(served.length);
+  else reply.array(served.length);
+  for (const s of served) {
+    if (reply.protocol === 2) reply.array(2);
+    reply.bulk(s.key);
+    reply.array(s.entries.length);
+    for (const [id, fields] of s.entries) writeEntry(reply, id, fields);
+  }
+}
+
+function xreadgroup(ctx: CommandContext): void {
+  const args = ctx.args;
+  let timeoutMs = -1;
+  let count = 0;
+  let streamsArg = 0;
+  let streamsCount = 0;
+  let noack = false;
+  let groupArg: Buffer | null = null;
+  let consumerArg: Buffer | null = null;
+  for (let i = 1; i < args.length; i++) {
+    const more = args.length - i - 1;
+    const opt = args[i];
+    if (keywordEquals(opt, 'BLOCK') && more > 0) {
+      i++;
+      const t = longLong(args[i], Err.timeoutNotInteger);
+      if (t < 0n) throw new CommandError(Err.timeoutNegative);
+      if (t > 0n && t > LONG_MAX - BigInt(ctx.now)) throw new CommandError(GroupErr.timeoutOutOfRange);
+      timeoutMs = Number(t);
+    } else if (keywordEquals(opt, 'COUNT') && more > 0) {
+      i++;
+      const c = longLong(args[i]);
+      count = c < 0n ? 0 : Number(c);
+    } else if (keywordEquals(opt, 'STREAMS') && more > 0) {
+      streamsArg = i + 1;
+      streamsCount = args.length - streamsArg;
+      if (streamsCount % 2 !== 0) throw new CommandError(Err.unbalancedXreadgroup);
+      streamsCount /= 2;
+      break;
+    } else if (keywordEquals(opt, 'GROUP') && more >= 2) {
+      groupArg = args[i + 1];
+      consumerArg = args[i + 2];
+      i += 2;
+    } else if (keywordEquals(opt, 'NOACK')) {
+      noack = true;
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  if (streamsArg === 0) throw new CommandError(Err.syntax);
+  if (groupArg === null || consumerArg === null) throw new CommandError(GroupErr.missingGroupOption);
+  const groupName = latin1(groupArg);
+  const consumerName = latin1(consumerArg);
+
+  // Resolve every key's group and ID first: any error leaves everything untouched.
+  const ids: StreamId[] = [];
+  for (let n = 0; n < streamsCount; n++) {
+    const key = latin1(args[streamsArg + n]);
+    const stream = ctx.db.get(key);
+    if (!stream || !stream.groups.has(groupName)) throw new CommandError(Err.noGroup(key, groupName));
+    const idArg = args[streamsArg + streamsCount + n];
+    const text = latin1(idArg);
+    if (text === '$') throw new CommandError(Err.xreadDollarInGroup);
+    ids.push(text === '>' ? NEW_MESSAGES : parseStrictId(text));
+  }
+
+  const served: ServedStream[] = [];
+  for (let n = 0; n < streamsCount; n++) {
+    const keyArg = args[streamsArg + n];
+    const key = latin1(keyArg);
+    const stream = ctx.db.get(key)!;
+    const group = stream.groups.get(groupName)!;
+    const id = ids[n];
+    const history = !idEquals(id, NEW_MESSAGES);
+    let after = id;
+    if (!history) {
+      // Served at once only when the stream holds an entry past the group's last delivered ID.
+      const last = stream.length > 0 ? stream.lastEntry() : null;
+      if (last === null || compareIds(last.id, group.lastId) <= 0) continue;
+      after = group.lastId;
+    }
+    const consumer = group.consumer(consumerName, ctx.now);
+    const entries = history
+      ? serveHistory(stream, group, consumer, after, count, ctx.now)
+      : serveNew(stream, group, consumer, after, count, noack, ctx.now);
+    served.push({ key: keyArg, entries });
+  }
+  if (served.length > 0) {
+    writeReadReply(ctx.reply, served);
+    return;
+  }
+  if (timeoutMs === -1 || ctx.inTransaction) {
+    ctx.reply.nullArray();
+    return;
+  }
+  const db = ctx.db;
+  const keys = args.slice(streamsArg, streamsArg + streamsCount).map(latin1);
+  const keyArgs = new Map<string, Buffer>();
+  for (let n = 0; n < streamsCount; n++) if (!keyArgs.has(keys[n])) keyArgs.set(keys[n], args[streamsArg + n]);
+  ctx.block({
+    keys,
+    timeoutMs,
+    tryServe: (key, reply, now) =>
+      serveBlocked(db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupName, consumerName, count, noack, reply, now),
+    onTimeout: (reply) => reply.nullArray(),
+  });
+}
+
+/** A blocked XREADGROUP `>` woken for `key` (serveClientsBlockedOnStreamKey / the deleted-key path of 7.0). */
+function serveBlocked(
+  db: Database,
+  key: string,
+  keyArg: Buffer,
+  groupName: string,
+  consumerName: string,
+  count: number,
+  noack: boolean,
+  reply: ReplyWriter,
+  now: number,
+): boolean {
+  const stream = db.get(key);
+  if (!stream) throw new CommandError(GroupErr.blockedKeyDeleted);
+  const group = stream.groups.get(groupName);
+  if (!group) throw new CommandError(GroupErr.blockedGroupDestroyed);
+  // 7.0 compares the stream's last generated ID here (not its last live entry): an XADD followed by an XDEL
+  // of that entry wakes the reader with an empty result.
+  if (compareIds(stream.lastId, group.lastId) <= 0) return false;
+  const consumer = group.consumer(consumerName, now);
+  const entries = serveNew(stream, group, consumer, group.lastId, count || BLOCKED_DEFAULT_COUNT, noack, now);
+  writeReadReply(reply, [{ key: keyArg, entries }]);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XACK
+
+function xack(ctx: CommandContext): void {
+  const key = latin1(ctx.args[1]);
+  const stream = ctx.db.get(key);
+  const group = stream?.groups.get(latin1(ctx.args[2]));
+  if (!group) {
+    ctx.reply.integer(0);
+    return;
+  }
+  // All IDs are parsed before any is acknowledged: the command is all or nothing.
+  const ids = ctx.args.slice(3).map((a) => parseStrictId(a));
+  let acked = 0;
+  for (const id of ids) if (group.ack(id)) acked++;
+  if (acked > 0) ctx.db.touch(key);
+  ctx.reply.integer(acked);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XPENDING
+
+function xpending(ctx: CommandContext): void {
+  const args = ctx.args;
+  const argc = args.length;
+  const justInfo = argc === 3;
+  if (argc !== 3 && (argc < 6 || argc > 9)) throw new CommandError(Err.syntax);
+  let start = MIN_ID;
+  let end = MAX_ID;
+  let count = 0n;
+  let minIdle = 0n;
+  let consumerName: string | null = null;
+  if (argc >= 6) {
+    let startIdx = 3;
+    if (keywordEquals(args[3], 'IDLE')) {
+      minIdle = longLong(args[4]);
+      if (argc < 8) throw new CommandError(Err.syntax);
+      startIdx += 2;
+    }
+    count = longLong(args[startIdx + 2]);
+    if (count < 0n) count = 0n;
+    const s = parseIntervalId(args[startIdx], 0n);
+    start = s.exclusive ? bumpNotNull(incrementId(s.id), GroupErr.invalidStartInterval) : s.id;
+    const e = parseIntervalId(args[startIdx + 1], 18446744073709551615n);
+    end = e.exclusive ? bumpNotNull(decrementId(e.id), GroupErr.invalidEndInterval) : e.id;
+    if (startIdx + 3 < argc) consumerName = latin1(args[startIdx + 3]);
+  }
+  const key = latin1(args[1]);
+  const groupName = latin1(args[2]);
+  const group = ctx.db.get(key)?.groups.get(groupName);
+  if (!group) throw new CommandError(Err.noGroupGeneric(key, groupName));
+  const reply = ctx.reply;
+
+  if (justInfo) {
+    reply.array(4);
+    reply.integer(group.pel.size);
+    if (group.pel.size === 0) {
+      reply.nullBulk();
+      reply.nullBulk();
+      reply.nullArray();
+      return;
+    }
+    reply.bulk(formatId(group.pel.first()!));
+    reply.bulk(formatId(group.pel.last()!));
+    const owners = group.sortedConsumers().filter((c) => c.pel.size > 0);
+    reply.array(owners.length);
+    for (const c of owners) {
+      reply.array(2);
+      reply.bulk(Buffer.from(c.name, 'latin1'));
+      reply.bulk(String(c.pel.size));
+    }
+    return;
+  }
+
+  let consumer: Consumer | undefined;
+  if (consumerName !== null) {
+    // Looked up without refreshing its seen-time; an unknown consumer simply has nothing pending.
+    consumer = group.lookupConsumer(consumerName);
+    if (!consumer) {
+      reply.array(0);
+      return;
+    }
+  }
+  const now = ctx.now;
+  const rows: Array<{ id: StreamId; owner: string; idle: number; count: bigint }> = [];
+  const take = (id: StreamId, time: number, deliveries: bigint, ownerSlot: number): boolean => {
+    if (count === 0n) return false;
+    if (minIdle !== 0n && BigInt(now - time) < minIdle) return true;
+    count--;
+    const owner = group.ownerOf(ownerSlot);
+    rows.push({ id, owner: owner ? owner.name : '', idle: Math.max(0, now - time), count: deliveries });
+    return true;
+  };
+  if (consumer) {
+    consumer.pel.forEach(start, end, (e) => {
+      const nack = group.pel.get(e.id)!;
+      return take(e.id, nack.deliveryTime, nack.deliveryCount, nack.owner);
+    });
+  } else {
+    group.pel.forEach(start, end, (e) => take(e.id, e.deliveryTime, e.deliveryCount, e.owner));
+  }
+  reply.array(rows.length);
+  for (const r of rows) {
+    reply.array(4);
+    reply.bulk(formatId(r.id));
+    reply.bulk(Buffer.from(r.owner, 'latin1'));
+    reply.integer(r.idle);
+    reply.integer(r.count);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XCLAIM
+
+function xclaim(ctx: CommandContext): void {
+  const args = ctx.args;
+  const key = latin1(args[1]);
+  const groupName = latin1(args[2]);
+  const stream = ctx.db.get(key);
+  const group = stream?.groups.get(groupName);
+  if (!stream || !group) throw new CommandError(Err.noGroupGeneric(key, groupName));
+  let minIdle = longLong(args[4], GroupErr.xclaimMinIdle);
+  if (minIdle < 0n) minIdle = 0n;
+
+  // IDs run until the first argument that does not parse as one; options follow.
+  const ids: StreamId[] = [];
+  let j = 5;
+  for (; j < args.length; j++) {
+    const parsed = parseIdText(latin1(args[j]), 0n, { strict: true });
+    if (parsed === null) break;
+    ids.push(parsed.id);
+  }
+  const now = ctx.now;
+  let force = false;
+  let justId = false;
+  let retryCount = -1n;
+  let deliveryTime = -1n;
+  let lastId = MIN_ID;
+  for (; j < args.length; j++) {
+    const more = args.length - 1 - j;
+    const opt = args[j];
+    if (keywordEquals(opt, 'FORCE')) {
+      force = true;
+    } else if (keywordEquals(opt, 'JUSTID')) {
+      justId = true;
+    } else if (keywordEquals(opt, 'IDLE') && more > 0) {
+      deliveryTime = BigInt(now) - longLong(args[++j], GroupErr.xclaimOption('IDLE'));
+    } else if (keywordEquals(opt, 'TIME') && more > 0) {
+      deliveryTime = longLong(args[++j], GroupErr.xclaimOption('TIME'));
+    } else if (keywordEquals(opt, 'RETRYCOUNT') && more > 0) {
+      retryCount = longLong(args[++j], GroupErr.xclaimOption('RETRYCOUNT'));
+    } else if (keywordEquals(opt, 'LASTID') && more > 0) {
+      lastId = parseStrictId(args[++j]);
+    } else {
+      throw new CommandError(GroupErr.xclaimUnrecognized(latin1(opt)));
+    }
+  }
+
+  let changed = false;
+  if (compareIds(lastId, group.lastId) > 0) {
+    group.lastId = lastId;
+    changed = true;
+  }
+  // A bogus IDLE/TIME (negative, or in the future) means "now", as Redis does.
+  const when = deliveryTime < 0n || deliveryTime > BigInt(now) ? now : Number(deliveryTime);
+  const consumerName = latin1(args[3]);
+  let consumer: Consumer | null = null;
+  const claimed: StreamId[] = [];
+  for (const id of ids) {
+    const outcome = group.claim(id, {
+      exists: stream.hasEntry(id),
+      force,
+      minIdle: Number(minIdle),
+      now,
+      deliveryTime: when,
+      retryCount,
+      justId,
+      getConsumer: () => (consumer ??= group.consumer(consumerName, now)),
+    });
+    if (outcome !== 'skipped') changed = true;
+    if (outcome === 'claimed') claimed.push(id);
+  }
+  if (changed) ctx.db.touch(key);
+  const reply = ctx.reply;
+  reply.array(claimed.length);
+  for (const id of claimed) {
+    if (justId) reply.bulk(formatId(id));
+    else writeEntry(reply, id, stream.getEntry(id));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// XAUTOCLAIM
+
+function xautoclaim(ctx: CommandContext): void {
+  const args = ctx.args;
+  let minIdle = longLong(args[4], GroupErr.xautoclaimMinIdle);
+  if (minIdle < 0n) minIdle = 0n;
+  const s = parseIntervalId(args[5], 0n);
+  const start = s.exclusive ? bumpNotNull(incrementId(s.id), GroupErr.invalidStartInterval) : s.id;
+  let count = 100;
+  let justId = false;
+  // LONG_MAX / max(sizeof(streamID), attempts_factor): COUNT * attempts must not overflow.
+  const maxCount = LONG_MAX / 16n;
+  for (let j = 6; j < args.length; j++) {
+    const more = args.length - 1 - j;
+    if (keywordEquals(args[j], 'COUNT') && more > 0) {
+      const c = parseInt64(args[j + 1]);
+      if (c === null || c < 1n || c > maxCount) throw new CommandError(GroupErr.countPositive);
+      count = Number(c);
+      j++;
+    } else if (keywordEquals(args[j], 'JUSTID')) {
+      justId = true;
+    } else {
+      throw new CommandError(Err.syntax);
+    }
+  }
+  const key = latin1(args[1]);
+  const groupName = latin1(args[2]);
+  const stream = ctx.db.get(key);
+  const group = stream?.groups.get(groupName);
+  if (!stream || !group) throw new CommandError(Err.noGroupGeneric(key, groupName));
+
+  const now = ctx.now;
+  const consumerName = latin1(args[3]);
+  let consumer: Consumer | null = null;
+  let attempts = count * AUTOCLAIM_ATTEMPTS_FACTOR;
+  const claimed: StreamId[] = [];
+  const deleted: StreamId[] = [];
+  // Walks the PEL with a cursor (the walk removes entries): `next` is the first ID not yet examined.
+  let next: StreamId | null = group.pel.ceiling(start);
+  while (attempts-- > 0 && count > 0 && next !== null) {
+    const id = next;
+    const after = incrementId(id);
+    const outcome = group.claim(id, {
+      exists: stream.hasEntry(id),
+      force: false,
+      minIdle: Number(minIdle),
+      now,
+      deliveryTime: now,
+      retryCount: -1n,
+      justId,
+      getConsumer: () => (consumer ??= group.consumer(consumerName, now)),
+    });
+    if (outcome === 'deleted') {
+      deleted.push(id);
+      count--;
+    } else if (outcome === 'claimed') {
+      claimed.push(id);
+      count--;
+    }
+    next = after === null ? null : group.pel.ceiling(after);
+  }
+  if (claimed.length > 0 || deleted.length > 0) ctx.db.touch(key);
+  const reply = ctx.reply;
+  reply.array(3);
+  reply.bulk(formatId(next ?? MIN_ID));
+  reply.array(claimed.length);
+  for (const id of claimed) {
+    if (justId) reply.bulk(formatId(id));
+    else writeEntry(reply, id, stream.getEntry(id));
+  }
+  reply.array(deleted.length);
+  for (const id of deleted) reply.bulk(formatId(id));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Specs (arity, flags, keys, ACL categories as COMMAND INFO reports them on 7.0.15)
+
+const STREAM = { group: 'stream' } as const;
+const KEY_AT_2 = { firstKey: 2, lastKey: 2, keyStep: 1 } as const;
+const KEY_AT_1 = { firstKey: 1, lastKey: 1, keyStep: 1 } as const;
+
+export const streamGroupCommands: CommandSpec[] = [
+  command({
+    name: 'xgroup',
+    arity: -2,
+    aclCategories: ['@slow'],
+    ...STREAM,
+    summary: 'A container for consumer groups commands',
+    since: '5.0.0',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      command({
+        name: 'xgroup|help',
+        arity: 2,
+        flags: ['loading', 'stale'],
+        aclCategories: ['@stream', '@slow'],
+        ...STREAM,
+        summary: 'Show helpful text about the different subcommands',
+        since: '5.0.0',
+        complexity: 'O(1)',
+        handler: xgroupHelp,
+      }),
+      command({
+        name: 'xgroup|create',
+        arity: -5,
+        flags: ['write', 'denyoom'],
+        ...KEY_AT_2,
+        aclCategories: ['@write', '@stream', '@slow'],
+        ...STREAM,
+        summary: 'Create a consumer group.',
+        since: '5.0.0',
+        complexity: 'O(1)',
+        handler: xgroupCreate,
+      }),
+      command({
+        name: 'xgroup|destroy',
+        arity: 4,
+        flags: ['write'],
+        ...KEY_AT_2,
+        aclCategories: ['@write', '@stream', '@slow'],
+        ...STREAM,
+        summary: 'Destroy a consumer group.',
+        since: '5.0.0',
+        complexity: 'O(N) where N is the number of entries in the group\'s pending entries list (PEL).',
+        handler: xgroupDestroy,
+      }),
+      command({
+        name: 'xgroup|setid',
+        arity: -5,
+        flags: ['write'],
+        ...KEY_AT_2,
+        aclCategories: ['@write', '@stream', '@slow'],
+        ...STREAM,
+        summary: 'Set a consumer group to an arbitrary last delivered ID value.',
+        since: '5.0.0',
+        complexity: 'O(1)',
+        handler: xgroupSetId,
+      }),
+      command({
+        name: 'xgroup|createconsumer',
+        arity: 5,
+        flags: ['write', 'denyoom'],
+        ...KEY_AT_2,
+        aclCategories: ['@write', '@stream', '@slow'],
+        ...STREAM,
+        summary: 'Create a consumer in a consumer group.',
+        since: '6.2.0',
+        complexity: 'O(1)',
+        handler: xgroupCreateConsumer,
+      }),
+      command({
+        name: 'xgroup|delconsumer',
+        arity: 5,
+        flags: ['write'],
+        ...KEY_AT_2,
+        aclCategories: ['@write', '@stream', '@slow'],
+        ...STREAM,
+        summary: 'Delete a consumer from a consumer group.',
+        since: '5.0.0',
+        complexity: 'O(1)',
+        handler: xgroupDelConsumer,
+      }),
+    ],
+  }),
+  command({
+    name: 'xreadgroup',
+    arity: -7,
+    flags: ['write', 'blocking'],
+    aclCategories: ['@write', '@stream', '@slow', '@blocking'],
+    ...STREAM,
+    summary:
+      'Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.',
+    since: '5.0.0',
+    complexity:
+      'For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.',
+    handler: xreadgroup,
+  }),
+  command({
+    name: 'xack',
+    arity: -4,
+    flags: ['write', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary: 'Marks a pending message as correctly processed, effectively removing it from the pending entries list of the consumer group. Return value of the command is the number of messages successfully acknowledged, that is, the IDs we were actually able to resolve in the PEL.',
+    since: '5.0.0',
+    complexity: 'O(1) for each message ID processed.',
+    handler: xack,
+  }),
+  command({
+    name: 'xpending',
+    arity: -3,
+    flags: ['readonly'],
+    ...KEY_AT_1,
+    aclCategories: ['@read', '@stream', '@slow'],
+    ...STREAM,
+    summary:
+      'Return information and entries from a stream consumer group pending entries list, that are messages fetched but never acknowledged.',
+    since: '5.0.0',
+    complexity:
+      'O(N) with N being the number of elements returned, so asking for a small fixed number of entries per call is O(1). O(M), where M is the total number of entries scanned when used with the IDLE filter. When the command returns just the summary and the list of consumers is small, it runs in O(1) time; otherwise, an additional O(N) time for iterating every consumer.',
+    handler: xpending,
+  }),
+  command({
+    name: 'xclaim',
+    arity: -6,
+    flags: ['write', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary:
+      'Changes (or acquires) ownership of a message in a consumer group, as if the message was delivered to the specified consumer.',
+    since: '5.0.0',
+    complexity: 'O(log N) with N being the number of messages in the PEL of the consumer group.',
+    handler: xclaim,
+  }),
+  command({
+    name: 'xautoclaim',
+    arity: -6,
+    flags: ['write', 'fast'],
+    ...KEY_AT_1,
+    aclCategories: ['@write', '@stream', '@fast'],
+    ...STREAM,
+    summary:
+      'Changes (or acquires) ownership of messages in a consumer group, as if the messages were delivered to the specified consumer.',
+    since: '6.2.0',
+    complexity: 'O(1) if COUNT is small.',
+    handler: xautoclaim,
+  }),
+];

@@ -1,4 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // Thin launcher: the compiled server lives in dist/ (built by `npm ci` through the prepare script).
-require('../dist/main.js').main(process.argv.slice(2));
+// Spool's options are taken here and removed from process.argv before anything else loads: node-pre-gyp (used
+// by the mmap binding to find its .node file) parses process.argv itself and reads `--dir` as its own
+// `--directory` option.
+const args = process.argv.slice(2);
+process.argv.length = 2;
+require('../dist/main.js').main(args);

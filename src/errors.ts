@@ -12,9 +12,15 @@ export class CommandError extends Error {
   }
 }
 
-/** Renders a client-supplied argument the way Redis quotes it inside error texts (sdscatrepr-like, capped). */
+/**
+ * Renders a client-supplied argument the way Redis embeds it in error texts: printf's `%.128s`, so the text is
+ * capped and stops at the first NUL byte (Redis formats arguments as C strings: `*1\r\n$3\r\n\xff\0\x01\r\n` gets
+ * "unknown command '\xff'"). CR and LF are turned into spaces by ReplyWriter.error, as addReplyErrorFormat does.
+ */
 export function quoteArg(arg: Buffer | string, max = 128): string {
-  const s = typeof arg === 'string' ? arg : arg.toString('latin1');
+  let s = typeof arg === 'string' ? arg : arg.toString('latin1');
+  const nul = s.indexOf('\0');
+  if (nul >= 0) s = s.slice(0, nul);
   return s.length > max ? s.slice(0, max) : s;
 }
 
@@ -41,9 +47,9 @@ export const Err = {
   busyGroup: 'BUSYGROUP Consumer Group name already exists',
   xgroupKeyMissing:
     'ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically.',
-  unbalancedXread: "ERR Unbalanced 'xread' list of streams: for each stream key an ID or '$' must be specified.",
-  unbalancedXreadgroup:
-    "ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified.",
+  /** Redis 7.0 gives XREADGROUP the same text as XREAD. */
+  unbalancedXread: "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
+  unbalancedXreadgroup: "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.",
   xreadDollarInGroup:
     'ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set.',
   xreadGreaterOutsideGroup:
@@ -76,4 +82,6 @@ export const Err = {
   protoVersion: 'NOPROTO unsupported protocol version',
   misconf: 'MISCONF Errors writing to the AOF file: No space left on device',
   maxClients: 'ERR max number of clients reached',
+  protectedMode:
+    "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
 } as const;

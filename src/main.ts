@@ -18,7 +18,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   let server;
   try {
-    server = await startServer(Object.fromEntries(parsed.options), { configFile: parsed.configFile ?? undefined });
+    server = await startServer(Object.fromEntries(parsed.options), {
+      configFile: parsed.configFile ?? undefined,
+      log: (level, message) => process.stdout.write(`${process.pid}:M ${new Date().toISOString()} ${level === 'warning' ? '#' : '*'} ${message}\n`),
+    });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     const reason = e.code === 'EADDRINUSE' ? `port already in use (${e.message})` : e.message;

@@ -42,11 +42,22 @@ export function writeTree(reply: ReplyWriter, node: RespTree): void {
   for (const child of node.v) writeTree(reply, child);
 }
 
+/** Redis's COMMAND INFO tree for a command or a `container|sub` subcommand, when it was captured. */
+function capturedInfo(name: string): RespTree | undefined {
+  const bar = name.indexOf('|');
+  if (bar < 0) return CAPTURED[name]?.info;
+  const container = CAPTURED[name.slice(0, bar)]?.info;
+  if (!container || container.t !== 'array') return undefined;
+  const subs = container.v[9];
+  if (subs.t !== 'set' && subs.t !== 'array') return undefined;
+  return subs.v.find((n) => n.t === 'array' && n.v[0].t === 'bulk' && n.v[0].v === name);
+}
+
 /** The captured tree when Redis has the command with the same arity, else one built from the spec. */
 export function commandInfoTree(spec: CommandSpec): RespTree {
-  const captured = CAPTURED[spec.name];
-  if (captured && captured.info.t === 'array' && captured.info.v[1].t === 'int' && captured.info.v[1].v === spec.arity) {
-    return withSubcommands(captured.info, spec);
+  const captured = capturedInfo(spec.name);
+  if (captured && captured.t === 'array' && captured.v[1].t === 'int' && captured.v[1].v === spec.arity) {
+    return withSubcommands(captured, spec);
   }
   return {
     t: 'array',
@@ -78,6 +89,8 @@ function withSubcommands(info: RespTree, spec: CommandSpec): RespTree {
 }
 
 export function commandDocsTree(spec: CommandSpec): RespTree {
+  const bar = spec.name.indexOf('|');
+  if (bar >= 0) return subDocs(spec.name.slice(0, bar), spec);
   const captured = CAPTURED[spec.name];
   if (captured && !spec.subcommands) return captured.docs;
   let fields: RespTree[];
@@ -119,5 +132,9 @@ function subDocs(container: string, sub: CommandSpec): RespTree {
       }
     }
   }
-  return commandDocsTree(sub);
+  return { t: 'map', v: [
+    { t: 'bulk', v: 'summary' }, { t: 'bulk', v: sub.summary },
+    { t: 'bulk', v: 'since' }, { t: 'bulk', v: sub.since },
+    { t: 'bulk', v: 'group' }, { t: 'bulk', v: sub.group },
+  ] };
 }

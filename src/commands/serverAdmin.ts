@@ -109,7 +109,7 @@ function commandInfo(ctx: CommandContext): void {
   ctx.reply.array(specs.length);
   for (const spec of specs) {
     if (spec) writeTree(ctx.reply, commandInfoTree(spec));
-    else ctx.reply.nullArray();
+    else ctx.reply.nullBulk();
   }
 }
 

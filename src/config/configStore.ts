@@ -10,7 +10,10 @@ export class ConfigStore {
   private readonly listeners: ConfigListener[] = [];
 
   constructor(overrides: ReadonlyMap<string, string> = new Map()) {
-    for (const spec of OPTIONS) this.values.set(spec.name, spec.default);
+    for (const spec of OPTIONS) {
+      const normalized = normalizeOption(spec, spec.default);
+      this.values.set(spec.name, 'value' in normalized ? normalized.value : spec.default);
+    }
     for (const [name, value] of overrides) {
       const error = this.trySet(name, value, true);
       if (error) throw new Error(`option '${name}': ${error}`);

@@ -1,7 +1,7 @@
 // The option table: every option Spool knows, with its type, default, check and whether CONFIG SET may change it.
 // redis.conf files, the command line and CONFIG GET/SET all go through this table.
 
-export type OptionType = 'string' | 'integer' | 'memory' | 'boolean' | 'enum' | 'percent';
+export type OptionType = 'string' | 'integer' | 'memory' | 'boolean' | 'enum' | 'percent' | 'buffer-limits';
 
 export interface OptionSpec {
   readonly name: string;
@@ -23,7 +23,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false, doc: 'Addresses to listen on, space separated.' },
   { name: 'dir', type: 'string', default: './data', mutable: false, doc: 'Directory for the stream logs.' },
   { name: 'appendonly', type: 'boolean', default: 'yes', mutable: true, doc: 'Always yes: every stream is a log. Accepted for compatibility.' },
-  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['always', 'everysec', 'no'], mutable: true, doc: 'When appended entries are synced to disk: always, everysec or no.' },
+  { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'], mutable: true, doc: 'When appended entries are synced to disk: always, everysec or no.' },
   { name: 'databases', type: 'integer', default: '16', min: 1, max: 1024 * 1024, mutable: false, doc: 'Number of databases (SELECT 0..n-1).' },
   { name: 'requirepass', type: 'string', default: '', mutable: true, doc: 'Password clients must give with AUTH; empty: none.' },
   { name: 'protected-mode', type: 'boolean', default: 'yes', mutable: true, doc: 'Refuse non-loopback clients when no password is set.' },
@@ -31,14 +31,18 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'timeout', type: 'integer', default: '0', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'Close idle clients after this many seconds (0: never).' },
   { name: 'tcp-keepalive', type: 'integer', default: '300', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'TCP keepalive interval in seconds (0: off).' },
   { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: 2 ** 53, mutable: true, doc: 'Largest bulk string a request may carry.' },
+  { name: 'client-output-buffer-limit', type: 'buffer-limits', default: 'normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60', mutable: true, doc: 'Per client class `<class> <hard> <soft> <soft-seconds>`: a client whose pending replies reach <hard> bytes, or stay above <soft> for <soft-seconds>, is disconnected (0: no limit). Spool enforces class normal; replica and pubsub are accepted for redis.conf compatibility.' },
   { name: 'client-query-buffer-limit', type: 'memory', default: String(GB), min: 1024 * 1024, max: 2 ** 53, mutable: true, doc: 'Largest unparsed input a client may have buffered.' },
   { name: 'stream-node-max-bytes', type: 'memory', default: '4096', min: 0, max: 2 ** 53, mutable: true, doc: 'Largest stream node in bytes (approximate trimming granularity, as Redis).' },
   { name: 'stream-node-max-entries', type: 'integer', default: '100', min: 0, max: 2 ** 53, mutable: true, doc: 'Most entries per stream node (approximate trimming granularity, as Redis).' },
+  { name: 'segment-initial-size', type: 'memory', default: '1mb', min: 64 * 1024, max: 2 ** 40, mutable: false, doc: 'Size of a stream\'s first segment file; segments double from there up to segment-max-size.' },
+  { name: 'segment-max-size', type: 'memory', default: '64mb', min: 64 * 1024, max: 2 ** 40, mutable: false, doc: 'Largest segment file: a stream rolls over to a new segment beyond it.' },
+  { name: 'open-segments-limit', type: 'integer', default: '1000000', min: 16, max: 2 ** 31 - 1, mutable: false, doc: 'Most segment files kept open and mapped at once (least recently used ones are closed beyond it).' },
   { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, doc: 'Log verbosity.' },
   { name: 'logfile', type: 'string', default: '', mutable: false, doc: 'Log file path; empty: standard output.' },
   { name: 'save', type: 'string', default: '', mutable: true, doc: 'Accepted for compatibility: streams are always persisted by their logs.' },
   { name: 'maxmemory', type: 'memory', default: '0', min: 0, max: 2 ** 53, mutable: true, doc: 'Accepted for compatibility (reported by CONFIG GET).' },
-  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu', 'volatile-random', 'allkeys-random', 'volatile-ttl', 'noeviction'], mutable: true, doc: 'Accepted for compatibility: Spool never evicts.' },
+  { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], mutable: true, doc: 'Accepted for compatibility: Spool never evicts.' },
   { name: 'daemonize', type: 'boolean', default: 'no', mutable: false, doc: 'Accepted for compatibility; Spool always runs in the foreground.' },
   { name: 'pidfile', type: 'string', default: '', mutable: false, doc: 'Write the process id to this file at start-up.' },
 ];
@@ -62,9 +66,97 @@ export function parseMemory(text: string): number | null {
   return Number(m[1]) * unit;
 }
 
-/** Checks and normalises a value for an option; returns the canonical text or an error message. */
-export function normalizeOption(spec: OptionSpec, raw: string): { value: string } | { error: string } {
+/** One client class's output buffer limits (bytes, bytes, seconds; 0 = no limit), as Redis's clientBufferLimitsConfig. */
+export interface BufferLimit {
+  hard: number;
+  soft: number;
+  softSeconds: number;
+}
+
+export interface BufferLimits {
+  normal: BufferLimit;
+  slave: BufferLimit;
+  pubsub: BufferLimit;
+}
+
+const BUFFER_CLASSES: Record<string, keyof BufferLimits> = { normal: 'normal', slave: 'slave', replica: 'slave', pubsub: 'pubsub' };
+
+function parseLimitNumber(text: string): number | null {
+  // Redis reads each of the three numbers with memtoull: units allowed, no sign, must fit.
+  if (!/^[0-9]/.test(text)) return null;
+  const n = parseMemory(text);
+  return n === null || !Number.isSafeInteger(n) ? null : n;
+}
+
+/**
+ * Parses `client-output-buffer-limit` the way Redis's config.c does: groups of `<class> <hard> <soft> <seconds>`
+ * (class normal, slave/replica or pubsub, case-insensitive), applied over `base`; the whole text is refused when
+ * any group is bad. Error texts are Redis's (CONFIG SET prefixes them with "CONFIG SET failed ...").
+ */
+export function parseBufferLimits(raw: string, base: BufferLimits): { limits: BufferLimits } | { error: string } {
+  const words = raw.split(/\s+/).filter(Boolean);
+  if (words.length % 4 !== 0) return { error: 'Wrong number of arguments in buffer limit configuration.' };
+  const limits: BufferLimits = { normal: { ...base.normal }, slave: { ...base.slave }, pubsub: { ...base.pubsub } };
+  for (let i = 0; i < words.length; i += 4) {
+    if (BUFFER_CLASSES[words[i].toLowerCase()] === undefined)
+      return { error: 'Invalid client class specified in buffer limit configuration.' };
+    for (let j = 1; j <= 3; j++)
+      if (parseLimitNumber(words[i + j]) === null)
+        return { error: 'Error in hard, soft or soft_seconds setting in buffer limit configuration.' };
+  }
+  for (let i = 0; i < words.length; i += 4) {
+    limits[BUFFER_CLASSES[words[i].toLowerCase()]] = {
+      hard: parseLimitNumber(words[i + 1])!,
+      soft: parseLimitNumber(words[i + 2])!,
+      // Redis takes the seconds with strtoll, i.e. the leading digits.
+      softSeconds: parseInt(words[i + 3], 10),
+    };
+  }
+  return { limits };
+}
+
+export function formatBufferLimits(l: BufferLimits): string {
+  const f = (name: string, c: BufferLimit) => `${name} ${c.hard} ${c.soft} ${c.softSeconds}`;
+  return `${f('normal', l.normal)} ${f('slave', l.slave)} ${f('pubsub', l.pubsub)}`;
+}
+
+const NO_LIMITS: BufferLimits = {
+  normal: { hard: 0, soft: 0, softSeconds: 0 },
+  slave: { hard: 0, soft: 0, softSeconds: 0 },
+  pubsub: { hard: 0, soft: 0, softSeconds: 0 },
+};
+
+let memoText = '';
+let memoLimits: BufferLimits = NO_LIMITS;
+
+/** The limits in a normalised `client-output-buffer-limit` value (memoised: connections read it per reply). */
+export function bufferLimitsOf(value: string): BufferLimits {
+  if (value !== memoText) {
+    const parsed = parseBufferLimits(value, NO_LIMITS);
+    memoLimits = 'limits' in parsed ? parsed.limits : NO_LIMITS;
+    memoText = value;
+  }
+  return memoLimits;
+}
+
+/** Bounds at JS's exact-integer limit stand for Redis's LLONG_MAX, which is what Redis prints. */
+function boundText(n: number): string {
+  return n >= 2 ** 53 ? '9223372036854775807' : String(n);
+}
+
+/**
+ * Checks and normalises a value for an option; returns the canonical text or an error message. `current` is
+ * the option's value now, for options whose new value merges into the old one (client-output-buffer-limit:
+ * `CONFIG SET client-output-buffer-limit "normal 1mb 0 0"` leaves the other classes as they are); without it
+ * the default is the base.
+ */
+export function normalizeOption(spec: OptionSpec, raw: string, current?: string): { value: string } | { error: string } {
   switch (spec.type) {
+    case 'buffer-limits': {
+      const base = bufferLimitsOf(current ?? spec.default);
+      const result = parseBufferLimits(raw, base);
+      return 'error' in result ? result : { value: formatBufferLimits(result.limits) };
+    }
     case 'string':
       return { value: raw };
     case 'boolean': {
@@ -83,7 +175,7 @@ export function normalizeOption(spec: OptionSpec, raw: string): { value: string 
       const n = spec.type === 'memory' ? parseMemory(raw) : /^-?[0-9]+$/.test(raw) ? Number(raw) : null;
       if (n === null || !Number.isSafeInteger(n)) return { error: 'argument couldn\'t be parsed into an integer' };
       if ((spec.min !== undefined && n < spec.min) || (spec.max !== undefined && n > spec.max))
-        return { error: `argument must be between ${spec.min} and ${spec.max} inclusive` };
+        return { error: `argument must be between ${spec.min} and ${boundText(spec.max!)} inclusive` };
       return { value: String(n) };
     }
   }

@@ -5,6 +5,14 @@ import type { Stream } from '../streams/stream';
 
 export type KeyListener = (db: Database, key: string) => void;
 
+/** Optional observers of a database, for the storage layer. */
+export interface DatabaseObserver {
+  /** Every read or write access of a stream (readers may have to wait until its entries are durable). */
+  accessed(stream: Stream): void;
+  /** A stream moved to another key (RENAME). */
+  renamed(db: Database, stream: Stream, to: string): void;
+}
+
 export class Database {
   private readonly streams = new Map<string, Stream>();
 
@@ -14,6 +22,7 @@ export class Database {
     private readonly onTouch: KeyListener,
     /** Called when a key may have data for blocked readers, or stopped existing (they then get an error). */
     private readonly onReady: KeyListener,
+    private readonly observer: DatabaseObserver | null = null,
   ) {}
 
   get size(): number {
@@ -21,7 +30,14 @@ export class Database {
   }
 
   get(key: string): Stream | undefined {
-    return this.streams.get(key);
+    const stream = this.streams.get(key);
+    if (stream !== undefined && this.observer !== null) this.observer.accessed(stream);
+    return stream;
+  }
+
+  /** Puts a recovered stream in place at start-up (no WATCH or blocked client can exist yet). */
+  restore(key: string, stream: Stream): void {
+    this.streams.set(key, stream);
   }
 
   has(key: string): boolean {
@@ -52,6 +68,7 @@ export class Database {
     this.streams.delete(from);
     this.streams.set(to, stream);
     stream.renamed(to);
+    this.observer?.renamed(this, stream, to);
     this.touch(from);
     this.touch(to);
     this.signalReady(from);

@@ -20,6 +20,8 @@ export interface BlockRequest {
   onTimeout(reply: ReplyWriter): void;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface BlockedClient {
   readonly client: ClientState;
   readonly db: Database;
@@ -27,6 +29,9 @@ export interface BlockedClient {
   /** Absolute deadline in ms, or 0 for none. */
   readonly deadline: number;
   timer: NodeJS.Timeout | null;
+  /** The blocked request and its statistics name: a served read that changed state is journaled from them. */
+  readonly args: Buffer[];
+  readonly statName: string;
 }
 
 /**
@@ -44,6 +49,8 @@ export class BlockingManager {
     private readonly deliver: (client: ClientState, reply: ReplyWriter, ticket: number) => void,
     /** The durability tickets of the command in progress (see durabilityGate.ts). */
     private readonly tickets: { take(): number; require(ticket: number): void },
+    /** Called after a blocked client was served (the storage layer journals what the read changed). */
+    private readonly onServed: (entry: BlockedClient, key: string) => void = () => undefined,
   ) {}
 
   get blockedCount(): number {
@@ -65,6 +72,8 @@ export class BlockingManager {
       request,
       deadline: request.timeoutMs > 0 ? now + request.timeoutMs : 0,
       timer: null,
+      args: client.currentArgs,
+      statName: client.lastCommand,
     };
     client.blocked = entry;
     for (const key of new Set(request.keys)) {
@@ -73,9 +82,17 @@ export class BlockingManager {
       if (!list) this.waiters.set(slot, (list = []));
       list.push(entry);
     }
-    if (entry.deadline > 0) {
-      entry.timer = setTimeout(() => this.timeout(entry), request.timeoutMs);
-    }
+    if (entry.deadline > 0) this.arm(entry);
+  }
+
+  /** setTimeout fires at once beyond 2^31-1 ms, so long timeouts are armed in steps. */
+  private arm(entry: BlockedClient): void {
+    const left = entry.deadline - this.clock();
+    const step = Math.min(Math.max(left, 0), MAX_TIMER_MS);
+    entry.timer = setTimeout(() => {
+      if (entry.deadline - this.clock() > 0 && step === MAX_TIMER_MS) this.arm(entry);
+      else this.timeout(entry);
+    }, step);
   }
 
   /** Marks a key ready; clients blocked on it are served by serveReady(). */
@@ -104,6 +121,7 @@ export class BlockingManager {
           let served: boolean;
           try {
             served = entry.request.tryServe(target.key, reply, this.clock());
+            if (served) this.onServed(entry, target.key);
           } catch (err) {
             const e = err as { reply?: string };
             if (typeof e.reply !== 'string') throw err;

@@ -25,6 +25,8 @@ export class ClientState {
   readonly watched = new Set<string>();
   blocked: BlockedClient | null = null;
   lastCommand = 'NULL';
+  /** The request being executed (kept for a blocked command, journaled when it is served). */
+  currentArgs: Buffer[] = [];
   lastInteraction: number;
   readonly createdAt: number;
   /** Set by QUIT, protocol errors and CLIENT KILL: close after the pending replies are written. */

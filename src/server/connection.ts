@@ -6,10 +6,16 @@ import type { Socket } from 'node:net';
 import { ProtocolError, RequestReader } from '../protocol/requestReader';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
+import { bufferLimitsOf } from '../config/options';
 import type { Dispatcher } from './dispatcher';
 import type { ServerState } from './serverState';
 
-/** Pending output above which the connection stops reading from its socket until it drains. */
+/**
+ * Replies gathered in the writer above which they are written out mid-pipeline. Once a write is not accepted
+ * (the kernel buffer is full and the client is not reading), the connection stops running requests and stops
+ * reading its socket until 'drain': a client pipelining large requests without reading its replies holds at
+ * most about this much plus one reply, plus the unread part of one input chunk.
+ */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 
 export class Connection {
@@ -23,6 +29,9 @@ export class Connection {
    * along the queue: a reply behind a waiting one waits too, so replies never overtake each other.
    */
   private readonly held: { ticket: number; bytes: Buffer }[] = [];
+  private heldBytes = 0;
+  /** When pending output first went over the soft output buffer limit (ms), or 0 (Redis: obuf_soft_limit_reached_time). */
+  private softLimitSince = 0;
 
   constructor(
     private readonly socket: Socket,
@@ -57,6 +66,9 @@ export class Connection {
   private onData(chunk: Buffer): void {
     if (this.closed) return;
     this.server.stats.netInputBytes += chunk.length;
+    // As Redis's readQueryFromClient: receiving counts as interaction, so `timeout` does not close a client
+    // in the middle of sending a large request.
+    this.state.lastInteraction = this.server.clock();
     this.reader.feed(chunk);
     this.state.queryBufferBytes = this.reader.bufferedBytes;
     if (this.reader.bufferedBytes > this.server.config.getNumber('client-query-buffer-limit')) {
@@ -71,7 +83,8 @@ export class Connection {
   process(): void {
     const client = this.state;
     try {
-      while (!this.closed && !client.closing && client.blocked === null) {
+      // `paused`: the socket is not draining, so running more requests would only pile up replies (backpressure).
+      while (!this.closed && !client.closing && client.blocked === null && !this.paused) {
         this.reader.authenticated = client.authenticated;
         const args = this.reader.next();
         if (args === undefined) break;
@@ -79,6 +92,7 @@ export class Connection {
         const mark = this.reply.size;
         this.dispatcher.execute(client, args, this.reply);
         this.holdIfNeeded(mark, this.server.takeTicket());
+        if (this.checkOutputLimits()) return;
         if (this.reply.size > OUTPUT_HIGH_WATER) this.flush();
       }
     } catch (err) {
@@ -108,6 +122,7 @@ export class Connection {
     const last = this.held[this.held.length - 1];
     if (last && last.ticket === ticket) last.bytes = Buffer.concat([last.bytes, bytes]);
     else this.held.push({ ticket, bytes });
+    this.heldBytes += bytes.length;
   }
 
   /** Called when the durable ticket advances: releases the replies now allowed out. */
@@ -131,15 +146,21 @@ export class Connection {
     if (this.held.length > 0) {
       const durable = this.server.durability.durableTicket();
       const ready: Buffer[] = [];
-      while (this.held.length > 0 && this.held[0].ticket <= durable) ready.push(this.held.shift()!.bytes);
+      while (this.held.length > 0 && this.held[0].ticket <= durable) {
+        const bytes = this.held.shift()!.bytes;
+        this.heldBytes -= bytes.length;
+        ready.push(bytes);
+      }
       // Anything still in the writer belongs behind the held replies.
       if (this.held.length > 0 && this.reply.size > 0) this.queue(this.held[this.held.length - 1].ticket, this.reply.take());
+      if (this.held.length === 0) this.heldBytes = 0;
       if (this.held.length === 0 && this.reply.size > 0) ready.push(this.reply.take());
       if (ready.length > 0) this.write(Buffer.concat(ready));
     } else if (this.reply.size > 0) {
       this.write(this.reply.take());
     }
-    this.state.outputBytes = this.socket.writableLength;
+    this.state.outputBytes = this.socket.writableLength + this.heldBytes;
+    if (this.checkOutputLimits()) return;
     // A closing client goes once every reply it is owed has been written.
     if (this.state.closing && this.held.length === 0) {
       this.closed = true;
@@ -157,8 +178,37 @@ export class Connection {
     }
   }
 
+  /** Replies produced and not yet taken by the kernel: what client-output-buffer-limit bounds (Redis: the reply list). */
+  get pendingOutput(): number {
+    return this.socket.writableLength + this.heldBytes + this.reply.size;
+  }
+
+  /**
+   * Enforces client-output-buffer-limit (class normal) as Redis's checkClientOutputBufferLimits: at or above the
+   * hard limit the client is closed at once; at or above the soft limit it is closed once that has lasted more
+   * than soft-seconds. Pending replies are dropped, no error is sent (Redis logs "scheduled to be closed ASAP
+   * for overcoming of output buffer limits"). Called after each command, after each write and from the
+   * server's periodic sweep (so a soft limit expires also while the paused client sends nothing). Returns true
+   * when it closed the connection.
+   */
+  checkOutputLimits(now: number = this.server.clock()): boolean {
+    if (this.closed) return true;
+    const limit = bufferLimitsOf(this.server.config.get('client-output-buffer-limit')).normal;
+    if (limit.hard === 0 && limit.soft === 0) return false;
+    const used = this.pendingOutput;
+    let over = limit.hard > 0 && used >= limit.hard;
+    if (limit.soft > 0 && used >= limit.soft) {
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      else if (now - this.softLimitSince > limit.softSeconds * 1000) over = true;
+    } else {
+      this.softLimitSince = 0;
+    }
+    if (over) this.close();
+    return over;
+  }
+
   private onDrain(): void {
-    this.state.outputBytes = 0;
+    this.state.outputBytes = this.heldBytes;
     if (!this.paused) return;
     this.paused = false;
     this.socket.resume();

@@ -39,6 +39,12 @@ export class Dispatcher {
       this.reject(client, reply, new CommandError(Err.noAuth), statName);
       return;
     }
+    // As Redis with a failed AOF write: refuse writes until the storage error clears (reads keep working).
+    const persistence = server.persistence;
+    if (persistence !== null && spec.flags.includes('write') && !persistence.writable()) {
+      this.reject(client, reply, new CommandError(Err.misconf), statName);
+      return;
+    }
     if (client.multi !== null && !MULTI_CONTROL.has(spec.name.split('|')[0])) {
       client.multi.push({ args });
       reply.simple('QUEUED');
@@ -55,6 +61,7 @@ export class Dispatcher {
     const started = process.hrtime.bigint();
     const errorsBefore = reply.errorsWritten;
     const ctx = this.context(client, args, argStart, reply, inTransaction);
+    client.currentArgs = args;
     try {
       spec.handler!(ctx);
     } catch (err) {
@@ -63,14 +70,39 @@ export class Dispatcher {
       server.stats.error(err.code);
     }
     if (reply.errorsWritten !== errorsBefore) stats.failedCalls++;
+    else if (server.persistence !== null && spec.flags.includes('write') && client.blocked === null) {
+      server.persistence.journal(ctx.db, statName, args, ctx.now);
+    }
     stats.calls++;
     stats.usec += Number(process.hrtime.bigint() - started) / 1000;
     server.blocking.serveReady();
   }
 
+  /** Recovery: runs a journaled command as it ran then (its time, no blocking), replies discarded. */
+  replay(client: ClientState, args: Buffer[], now: number, sink: ReplyWriter): void {
+    const server = this.server;
+    const resolved = server.registry.resolve(args);
+    const saved = server.replayTime;
+    server.replayTime = now;
+    try {
+      this.call(client, args, resolved, sink, true);
+    } finally {
+      server.replayTime = saved;
+    }
+  }
+
   private reject(client: ClientState, reply: ReplyWriter, err: unknown, statName: string | null): void {
     if (!(err instanceof CommandError)) throw err;
     if (client.multi !== null) client.multiError = true;
+    if (statName === 'exec' || (statName === null && err.reply === Err.wrongArity('exec'))) {
+      // execCommandAbort: a rejected EXEC discards the transaction and says why.
+      client.multi = null;
+      client.multiError = false;
+      this.server.unwatchAll(client);
+      reply.error(`EXECABORT Transaction discarded because of: ${err.reply.replace(/^ERR /, '')}`);
+      this.server.stats.error('EXECABORT');
+      return;
+    }
     if (statName) this.server.stats.command(statName).rejectedCalls++;
     reply.error(err.reply);
     this.server.stats.error(err.code);
@@ -91,7 +123,7 @@ export class Dispatcher {
       args,
       argv: new ArgReader(args, argStart),
       reply,
-      now: server.clock(),
+      now: server.replayTime ?? server.clock(),
       inTransaction,
       block: (request: BlockRequest) => server.blocking.block(client, server.databases[client.dbIndex], request),
       callQueued: (queued: Buffer[]) => this.call(client, queued, server.registry.resolve(queued), reply, true),

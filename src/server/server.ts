@@ -10,6 +10,13 @@ import { Connection } from './connection';
 import { Dispatcher } from './dispatcher';
 import { ServerState } from './serverState';
 import { Err } from '../errors';
+import path from 'node:path';
+import { Persistence, type Logger } from './persistence';
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return true; // a Unix socket or an already closed connection
+  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+}
 
 export interface RunningServer {
   readonly port: number;
@@ -23,6 +30,8 @@ export interface StartOptions {
   /** Path of the config file, for CONFIG REWRITE and INFO config_file. */
   configFile?: string;
   clock?: () => number;
+  /** Where start-up, recovery and storage warnings go (main.ts prints them). */
+  log?: Logger;
 }
 
 export async function startServer(
@@ -40,8 +49,13 @@ export async function startServer(
   const close = (): Promise<void> => {
     if (closing) return closing;
     closing = (async () => {
+      // Stop accepting, let the batch in flight commit and its replies go out, then sync and close the logs.
+      const stopListening = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      await persistence.batcher.drain().catch(() => undefined);
+      for (const conn of connections.values()) conn.flush();
       for (const conn of connections.values()) conn.close();
-      await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+      await stopListening;
+      await persistence.close().catch((err: Error) => logger('warning', `closing the stream logs: ${err.message}`));
       resolveStopped();
     })();
     return closing;
@@ -59,6 +73,14 @@ export async function startServer(
   );
   state.configFile = start.configFile ?? '';
   const dispatcher = new Dispatcher(state);
+  const logger: Logger = start.log ?? (() => undefined);
+  const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
+  await persistence.recover(dispatcher);
+  state.persistence = persistence;
+  state.durability = persistence;
+  persistence.onDurable(() => {
+    for (const conn of connections.values()) conn.releaseDurable();
+  });
 
   const onConnection = (socket: net.Socket) => {
     state.stats.totalConnections++;
@@ -67,10 +89,30 @@ export async function startServer(
       socket.end(`-${Err.maxClients}\r\n`);
       return;
     }
+    if (config.getBoolean('protected-mode') && config.get('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+      state.stats.rejectedConnections++;
+      socket.end(`-${Err.protectedMode}\r\n`);
+      return;
+    }
     const conn = new Connection(socket, state, dispatcher, (c) => connections.delete(c.state.id));
     connections.set(conn.state.id, conn);
     state.clients.set(conn.state.id, conn.state);
   };
+
+  // Idle clients are closed after `timeout` seconds, as Redis's clientsCron does; blocked clients have their own.
+  const idleSweep = setInterval(() => {
+    const limit = config.getNumber('timeout') * 1000;
+    const now = state.clock();
+    for (const conn of connections.values()) {
+      // Hardening: a client over the soft output buffer limit is closed once soft-seconds pass, even while
+      // it sends nothing (its socket is paused by backpressure, so no new reply would trigger the check).
+      if (conn.checkOutputLimits(now)) continue;
+      const c = conn.state;
+      if (limit > 0 && c.blocked === null && now - c.lastInteraction > limit) conn.close();
+    }
+  }, 1000);
+  idleSweep.unref();
+  stopped.then(() => clearInterval(idleSweep));
 
   const port = config.getNumber('port');
   const addresses = config.get('bind').split(/\s+/).filter(Boolean);

@@ -7,6 +7,7 @@ import type { CommandRegistry } from '../commands/registry';
 import type { ClientState } from './clientState';
 import { BlockingManager } from './blocking';
 import { IMMEDIATE_GATE, type DurabilityGate } from './durabilityGate';
+import type { Persistence } from './persistence';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 
@@ -77,6 +78,10 @@ export class ServerState {
   private commandTicket = 0;
   /** Tells when commit batches are durable; the storage engine replaces the default. */
   durability: DurabilityGate = IMMEDIATE_GATE;
+  /** During recovery, the time of the journaled command being replayed (commands see it as their clock). */
+  replayTime: number | null = null;
+  /** The storage engine, once attached (null: streams live in memory only, as in unit tests). */
+  persistence: Persistence | null = null;
   /** Port actually bound (differs from config when port 0 asked for an ephemeral one). */
   boundPort = 0;
   /** The config file the server was started with ('' when none): CONFIG REWRITE target. */
@@ -99,10 +104,13 @@ export class ServerState {
       if (name === 'stream-node-max-entries') this.streamSettings.nodeMaxEntries = Number(value);
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
     });
-    this.blocking = new BlockingManager(clock, hooks.newWriter, hooks.deliver, {
-      take: () => this.takeTicket(),
-      require: (t) => this.requireTicket(t),
-    });
+    this.blocking = new BlockingManager(
+      clock,
+      hooks.newWriter,
+      hooks.deliver,
+      { take: () => this.takeTicket(), require: (t) => this.requireTicket(t) },
+      (entry, key) => this.persistence?.journalServed(entry.db, entry.statName, entry.args, key, clock()),
+    );
     const count = config.getNumber('databases');
     this.databases = Array.from(
       { length: count },
@@ -111,6 +119,12 @@ export class ServerState {
           i,
           (db, key) => this.keyTouched(db, key),
           (db, key) => this.blocking.signal(db, key),
+          {
+            accessed: (stream) => {
+              if (this.persistence) this.requireTicket(this.persistence.ticketOf(stream));
+            },
+            renamed: (db, stream, to) => this.persistence?.renamed(db, stream, to),
+          },
         ),
     );
   }
@@ -133,6 +147,7 @@ export class ServerState {
 
   /** Creates an empty stream for `key` (not yet stored in the database). */
   createStream(db: Database, key: string): Stream {
+    if (this.persistence) return this.persistence.createStream(db, key);
     return new Stream(key, this.streamSettings);
   }
 

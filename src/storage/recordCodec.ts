@@ -33,6 +33,8 @@ export const RecordType = {
   ACK: 22,
   CLAIM: 23,
   CHECKPOINT: 32,
+  /** A stream write command other than XADD's entry, replayed through its handler at recovery. */
+  COMMAND: 33,
 } as const;
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 

@@ -100,8 +100,15 @@ export class StreamLog implements CommitTarget {
   private woff = 0;
   private wseg: Segment | null = null;
 
+  /** Creation of the directory of a new stream, still to do (see createNow). */
+  private prepare: (() => Promise<void>) | null = null;
+  /** The reservation loop in progress, if any. */
+  private reservation: Promise<void> | null = null;
+  /** A rename in progress: the directory is not touched until it settles (see moveTo). */
+  private barrier: Promise<void> | null = null;
+
   private constructor(
-    readonly dir: string,
+    public dir: string,
     opts: StreamLogOptions,
     endPos: number,
   ) {
@@ -121,6 +128,50 @@ export class StreamLog implements CommitTarget {
     if (needsKeyFile(key)) await writeFileAtomic(path.join(dir, KEY_FILE), key);
     await syncDir(dataDir);
     return StreamLog.open(dir, opts, [], 0);
+  }
+
+  /**
+   * A new stream's log, usable at once: the directory is created on the thread pool after `after` (a pending
+   * delete or rename of the same directory) settles. Appends meanwhile are staged, and their batch's ticket is
+   * held until they reach the mapped segment, exactly as when a reservation lags.
+   */
+  static createNow(dataDir: string, db: number, key: Buffer, opts: StreamLogOptions, after: Promise<unknown> | null): StreamLog {
+    const dir = path.join(dataDir, streamDirName(db, key));
+    const log = new StreamLog(dir, opts, 0);
+    log.slots.push({ base: 0, planned: log.initialSize, seg: null, exists: false });
+    // Retried by the reservation loop until it succeeds (a full disk may refuse the directory too).
+    log.prepare = async () => {
+      if (after) await after.catch(() => undefined);
+      await fsp.mkdir(log.dir, { recursive: true });
+      if (needsKeyFile(key)) await writeFileAtomic(path.join(log.dir, KEY_FILE), key);
+      await syncDir(dataDir);
+    };
+    log.kickReserve();
+    return log;
+  }
+
+  /** Renames the stream's directory (RENAME of its key); appends meanwhile are staged. */
+  moveTo(dataDir: string, db: number, key: Buffer, after: Promise<unknown> | null): Promise<void> {
+    const previous = Promise.all([this.barrier, this.reservation]);
+    const target = path.join(dataDir, streamDirName(db, key));
+    const move = (async () => {
+      if (previous) await previous.catch(() => undefined);
+      if (after) await after.catch(() => undefined);
+      await fsp.rm(target, { recursive: true, force: true });
+      await fsp.rename(this.dir, target);
+      this.dir = target;
+      if (needsKeyFile(key)) await writeFileAtomic(path.join(target, KEY_FILE), key);
+      else await fsp.rm(path.join(target, KEY_FILE), { force: true });
+      await syncDir(dataDir);
+    })();
+    this.barrier = move;
+    return move;
+  }
+
+  /** Settles once pending directory work (creation, rename) is done. */
+  async settled(): Promise<void> {
+    if (this.reservation) await this.reservation;
+    if (this.barrier) await this.barrier.catch(() => undefined);
   }
 
   /**
@@ -297,7 +348,7 @@ export class StreamLog implements CommitTarget {
 
   private kickReserve(): void {
     if (this.reserving || this.closing) return;
-    void this.reserveLoop();
+    this.reservation = this.reserveLoop();
   }
 
   private slotPath(s: { base: number }): string {
@@ -326,6 +377,16 @@ export class StreamLog implements CommitTarget {
     if (this.reserving) return;
     this.reserving = true;
     try {
+      // A directory being created or renamed is not touched until that is done.
+      if (this.prepare) {
+        await this.prepare();
+        this.prepare = null;
+      }
+      while (this.barrier) {
+        const b = this.barrier;
+        await b.catch(() => undefined);
+        if (this.barrier === b) this.barrier = null;
+      }
       for (;;) {
         if (this.closing && this.runs.length === 0) break;
         if (this.runs.length > 0) {
@@ -501,6 +562,7 @@ export class StreamLog implements CommitTarget {
   /** Closes and removes the stream's directory (DEL of the key). */
   async destroy(): Promise<void> {
     this.runs = [];
+    await this.settled();
     await this.close();
     await fsp.rm(this.dir, { recursive: true, force: true });
     await syncDir(path.dirname(this.dir)).catch(() => undefined);

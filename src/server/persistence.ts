@@ -1,0 +1,249 @@
+// Connects the stream layer to the storage engine: every stream gets its log (a directory of mapped segments),
+// writes are journaled and group-committed under the appendfsync policy, and start-up recovers every stream
+// by replaying its log. The server's DurabilityGate is the commit batcher.
+
+import path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import {
+  CommitBatcher,
+  RecordType,
+  SegmentCache,
+  StreamLog,
+  entryMs,
+  entrySeq,
+  forEachEntryItem,
+  readStreamKey,
+  recoverAll,
+  streamDirName,
+  type FsyncPolicy,
+  type StreamLogOptions,
+} from '../storage';
+import { Stream } from '../streams/stream';
+import { DurableEntryStore } from '../streams/durableEntryStore';
+import { JOURNAL, decodeCommand, encodeCommand } from '../streams/journal';
+import type { Database } from '../keyspace/database';
+import { ReplyWriter } from '../protocol/replyWriter';
+import { ClientState } from './clientState';
+import type { DurabilityGate } from './durabilityGate';
+import type { ServerState } from './serverState';
+import type { Dispatcher } from './dispatcher';
+
+export interface RecoverySummary {
+  streams: number;
+  records: number;
+  entries: number;
+  bytes: number;
+  seconds: number;
+  repairs: string[];
+}
+
+export type Logger = (level: 'notice' | 'warning', message: string) => void;
+
+export class Persistence implements DurabilityGate {
+  readonly batcher: CommitBatcher;
+  private readonly cache: SegmentCache;
+  private readonly stores = new Map<Stream, DurableEntryStore>();
+  /** Pending directory removals by path: a re-created stream waits for the old directory to go. */
+  private readonly removals = new Map<string, Promise<void>>();
+  private replaying = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly server: ServerState,
+    private readonly log: Logger,
+  ) {
+    const config = server.config;
+    this.batcher = new CommitBatcher({
+      policy: config.get('appendfsync') as FsyncPolicy,
+      warn: (message) => log('warning', message),
+    });
+    config.onChange((name, value) => {
+      if (name === 'appendfsync') this.batcher.setPolicy(value as FsyncPolicy);
+    });
+    this.cache = new SegmentCache(config.getNumber('open-segments-limit'));
+  }
+
+  private get logOptions(): StreamLogOptions {
+    const config = this.server.config;
+    return {
+      batcher: this.batcher,
+      cache: this.cache,
+      initialSegmentSize: config.getNumber('segment-initial-size'),
+      maxSegmentSize: config.getNumber('segment-max-size'),
+    };
+  }
+
+  durableTicket(): number {
+    return this.batcher.durableTicket();
+  }
+
+  onDurable(listener: () => void): void {
+    this.batcher.onDurable(listener);
+  }
+
+  /** False while a write or sync error is sticky: write commands are refused with MISCONF until it clears. */
+  writable(): boolean {
+    return this.batcher.writable();
+  }
+
+  /** The ticket a reader of `stream` must wait for (entries not durable yet are not shown before they are). */
+  ticketOf(stream: Stream): number {
+    return this.stores.get(stream)?.log.lastTicket ?? 0;
+  }
+
+  createStream(db: Database, key: string): Stream {
+    const keyBytes = Buffer.from(key, 'latin1');
+    const dir = this.dirOf(db.index, keyBytes);
+    const log = StreamLog.createNow(this.dataDir, db.index, keyBytes, this.logOptions, this.removals.get(dir) ?? null);
+    return this.attach(key, log);
+  }
+
+  private dirOf(db: number, key: Buffer): string {
+    return path.join(this.dataDir, streamDirName(db, key));
+  }
+
+  private attach(key: string, log: StreamLog): Stream {
+    const store = new DurableEntryStore(
+      log,
+      (ticket) => this.server.requireTicket(ticket),
+      (destroyed) => this.destroyLog(destroyed),
+    );
+    const stream = new Stream(key, this.server.streamSettings, store);
+    this.stores.set(stream, store);
+    return stream;
+  }
+
+  private destroyLog(log: StreamLog): void {
+    for (const [stream, store] of this.stores) if (store.log === log) this.stores.delete(stream);
+    const dir = log.dir;
+    const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
+    this.removals.set(dir, removal);
+    void removal.then(() => {
+      if (this.removals.get(dir) === removal) this.removals.delete(dir);
+    });
+  }
+
+  /** RENAME moved a stream to another key: its directory follows. */
+  renamed(db: Database, stream: Stream, to: string): void {
+    const store = this.stores.get(stream);
+    if (!store) return;
+    const key = Buffer.from(to, 'latin1');
+    const target = this.dirOf(db.index, key);
+    void store.log
+      .moveTo(this.dataDir, db.index, key, this.removals.get(target) ?? null)
+      .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
+  }
+
+  /** Journals a successful write command (see journal.ts) into the logs of the streams it changed. */
+  journal(db: Database, statName: string, args: Buffer[], now: number): void {
+    if (this.replaying) return;
+    const journaler = JOURNAL.get(statName);
+    if (!journaler) return;
+    for (const record of journaler(args)) {
+      const stream = db.get(record.key.toString('latin1'));
+      const store = stream && this.stores.get(stream);
+      if (!store) continue;
+      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, record.args));
+      this.server.requireTicket(store.log.lastTicket);
+    }
+  }
+
+  /** A blocked read (XREADGROUP) was served from `key`: journals it as a read of that key alone. */
+  journalServed(db: Database, statName: string, args: Buffer[], key: string, now: number): void {
+    const journaler = JOURNAL.get(statName);
+    if (!journaler || this.replaying) return;
+    const records = journaler(args).filter((r) => r.key.toString('latin1') === key);
+    for (const record of records) {
+      const stream = db.get(key);
+      const store = stream && this.stores.get(stream);
+      if (!store) continue;
+      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, record.args));
+      this.server.requireTicket(store.log.lastTicket);
+    }
+  }
+
+  /**
+   * Start-up: scans and repairs every stream directory (in parallel), opens the logs, and replays them into
+   * the databases through the command handlers.
+   */
+  async recover(dispatcher: Dispatcher): Promise<RecoverySummary> {
+    const started = process.hrtime.bigint();
+    await fsp.mkdir(this.dataDir, { recursive: true });
+    interface Collected {
+      types: number[];
+      positions: number[];
+      commands: Buffer[];
+    }
+    const collected = new Map<string, Collected>();
+    const repairs: string[] = [];
+    const reports = await recoverAll(
+      this.dataDir,
+      (info) => {
+        const c: Collected = { types: [], positions: [], commands: [] };
+        collected.set(info.dir, c);
+        return (type, payload, position) => {
+          c.types.push(type);
+          c.positions.push(position);
+          // Entries stay in the mapping; journaled commands are small and copied out of the scan buffer.
+          if (type === RecordType.COMMAND) c.commands.push(Buffer.from(payload));
+        };
+      },
+      { log: (message) => repairs.push(message) },
+    );
+    for (const message of repairs) this.log('warning', `recovery: ${message}`);
+    let records = 0;
+    let entries = 0;
+    let bytes = 0;
+    this.replaying = true;
+    try {
+      for (const report of reports) {
+        const { db: dbIndex, key } = await readStreamKey(report.dir);
+        const db = this.server.databases[dbIndex];
+        if (!db) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
+        const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
+        const keyText = key.toString('latin1');
+        const stream = this.attach(keyText, log);
+        db.restore(keyText, stream);
+        const store = this.stores.get(stream)!;
+        const c = collected.get(report.dir)!;
+        const client = new ClientState(0, 'recovery', 'recovery', -1, 0, false, () => undefined);
+        client.dbIndex = dbIndex;
+        const sink = new ReplyWriter(2);
+        let command = 0;
+        for (let i = 0; i < c.types.length; i++) {
+          if (c.types[i] === RecordType.ENTRY) {
+            const payload = log.read(c.positions[i])!;
+            const fields: Buffer[] = [];
+            forEachEntryItem(payload, (item) => fields.push(item));
+            store.replayAt(c.positions[i]);
+            stream.append(fields, { id: { ms: entryMs(payload), seq: entrySeq(payload) }, seqGiven: true }, 0);
+            entries++;
+          } else if (c.types[i] === RecordType.COMMAND) {
+            const { now, args } = decodeCommand(c.commands[command++]);
+            dispatcher.replay(client, args, now, sink);
+            sink.take();
+          }
+        }
+        records += c.types.length;
+        bytes += report.end;
+      }
+    } finally {
+      this.replaying = false;
+    }
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };
+    this.log(
+      'notice',
+      `DB loaded from the stream logs: ${summary.streams} streams, ${entries} entries, ${records} records, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
+    );
+    return summary;
+  }
+
+  /** Clean shutdown: waits for the batch in flight, syncs everything, closes every log. */
+  async close(): Promise<void> {
+    await this.batcher.drain();
+    await Promise.all([...this.removals.values()]);
+    for (const store of this.stores.values()) await store.log.close().catch(() => undefined);
+    this.batcher.close();
+  }
+}

@@ -1,0 +1,73 @@
+// The EntryStore of a persisted stream: entries are ENTRY records in the stream's mapped segment log, and the
+// index points at them by log position (split over the index's two 32-bit columns). Reads are zero-copy views
+// of the mapping. During recovery the entry is already in the log: `replayAt` makes the next append adopt it.
+
+import { StorageError, type StreamLog, forEachEntryItem } from '../storage';
+import { CommandError, Err } from '../errors';
+import type { EntryStore } from './entryStore';
+import type { StreamId } from './streamId';
+
+const TWO_32 = 2 ** 32;
+
+export class DurableEntryStore implements EntryStore {
+  lastSegment = 0;
+  lastOffset = 0;
+  /** Position of a recovered entry the next append() takes instead of writing (-1: write normally). */
+  private replayPosition = -1;
+
+  constructor(
+    readonly log: StreamLog,
+    /** Told the durability ticket each write depends on (the server holds the reply until it is durable). */
+    private readonly onWrite: (ticket: number) => void,
+    private readonly onDestroy: (log: StreamLog) => void,
+  ) {}
+
+  replayAt(position: number): void {
+    this.replayPosition = position;
+  }
+
+  append(id: StreamId, fields: Buffer[]): void {
+    let position = this.replayPosition;
+    if (position >= 0) {
+      this.replayPosition = -1;
+    } else {
+      try {
+        position = this.log.appendEntry(id.ms, id.seq, fields);
+      } catch (err) {
+        // Nothing was written and the stream is unchanged: the client gets Redis's AOF error text.
+        if (err instanceof StorageError) throw new CommandError(Err.misconf);
+        throw err;
+      }
+      this.onWrite(this.log.lastTicket);
+    }
+    this.lastSegment = Math.floor(position / TWO_32);
+    this.lastOffset = position % TWO_32;
+  }
+
+  read(segment: number, offset: number): Buffer[] {
+    const payload = this.log.read(segment * TWO_32 + offset);
+    // Segments of live streams stay mapped (the segment cache limit is sized for it); an unmapped one here is a bug.
+    if (payload === null) throw new Error(`entry at ${segment * TWO_32 + offset} of ${this.log.dir} is not mapped`);
+    const items: Buffer[] = [];
+    forEachEntryItem(payload, (item) => items.push(item));
+    return items;
+  }
+
+  deleted(): void {
+    // Deletions are journaled as the commands that made them (see journal.ts).
+  }
+
+  /**
+   * Segments are kept: besides entries they hold the journaled group and trim commands that recovery replays.
+   * Deleting them needs a checkpoint record first (not built yet), so trimming frees the index, not the disk.
+   */
+  releaseBefore(): void {}
+
+  get bytes(): number {
+    return this.log.end;
+  }
+
+  destroy(): void {
+    this.onDestroy(this.log);
+  }
+}

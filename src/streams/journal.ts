@@ -1,0 +1,119 @@
+// What each stream write command leaves in its stream's log besides entries. Entries themselves are ENTRY
+// records written by the entry store; every other change (XDEL, trims, XSETID, consumer groups) is journaled
+// as the command that made it, with its time, and replayed through the same handler at recovery — so the log
+// alone rebuilds all state and there is one implementation of each command's semantics.
+//
+// Commands are rewritten where replay could otherwise differ: XADD journals only its trim (as XTRIM),
+// XREADGROUP journals one record per stream it read, without BLOCK (replay never blocks).
+
+import { keywordEquals } from '../commands/args';
+
+export interface JournalRecord {
+  /** Key (in the client's database) whose log gets the record. */
+  readonly key: Buffer;
+  readonly args: Buffer[];
+}
+
+type Journaler = (args: Buffer[]) => JournalRecord[];
+
+const XTRIM = Buffer.from('XTRIM');
+const STREAMS = Buffer.from('STREAMS');
+
+/** The whole command, in the log of the key at `keyIndex`. */
+const whole =
+  (keyIndex: number): Journaler =>
+  (args) => [{ key: args[keyIndex], args }];
+
+/** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n]) as an XTRIM, or nothing. */
+function xaddTrim(args: Buffer[]): JournalRecord[] {
+  const trim: Buffer[] = [];
+  for (let i = 2; i < args.length; i++) {
+    const a = args[i];
+    if (keywordEquals(a, 'NOMKSTREAM')) continue;
+    if (keywordEquals(a, 'MAXLEN') || keywordEquals(a, 'MINID')) {
+      trim.push(a);
+      const next = args[i + 1];
+      if (next && next.length === 1 && (next[0] === 0x3d /* = */ || next[0] === 0x7e) /* ~ */) trim.push(args[++i]);
+      trim.push(args[++i]);
+      continue;
+    }
+    if (keywordEquals(a, 'LIMIT')) {
+      trim.push(a, args[++i]);
+      continue;
+    }
+    break; // the ID: options end here
+  }
+  return trim.length === 0 ? [] : [{ key: args[1], args: [XTRIM, args[1], ...trim] }];
+}
+
+/** XREADGROUP ... STREAMS k1 k2 id1 id2: one record per key, each reading only that key, BLOCK dropped. */
+function xreadgroupPerKey(args: Buffer[]): JournalRecord[] {
+  let streamsAt = -1;
+  const options: Buffer[] = [];
+  for (let i = 1; i < args.length; i++) {
+    if (keywordEquals(args[i], 'STREAMS')) {
+      streamsAt = i;
+      break;
+    }
+    if (keywordEquals(args[i], 'BLOCK')) {
+      i++;
+      continue;
+    }
+    options.push(args[i]);
+  }
+  if (streamsAt < 0) return [];
+  const rest = args.slice(streamsAt + 1);
+  const n = rest.length / 2;
+  const out: JournalRecord[] = [];
+  for (let k = 0; k < n; k++) {
+    out.push({ key: rest[k], args: [args[0], ...options, STREAMS, rest[k], rest[n + k]] });
+  }
+  return out;
+}
+
+/** By statistics name (`container|sub` for subcommands). Commands not listed change no stream state. */
+export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler>([
+  ['xadd', xaddTrim],
+  ['xdel', whole(1)],
+  ['xtrim', whole(1)],
+  ['xsetid', whole(1)],
+  ['xgroup|create', whole(2)],
+  ['xgroup|setid', whole(2)],
+  ['xgroup|destroy', whole(2)],
+  ['xgroup|createconsumer', whole(2)],
+  ['xgroup|delconsumer', whole(2)],
+  ['xreadgroup', xreadgroupPerKey],
+  ['xack', whole(1)],
+  ['xclaim', whole(1)],
+  ['xautoclaim', whole(1)],
+]);
+
+/** Payload of a COMMAND record: u64 time (ms), u32 argc, then u32 length + bytes per argument. */
+export function encodeCommand(now: number, args: Buffer[]): Buffer {
+  let size = 12;
+  for (const a of args) size += 4 + a.length;
+  const out = Buffer.allocUnsafe(size);
+  out.writeBigUInt64LE(BigInt(Math.max(0, Math.floor(now))), 0);
+  out.writeUInt32LE(args.length, 8);
+  let p = 12;
+  for (const a of args) {
+    out.writeUInt32LE(a.length, p);
+    a.copy(out, p + 4);
+    p += 4 + a.length;
+  }
+  return out;
+}
+
+export function decodeCommand(payload: Buffer): { now: number; args: Buffer[] } {
+  const now = Number(payload.readBigUInt64LE(0));
+  const argc = payload.readUInt32LE(8);
+  const args: Buffer[] = [];
+  let p = 12;
+  for (let i = 0; i < argc; i++) {
+    const len = payload.readUInt32LE(p);
+    args.push(Buffer.from(payload.subarray(p + 4, p + 4 + len)));
+    p += 4 + len;
+  }
+  return { now, args };
+}
+

@@ -13,6 +13,7 @@ const TOOLS = [
   { bin: 'redis-cli', pkg: 'redis-tools' },
   { bin: 'redis-benchmark', pkg: 'redis-tools' },
 ];
+// redis-py for the client compatibility test (Debian's python3-redis, for the system python3).
 const MIN_MAJOR = 7;
 
 function run(cmd, args, opts = {}) {
@@ -42,6 +43,7 @@ function problems() {
     const major = redisMajor();
     if (major === null || major < MIN_MAJOR) list.push(`redis-server ${MIN_MAJOR}.x is needed, found: ${run('redis-server', ['--version']).stdout.trim()}`);
   }
+  if (run('/usr/bin/python3', ['-c', 'import redis']).status !== 0) list.push('redis-py (package python3-redis) is not installed');
   return list;
 }
 
@@ -56,8 +58,8 @@ function aptInstall() {
     console.log('ensure-test-deps: apt-get update');
     let r = run('apt-get', ['update'], { stdio: 'inherit', env });
     if (r.status !== 0) return false;
-    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools');
-    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools'], { stdio: 'inherit', env });
+    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools python3-redis');
+    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools', 'python3-redis'], { stdio: 'inherit', env });
     return r.status === 0;
   } finally {
     if (!hadPolicy) fs.rmSync(policy, { force: true });
@@ -82,7 +84,7 @@ function main() {
   console.error('ensure-test-deps: the tests need tools that are missing:');
   for (const p of list) console.error(`  - ${p}`);
   console.error('Install them (Debian/Ubuntu) with:');
-  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools');
+  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools python3-redis');
   console.error('(redis-server 7.x; the tests start their own server on a free port: the system service is not needed,');
   console.error(' `sudo systemctl disable --now redis-server` if you do not want it running.)');
   return 1;

@@ -85,3 +85,43 @@ export const Err = {
   protectedMode:
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
 } as const;
+
+// Texts specific to the stream commands, grouped by family (checked against redis-server 7.0.15).
+
+export const StreamErr = {
+  elementsTooLarge: 'ERR Elements are too large to be stored',
+} as const;
+
+export const WriteErr = {
+  limitWithoutStrategy: 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy',
+  limitWithoutApprox: 'ERR syntax error, LIMIT cannot be used without the special ~ option',
+  maxlenAndMinid: 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
+  xtrimNoStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
+  maxlenNegative: 'ERR The MAXLEN argument must be >= 0.',
+  limitNegative: 'ERR The LIMIT argument must be >= 0.',
+} as const;
+
+export const ReadErr = {
+  invalidStartInterval: 'ERR invalid start ID for the interval',
+  invalidEndInterval: 'ERR invalid end ID for the interval',
+  timeoutOutOfRange: 'ERR timeout is out of range',
+  groupOnlyInXreadgroup: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
+  noackOnlyInXreadgroup: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
+  unbalanced: Err.unbalancedXread,
+} as const;
+
+export const GroupErr = {
+  noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
+  entriesReadRange: 'ERR value for ENTRIESREAD must be positive or -1',
+  missingGroupOption: 'ERR Missing GROUP option for XREADGROUP',
+  timeoutOutOfRange: 'ERR timeout is out of range',
+  blockedKeyDeleted: 'UNBLOCKED the stream key no longer exists',
+  blockedGroupDestroyed: 'NOGROUP the consumer group this client was blocked on no longer exists',
+  invalidStartInterval: 'ERR invalid start ID for the interval',
+  invalidEndInterval: 'ERR invalid end ID for the interval',
+  countPositive: 'ERR COUNT must be > 0',
+  xclaimMinIdle: 'ERR Invalid min-idle-time argument for XCLAIM',
+  xautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
+  xclaimOption: (name: string) => `ERR Invalid ${name} option argument for XCLAIM`,
+  xclaimUnrecognized: (opt: string) => `ERR Unrecognized XCLAIM option '${opt}'`,
+} as const;

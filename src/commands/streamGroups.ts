@@ -3,7 +3,7 @@
 // blocked.c; where 7.0 differs from later versions (consumers created lazily by XCLAIM/XAUTOCLAIM and only
 // when XREADGROUP serves, deleted entries dropped from the PEL by XCLAIM), 7.0 wins.
 
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, GroupErr } from '../errors';
 import { keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import type { ReplyWriter } from '../protocol/replyWriter';
@@ -35,21 +35,6 @@ import {
 import { parseInt64 } from '../protocol/numbers';
 
 // Texts used only by this family (candidates for the shared catalog in errors.ts).
-export const GroupErr = {
-  noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
-  entriesReadRange: 'ERR value for ENTRIESREAD must be positive or -1',
-  missingGroupOption: 'ERR Missing GROUP option for XREADGROUP',
-  timeoutOutOfRange: 'ERR timeout is out of range',
-  blockedKeyDeleted: 'UNBLOCKED the stream key no longer exists',
-  blockedGroupDestroyed: 'NOGROUP the consumer group this client was blocked on no longer exists',
-  invalidStartInterval: 'ERR invalid start ID for the interval',
-  invalidEndInterval: 'ERR invalid end ID for the interval',
-  countPositive: 'ERR COUNT must be > 0',
-  xclaimMinIdle: 'ERR Invalid min-idle-time argument for XCLAIM',
-  xautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
-  xclaimOption: (name: string) => `ERR Invalid ${name} option argument for XCLAIM`,
-  xclaimUnrecognized: (opt: string) => `ERR Unrecognized XCLAIM option '${opt}'`,
-} as const;
 
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
 const BLOCKED_DEFAULT_COUNT = 1000;

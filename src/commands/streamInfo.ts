@@ -9,7 +9,8 @@ import type { Stream } from '../streams/stream';
 import { INVALID_ENTRIES_READ, type ConsumerGroup } from '../streams/consumerGroup';
 import { MAX_ID, MIN_ID, formatId, type StreamId } from '../streams/streamId';
 import { parseInt64 } from '../protocol/numbers';
-import { GroupErr, streamFacts, writeEntry, writeHelp } from './streamGroups';
+import { streamFacts, writeEntry, writeHelp } from './streamGroups';
+import { GroupErr } from '../errors';
 
 const XINFO_HELP = [
   'CONSUMERS <key> <groupname>',

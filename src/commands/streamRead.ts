@@ -1,7 +1,7 @@
 // Stream read commands: XRANGE, XREVRANGE, XLEN, XREAD (COUNT, BLOCK, `$`, and `+` for the last entry as Redis
 // 7.4 added it). Semantics follow Redis 7.0.15's t_stream.c (xrangeGenericCommand, xreadCommand) and blocked.c.
 
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, ReadErr } from '../errors';
 import { keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
@@ -19,14 +19,6 @@ import {
   parseStrictId,
 } from '../streams/streamId';
 
-export const ReadErr = {
-  invalidStartInterval: 'ERR invalid start ID for the interval',
-  invalidEndInterval: 'ERR invalid end ID for the interval',
-  timeoutOutOfRange: 'ERR timeout is out of range',
-  groupOnlyInXreadgroup: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
-  noackOnlyInXreadgroup: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
-  unbalanced: Err.unbalancedXread,
-} as const;
 
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
 const BLOCKED_DEFAULT_COUNT = 1000;

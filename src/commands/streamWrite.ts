@@ -1,21 +1,13 @@
 // Stream write commands: XADD, XDEL, XTRIM, XSETID. Argument rules, error texts and their order follow Redis
 // 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand).
 
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, WriteErr } from '../errors';
 import { keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import type { Stream, TrimSpec } from '../streams/stream';
 import { type ParsedId, type StreamId, MIN_ID, formatId, parseIdText, parseStrictId } from '../streams/streamId';
 
-export const WriteErr = {
-  limitWithoutStrategy: 'ERR syntax error, LIMIT cannot be used without specifying a trimming strategy',
-  limitWithoutApprox: 'ERR syntax error, LIMIT cannot be used without the special ~ option',
-  maxlenAndMinid: 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible',
-  xtrimNoStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
-  maxlenNegative: 'ERR The MAXLEN argument must be >= 0.',
-  limitNegative: 'ERR The LIMIT argument must be >= 0.',
-} as const;
 
 function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
   const v = parseInt64(arg);

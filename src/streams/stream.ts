@@ -3,7 +3,7 @@
 // an EntryIndex of typed arrays; a NodeTable models Redis's listpack nodes so approximate trimming, node counts
 // and node boundaries are exactly Redis 7.0's. ID generation, XDEL, trimming and XSETID follow t_stream.c 7.0.
 
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, StreamErr } from '../errors';
 import type { ConsumerGroup } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex } from './entryIndex';
@@ -42,9 +42,6 @@ export interface TrimSpec {
 export type EntryVisitor = (id: StreamId, fields: Buffer[]) => void;
 
 /** Error texts of the stream core that are not in the shared catalog (yet). */
-export const StreamErr = {
-  elementsTooLarge: 'ERR Elements are too large to be stored',
-} as const;
 
 export class Stream {
   /** last-generated-id */

@@ -114,7 +114,7 @@ describe('XREADGROUP', () => {
       err("NOGROUP No such key 'nokey' or consumer group 'g' in XREADGROUP with GROUP option"),
     );
     expect(x('GROUP', 'g', 'c', 'STREAMS', 's', 's', '>')).toBe(
-      err("ERR Unbalanced 'xreadgroup' list of streams: for each stream key an ID or '>' must be specified."),
+      err("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."),
     );
     expect(x('GROUP', 'g', 'c', 'BLOCK', 'x', 'STREAMS', 's', '>')).toBe(err('ERR timeout is not an integer or out of range'));
     expect(x('GROUP', 'g', 'c', 'BLOCK', '-1', 'STREAMS', 's', '>')).toBe(err('ERR timeout is negative'));

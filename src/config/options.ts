@@ -35,7 +35,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'client-query-buffer-limit', type: 'memory', default: String(GB), min: 1024 * 1024, max: 2 ** 53, mutable: true, doc: 'Largest unparsed input a client may have buffered.' },
   { name: 'stream-node-max-bytes', type: 'memory', default: '4096', min: 0, max: 2 ** 53, mutable: true, doc: 'Largest stream node in bytes (approximate trimming granularity, as Redis).' },
   { name: 'stream-node-max-entries', type: 'integer', default: '100', min: 0, max: 2 ** 53, mutable: true, doc: 'Most entries per stream node (approximate trimming granularity, as Redis).' },
-  { name: 'segment-initial-size', type: 'memory', default: '1mb', min: 64 * 1024, max: 2 ** 40, mutable: false, doc: 'Size of a stream\'s first segment file; segments double from there up to segment-max-size.' },
+  { name: 'segment-initial-size', type: 'memory', default: '64kb', min: 64 * 1024, max: 2 ** 40, mutable: false, doc: 'Size of a stream\'s first segment file (small, so thousands of small streams reserve little); segments double from there up to segment-max-size.' },
   { name: 'segment-max-size', type: 'memory', default: '64mb', min: 64 * 1024, max: 2 ** 40, mutable: false, doc: 'Largest segment file: a stream rolls over to a new segment beyond it.' },
   { name: 'open-segments-limit', type: 'integer', default: '1000000', min: 16, max: 2 ** 31 - 1, mutable: false, doc: 'Most segment files kept open and mapped at once (least recently used ones are closed beyond it).' },
   { name: 'loglevel', type: 'enum', default: 'notice', values: ['debug', 'verbose', 'notice', 'warning', 'nothing'], mutable: true, doc: 'Log verbosity.' },

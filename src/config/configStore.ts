@@ -47,7 +47,8 @@ export class ConfigStore {
     const spec = findOption(name);
     if (!spec) return 'Unknown option or number of arguments';
     if (!spec.mutable && !atStartup) return "can't set immutable config";
-    const result = normalizeOption(spec, raw);
+    // The current value matters for options set in parts (client-output-buffer-limit keeps unnamed classes).
+    const result = normalizeOption(spec, raw, this.values.get(spec.name));
     return 'error' in result ? result.error : null;
   }
 
@@ -56,7 +57,7 @@ export class ConfigStore {
     const error = this.check(name, raw, atStartup);
     if (error) return error;
     const spec = findOption(name)!;
-    const result = normalizeOption(spec, raw) as { value: string };
+    const result = normalizeOption(spec, raw, this.values.get(spec.name)) as { value: string };
     this.values.set(spec.name, result.value);
     for (const l of this.listeners) l(spec.name, result.value);
     return null;

@@ -45,6 +45,14 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], mutable: true, doc: 'Accepted for compatibility: Spool never evicts.' },
   { name: 'daemonize', type: 'boolean', default: 'no', mutable: false, doc: 'Accepted for compatibility; Spool always runs in the foreground.' },
   { name: 'pidfile', type: 'string', default: '', mutable: false, doc: 'Write the process id to this file at start-up.' },
+  // Operations (metrics endpoint and TLS listener: src/metrics/, src/server/tlsListener.ts).
+  { name: 'metrics-port', type: 'integer', default: '0', min: 0, max: 65535, mutable: false, doc: 'HTTP port serving Prometheus metrics at /metrics, on the `bind` addresses (0: disabled). Unauthenticated: keep it on a private address.' },
+  { name: 'metrics-max-streams', type: 'integer', default: '100', min: 0, max: 1000000, mutable: true, doc: 'Most streams (largest first) given their own per-stream metric series; beyond it only aggregates (bounds label cardinality).' },
+  { name: 'tls-port', type: 'integer', default: '0', min: 0, max: 65535, mutable: false, doc: 'TLS port (0: no TLS listener), on the `bind` addresses. Needs tls-cert-file and tls-key-file.' },
+  { name: 'tls-cert-file', type: 'string', default: '', mutable: false, doc: 'Server certificate (PEM) for the TLS port.' },
+  { name: 'tls-key-file', type: 'string', default: '', mutable: false, doc: 'Private key (PEM) of tls-cert-file.' },
+  { name: 'tls-ca-cert-file', type: 'string', default: '', mutable: false, doc: 'CA certificates (PEM) client certificates are checked against.' },
+  { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['yes', 'no', 'optional'], mutable: false, doc: 'Client certificates on the TLS port: yes (required), optional (checked when given) or no (not asked for), as Redis.' },
 ];
 
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));

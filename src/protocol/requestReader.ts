@@ -126,7 +126,7 @@ export class RequestReader {
    * integer is malformed, else the integer, and advances past the line.
    */
   private readHeaderLine(tooBig: string): number | null | undefined {
-    const cr = this.buf.indexOf(CR, this.pos);
+    const cr = this.findLineEnd(CR);
     if (cr < 0 || cr + 1 >= this.buf.length) {
       if (this.buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError(`ERR Protocol error: ${tooBig}`);
       return undefined;
@@ -136,8 +136,21 @@ export class RequestReader {
     return value;
   }
 
+  /**
+   * Index of the first `byte` at or after pos, or -1. Redis looks for line ends with strchr() on its
+   * NUL-terminated query buffer, so a NUL byte before the line end hides it: Redis then keeps waiting for more
+   * input (until the 64 KiB line limit gives a protocol error). Matching that keeps replies byte-identical for
+   * inputs such as `ECHO a\0b\r\n` (Redis: no reply; then "too big inline request" once 64 KiB are buffered).
+   */
+  private findLineEnd(byte: number): number {
+    const end = this.buf.indexOf(byte, this.pos);
+    if (end < 0) return -1;
+    const nul = this.buf.subarray(this.pos, end).indexOf(0);
+    return nul < 0 ? end : -1;
+  }
+
   private readInline(): Buffer[] | undefined {
-    const lf = this.buf.indexOf(LF, this.pos);
+    const lf = this.findLineEnd(LF);
     if (lf < 0) {
       if (this.buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('ERR Protocol error: too big inline request');
       return undefined;

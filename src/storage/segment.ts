@@ -59,11 +59,13 @@ export class Segment {
   ) {}
 
   /** Creates and reserves a new segment of `capacity` bytes (zeroed, synced, then mapped). */
-  static async create(file: string, base: number, capacity: number): Promise<Segment> {
+  static async create(file: string, base: number, capacity: number, syncZeros = true): Promise<Segment> {
     const fd = await fsOpen(file, 'wx+');
     try {
       await zeroFill(fd, 0, capacity);
-      await fsFdatasync(fd);
+      // Writing the zeros allocates the blocks (what protects the mapping from SIGBUS). Syncing them now only
+      // keeps that cost out of the first commit under appendfsync always; otherwise it just delays the stream.
+      if (syncZeros) await fsFdatasync(fd);
       return new Segment(file, base, fd, mapFile(fd, capacity, true), capacity);
     } catch (e) {
       await fsClose(fd).catch(() => undefined);

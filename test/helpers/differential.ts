@@ -35,7 +35,7 @@ export interface StepObject {
   sleep?: number;
   /** Wait until the server reports this many blocked clients (INFO clients), at most 2 s. */
   waitBlocked?: number;
-  /** Reply timeout in ms (default 2000: no script step legitimately waits longer). */
+  /** Reply timeout in ms (default 10000: generous for a loaded CI machine; no step legitimately waits long). */
   timeoutMs?: number;
   /** Close client c from our side (and forget it: a later step on c opens a new connection). */
   close?: boolean;
@@ -131,7 +131,7 @@ export async function runScript(port: number, script: Script, protocol: 2 | 3): 
     for (const raw of script.steps) {
       const step = normalise(raw);
       const ci = step.c ?? 0;
-      const timeout = step.timeoutMs ?? 2000;
+      const timeout = step.timeoutMs ?? 10000;
       if (step.sleep !== undefined) {
         await new Promise((r) => setTimeout(r, step.sleep));
         continue;

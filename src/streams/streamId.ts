@@ -52,11 +52,20 @@ export function decrementId(id: StreamId): StreamId | null {
   return { ms: id.ms, seq: id.seq - 1n };
 }
 
+/**
+ * Redis's string2ull: a strict integer (string2ll rules) that must not be negative, or else whatever strtoull
+ * accepts: leading white space, a sign ('-' wraps modulo 2^64, as C does), digits to the end, no overflow.
+ */
 function parseU64(s: string): bigint | null {
-  // strtoull accepts leading zeros; Redis rejects signs and anything non-numeric (it checks errno and endptr).
-  if (s.length === 0 || !/^[0-9]+$/.test(s)) return null;
-  const v = BigInt(s);
-  return v > UINT64_MAX ? null : v;
+  if (/^(0|-?[1-9][0-9]{0,19})$/.test(s)) {
+    const v = BigInt(s);
+    if (v >= -(2n ** 63n) && v < 2n ** 63n) return v < 0n ? null : v;
+  }
+  const m = /^[ \t\n\v\f\r]*([+-]?)([0-9]+)$/.exec(s);
+  if (!m) return null;
+  const magnitude = BigInt(m[2]);
+  if (magnitude > UINT64_MAX) return null;
+  return m[1] === '-' ? (UINT64_MAX + 1n - magnitude) % (UINT64_MAX + 1n) : magnitude;
 }
 
 export interface ParsedId {

@@ -20,7 +20,7 @@ import {
 } from '../storage';
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
-import { JOURNAL, decodeCommand, encodeCommand } from '../streams/journal';
+import { JOURNAL, decodeCommand, encodeCommand, journaledKeyIndex } from '../streams/journal';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
@@ -220,6 +220,9 @@ export class Persistence implements DurabilityGate {
             entries++;
           } else if (c.types[i] === RecordType.COMMAND) {
             const { now, args } = decodeCommand(c.commands[command++]);
+            // The command was journaled under the key the stream had then; a later RENAME moved the log (the
+            // directory name is the current key), so replay it against the current key.
+            args[journaledKeyIndex(args)] = key;
             dispatcher.replay(client, args, now, sink);
             sink.take();
           }

@@ -188,6 +188,15 @@ export class StreamLog implements CommitTarget {
       if (last.planned === 0) last.planned = log.initialSize;
       else log.sealAndRoll(last, 0); // full: next appends go to a new segment
     }
+    // Map the older (sealed) segments too: recovery replays entries by reading them here and the entry store
+    // serves reads synchronously from the mapping (read() returns null for an unmapped segment). Without this a
+    // stream that had rolled over to a second segment failed start-up ("reading 'readUInt32LE' of null").
+    for (const s of log.slots) {
+      if (s.exists && !s.seg && s !== log.slots[log.slots.length - 1]) {
+        s.seg = await Segment.open(log.slotPath(s), s.base);
+        log.cache.use(s.seg, log.canEvict);
+      }
+    }
     await log.reserveLoop();
     if (log.reserveError) throw log.reserveError;
     return log;
@@ -363,7 +372,7 @@ export class StreamLog implements CommitTarget {
       this.spare = null;
     }
     if (!s.seg || s.seg.closed) {
-      s.seg = s.exists ? await Segment.open(this.slotPath(s), s.base) : await Segment.create(this.slotPath(s), s.base, s.planned);
+      s.seg = s.exists ? await Segment.open(this.slotPath(s), s.base) : await Segment.create(this.slotPath(s), s.base, s.planned, this.batcher.policy === 'always');
       if (!s.exists) await syncDir(this.dir);
       s.exists = true;
       this.cache.use(s.seg, this.canEvict);

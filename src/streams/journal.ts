@@ -117,3 +117,18 @@ export function decodeCommand(payload: Buffer): { now: number; args: Buffer[] } 
   return { now, args };
 }
 
+
+/**
+ * Index of the key argument in a journaled command (as journaled above: XGROUP subcommands name it third,
+ * XREADGROUP records read exactly one key, so it is the next-to-last argument, whatever the group or consumer
+ * is called; the others name it second).
+ * Recovery replaces that argument with the stream's current key: a RENAME after the command moved the stream's
+ * log to a new key, and replaying the command under its old name would hit a missing key (a trim, XDEL, XSETID
+ * or group change made before a RENAME was silently lost at restart).
+ */
+export function journaledKeyIndex(args: Buffer[]): number {
+  const name = args[0];
+  if (keywordEquals(name, 'XGROUP')) return 2;
+  if (keywordEquals(name, 'XREADGROUP')) return args.length - 2;
+  return 1;
+}

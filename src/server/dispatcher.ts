@@ -2,6 +2,7 @@
 // authentication, queue inside MULTI, run the handler, turn CommandErrors into error replies, count statistics,
 // then serve clients blocked on keys the command made ready.
 
+import { performance } from 'node:perf_hooks';
 import { CommandError, Err } from '../errors';
 import { ArgReader } from '../commands/args';
 import type { Resolved } from '../commands/registry';
@@ -14,6 +15,59 @@ import type { ServerState } from './serverState';
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** What the dispatcher asks of a spec on every call, worked out once per spec instead of scanning its flags. */
+interface Traits {
+  readonly noAuth: boolean;
+  readonly write: boolean;
+  readonly multiControl: boolean;
+}
+
+const traitsBySpec = new WeakMap<CommandSpec, Traits>();
+
+function traitsOf(spec: CommandSpec): Traits {
+  let t = traitsBySpec.get(spec);
+  if (t === undefined) {
+    t = {
+      noAuth: spec.flags.includes('no_auth'),
+      write: spec.flags.includes('write'),
+      multiControl: MULTI_CONTROL.has(spec.name.split('|')[0]),
+    };
+    traitsBySpec.set(spec, t);
+  }
+  return t;
+}
+
+/**
+ * The CommandContext of one call. A class rather than an object literal with two closures: handlers rarely use
+ * block/callQueued, so they live on the prototype instead of being allocated per command.
+ */
+class CallContext implements CommandContext {
+  readonly argv: ArgReader;
+
+  constructor(
+    readonly server: ServerState,
+    readonly client: ClientState,
+    readonly db: ServerState['databases'][number],
+    readonly args: Buffer[],
+    argStart: number,
+    readonly reply: ReplyWriter,
+    readonly now: number,
+    readonly inTransaction: boolean,
+    private readonly dispatcher: Dispatcher,
+  ) {
+    this.argv = new ArgReader(args, argStart);
+  }
+
+  block(request: BlockRequest): void {
+    const server = this.server;
+    return server.blocking.block(this.client, server.databases[this.client.dbIndex], request);
+  }
+
+  callQueued(queued: Buffer[]): void {
+    this.dispatcher.call(this.client, queued, this.server.registry.resolve(queued), this.reply, true);
+  }
+}
+
 export class Dispatcher {
   constructor(private readonly server: ServerState) {}
 
@@ -24,7 +78,9 @@ export class Dispatcher {
   execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {
     const server = this.server;
     server.stats.totalCommands++;
-    client.lastInteraction = server.clock();
+    // One clock read serves as both the interaction time and the command's clock (as Redis's cached mstime).
+    const now = server.clock();
+    client.lastInteraction = now;
     let resolved: Resolved;
     try {
       resolved = server.registry.resolve(args);
@@ -34,34 +90,59 @@ export class Dispatcher {
     }
     const { spec, statName } = resolved;
     client.lastCommand = statName;
+    const traits = traitsOf(spec);
 
-    if (!client.authenticated && !spec.flags.includes('no_auth')) {
+    if (!client.authenticated && !traits.noAuth) {
       this.reject(client, reply, new CommandError(Err.noAuth), statName);
       return;
     }
     // As Redis with a failed AOF write: refuse writes until the storage error clears (reads keep working).
     const persistence = server.persistence;
-    if (persistence !== null && spec.flags.includes('write') && !persistence.writable()) {
+    if (persistence !== null && traits.write && !persistence.writable()) {
       this.reject(client, reply, new CommandError(Err.misconf), statName);
       return;
     }
-    if (client.multi !== null && !MULTI_CONTROL.has(spec.name.split('|')[0])) {
+    if (client.multi !== null && !traits.multiControl) {
       client.multi.push({ args });
       reply.simple('QUEUED');
       return;
     }
-    this.call(client, args, resolved, reply, false);
+    this.call(client, args, resolved, reply, false, now);
   }
 
-  /** Runs a resolved command (directly, or from EXEC with inTransaction=true). */
-  call(client: ClientState, args: Buffer[], resolved: Resolved, reply: ReplyWriter, inTransaction: boolean): void {
+  /**
+   * Runs a resolved command (directly, or from EXEC with inTransaction=true). `clockNow` is the time execute()
+   * already read; without it (EXEC's queued commands) the clock is read here.
+   */
+  call(
+    client: ClientState,
+    args: Buffer[],
+    resolved: Resolved,
+    reply: ReplyWriter,
+    inTransaction: boolean,
+    clockNow?: number,
+  ): void {
     const server = this.server;
     const { spec, statName, argStart } = resolved;
     const stats = server.stats.command(statName);
-    const started = process.hrtime.bigint();
+    // performance.now(): a double, no BigInt allocation and subtraction per command (usec keeps sub-us detail).
+    const started = performance.now();
     const errorsBefore = reply.errorsWritten;
-    const ctx = this.context(client, args, argStart, reply, inTransaction);
+    const now = server.replayTime ?? clockNow ?? server.clock();
+    const ctx = new CallContext(
+      server,
+      client,
+      server.databases[client.dbIndex],
+      args,
+      argStart,
+      reply,
+      now,
+      inTransaction,
+      this,
+    );
     client.currentArgs = args;
+    // This command's durability ticket is its own; earlier commands of the same EXEC keep theirs (below).
+    const outerTicket = server.takeTicket();
     try {
       spec.handler!(ctx);
     } catch (err) {
@@ -69,12 +150,17 @@ export class Dispatcher {
       reply.error(err.reply);
       server.stats.error(err.code);
     }
-    if (reply.errorsWritten !== errorsBefore) stats.failedCalls++;
-    else if (server.persistence !== null && spec.flags.includes('write') && client.blocked === null) {
+    if (reply.errorsWritten !== errorsBefore) {
+      stats.failedCalls++;
+      // An error reveals no data and acknowledges nothing: it need not wait for any commit.
+      server.takeTicket();
+    }
+    else if (server.persistence !== null && client.blocked === null && traitsOf(spec).write) {
       server.persistence.journal(ctx.db, statName, args, ctx.now);
     }
+    server.requireTicket(outerTicket);
     stats.calls++;
-    stats.usec += Number(process.hrtime.bigint() - started) / 1000;
+    stats.usec += (performance.now() - started) * 1000;
     server.blocking.serveReady();
   }
 
@@ -106,28 +192,6 @@ export class Dispatcher {
     if (statName) this.server.stats.command(statName).rejectedCalls++;
     reply.error(err.reply);
     this.server.stats.error(err.code);
-  }
-
-  private context(
-    client: ClientState,
-    args: Buffer[],
-    argStart: number,
-    reply: ReplyWriter,
-    inTransaction: boolean,
-  ): CommandContext {
-    const server = this.server;
-    return {
-      server,
-      client,
-      db: server.databases[client.dbIndex],
-      args,
-      argv: new ArgReader(args, argStart),
-      reply,
-      now: server.replayTime ?? server.clock(),
-      inTransaction,
-      block: (request: BlockRequest) => server.blocking.block(client, server.databases[client.dbIndex], request),
-      callQueued: (queued: Buffer[]) => this.call(client, queued, server.registry.resolve(queued), reply, true),
-    };
   }
 }
 

@@ -86,6 +86,14 @@ export class Persistence implements DurabilityGate {
     return this.batcher.writable();
   }
 
+  /**
+   * Whether reads wait for the entries they see to be durable: under `always` only. Under everysec/no an entry
+   * is acknowledged once in the mapping, and readers see what was acknowledged without waiting.
+   */
+  get readersWaitForDurability(): boolean {
+    return this.batcher.policy === 'always';
+  }
+
   /** The ticket a reader of `stream` must wait for (entries not durable yet are not shown before they are). */
   ticketOf(stream: Stream): number {
     return this.stores.get(stream)?.log.lastTicket ?? 0;

@@ -7,7 +7,7 @@ import type { CommandRegistry } from '../commands/registry';
 import type { ClientState } from './clientState';
 import { BlockingManager } from './blocking';
 import { IMMEDIATE_GATE, type DurabilityGate } from './durabilityGate';
-import type { Persistence } from './persistence';
+import type { Persistence, RecoverySummary } from './persistence';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 
@@ -29,6 +29,8 @@ export class ServerStats {
   totalErrorReplies = 0;
   readonly commands = new Map<string, CommandStats>();
   readonly errors = new Map<string, number>();
+  /** Operations: set only while debug logging is on (src/server/logger.ts), so an error reply costs one check. */
+  onErrorReply: ((code: string) => void) | null = null;
 
   command(name: string): CommandStats {
     let s = this.commands.get(name);
@@ -39,6 +41,7 @@ export class ServerStats {
   error(code: string): void {
     this.totalErrorReplies++;
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
+    if (this.onErrorReply !== null) this.onErrorReply(code);
   }
 
   reset(): void {
@@ -87,6 +90,8 @@ export class ServerState {
   /** The config file the server was started with ('' when none): CONFIG REWRITE target. */
   configFile = '';
   readonly runId: string;
+  /** What start-up recovery did (metrics: recovery duration); null until recovered or without persistence. */
+  recovery: RecoverySummary | null = null;
 
   constructor(
     readonly config: ConfigStore,
@@ -121,7 +126,8 @@ export class ServerState {
           (db, key) => this.blocking.signal(db, key),
           {
             accessed: (stream) => {
-              if (this.persistence) this.requireTicket(this.persistence.ticketOf(stream));
+              // Under appendfsync always a reader must not see what a machine crash could take back.
+              if (this.persistence?.readersWaitForDurability) this.requireTicket(this.persistence.ticketOf(stream));
             },
             renamed: (db, stream, to) => this.persistence?.renamed(db, stream, to),
           },

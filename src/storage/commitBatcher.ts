@@ -141,7 +141,19 @@ export class CommitBatcher {
 
   /** False while a write or sync error is sticky: refuse writes (MISCONF). */
   writable(): boolean {
-    return this.writeError === null;
+    return this.writeError === null && this.stalled.size === 0;
+  }
+
+  /**
+   * Logs whose staged records cannot reach their mapping (the reservation failed, e.g. the disk is full).
+   * Their batches cannot commit, so while any log is stalled writes are refused (MISCONF) instead of being
+   * accepted and left without a reply; the log clears its stall when a reservation succeeds again.
+   */
+  private readonly stalled = new Set<CommitTarget>();
+
+  stall(target: CommitTarget, stalled: boolean): void {
+    if (stalled) this.stalled.add(target);
+    else this.stalled.delete(target);
   }
 
   /**

@@ -429,6 +429,7 @@ export class StreamLog implements CommitTarget {
         break;
       }
       this.reserveError = null;
+      this.batcher.stall(this, false);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       this.reserveError = new StorageError(
@@ -436,6 +437,8 @@ export class StreamLog implements CommitTarget {
         code,
         e,
       );
+      // Staged records that cannot land hold their batch (and every later one): refuse writes meanwhile.
+      if (this.runs.length > 0) this.batcher.stall(this, true);
       if (!this.closing) this.setTimer(this.retryMs, () => this.kickReserve());
     } finally {
       this.reserving = false;

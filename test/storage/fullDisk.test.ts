@@ -60,7 +60,7 @@ describe.skipIf(!mounted)('full disk (4 MiB tmpfs)', () => {
     // free space: the retry reserves and writes resume by themselves
     unlinkSync(filler);
     // (the injected timer stands for the log's 1 s retry; a retry may still be running when called, so poll)
-    for (let k = 0; k < 100 && log.reserveError; k++) {
+    for (let k = 0; k < 500 && log.reserveError; k++) {
       retry!();
       await new Promise((res) => setTimeout(res, 20));
     }

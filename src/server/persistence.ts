@@ -121,10 +121,28 @@ export class Persistence implements DurabilityGate {
     return stream;
   }
 
+  /**
+   * Directory operations (DEL, RENAME) in flight, as a commit target: the reply of the command that started one
+   * is held, like a write's, until the operation (and its directory sync) is done, so no client is told a key
+   * is gone or renamed while a crash could still bring the old name back.
+   */
+  private readonly directoryOps = new Set<Promise<void>>();
+  private readonly directoryTarget = {
+    whenLanded: (): Promise<void> | null => (this.directoryOps.size ? Promise.all(this.directoryOps).then(() => undefined) : null),
+    takeDirty: () => [],
+  };
+
+  private holdReplyFor(op: Promise<void>): void {
+    const tracked = op.finally(() => this.directoryOps.delete(tracked));
+    this.directoryOps.add(tracked);
+    if (!this.replaying) this.server.requireTicket(this.batcher.touch(this.directoryTarget, false));
+  }
+
   private destroyLog(log: StreamLog): void {
     for (const [stream, store] of this.stores) if (store.log === log) this.stores.delete(stream);
     const dir = log.dir;
     const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
+    this.holdReplyFor(removal);
     this.removals.set(dir, removal);
     void removal.then(() => {
       if (this.removals.get(dir) === removal) this.removals.delete(dir);
@@ -137,9 +155,10 @@ export class Persistence implements DurabilityGate {
     if (!store) return;
     const key = Buffer.from(to, 'latin1');
     const target = this.dirOf(db.index, key);
-    void store.log
+    const move = store.log
       .moveTo(this.dataDir, db.index, key, this.removals.get(target) ?? null)
       .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
+    this.holdReplyFor(move);
   }
 
   /** Journals a successful write command (see journal.ts) into the logs of the streams it changed. */

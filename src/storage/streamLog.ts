@@ -573,7 +573,13 @@ export class StreamLog implements CommitTarget {
 
   /** Closes and removes the stream's directory (DEL of the key). */
   async destroy(): Promise<void> {
+    // Staged records of a deleted stream will never land: release whoever waits for them (the batcher's
+    // commit), or every later batch of the server would wait forever.
     this.runs = [];
+    const waiters = this.landWaiters;
+    this.landWaiters = [];
+    this.landPromise = null;
+    for (const w of waiters) w();
     await this.settled();
     await this.close();
     await fsp.rm(this.dir, { recursive: true, force: true });

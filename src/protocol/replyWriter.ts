@@ -8,40 +8,55 @@ const INITIAL_CAPACITY = 16 * 1024;
 export type Protocol = 2 | 3;
 
 export class ReplyWriter {
+  // Replies accumulate in buf[start, len). take()/takeBefore() hand out views of that region instead of copies
+  // and move `start` past them: nothing is ever written below `len` again, so handed-out views stay valid, and
+  // a fresh slab is allocated only when the current one is full (the old one lives as long as its views).
   private buf: Buffer = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  private start = 0;
   private len = 0;
   /** Number of error replies written so far (the dispatcher compares before/after to count failed calls). */
   errorsWritten = 0;
 
   constructor(public protocol: Protocol = 2) {}
 
+  /** Bytes written and not yet taken (marks passed to takeBefore are relative to this). */
   get size(): number {
-    return this.len;
+    return this.len - this.start;
   }
 
   /** Hands out the bytes written so far and starts afresh. */
   take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.len));
-    this.len = 0;
-    if (this.buf.length > 1024 * 1024) this.buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+    const out = this.buf.subarray(this.start, this.len);
+    this.start = this.len;
+    // A small leftover is not worth keeping: the next reply starts a new slab (and a huge one is dropped).
+    if (this.buf.length - this.len < MIN_TAIL || this.buf.length > 1024 * 1024) this.fresh(INITIAL_CAPACITY);
     return out;
   }
 
   /** Hands out the bytes written before `mark` and keeps the rest (replies split by durability ticket). */
   takeBefore(mark: number): Buffer {
-    const head = Buffer.from(this.buf.subarray(0, mark));
-    this.buf.copy(this.buf, 0, mark, this.len);
-    this.len -= mark;
+    const head = this.buf.subarray(this.start, this.start + mark);
+    this.start += mark;
     return head;
+  }
+
+  private fresh(capacity: number): void {
+    this.buf = Buffer.allocUnsafe(capacity);
+    this.start = 0;
+    this.len = 0;
   }
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.len + n) cap *= 2;
+    // Move the untaken bytes to a new slab; the old one stays intact for the views already handed out.
+    const pending = this.len - this.start;
+    let cap = INITIAL_CAPACITY;
+    while (cap < pending + n) cap *= 2;
     const next = Buffer.allocUnsafe(cap);
-    this.buf.copy(next, 0, 0, this.len);
+    this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
+    this.start = 0;
+    this.len = pending;
   }
 
   private ascii(s: string): void {
@@ -55,6 +70,44 @@ export class ReplyWriter {
     this.len += this.buf.write(s, this.len, "latin1");
     this.buf.writeUInt16LE(CRLF, this.len);
     this.len += 2;
+  }
+
+  /**
+   * `<prefix><n>\r\n` for a length or count: digits written in place rather than through String(n) and a native
+   * string write (headers are most of the bytes of small replies). Caller has reserved 24 bytes.
+   */
+  private header(prefix: number, n: number): void {
+    const buf = this.buf;
+    buf[this.len++] = prefix;
+    if (n < 0) {
+      buf[this.len++] = 0x2d; // '-'
+      n = -n;
+    }
+    if (n < 10) {
+      buf[this.len++] = 0x30 + n;
+    } else {
+      let digits = 1;
+      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+      let pos = this.len + digits;
+      this.len = pos;
+      while (n >= 10) {
+        const q = Math.floor(n / 10);
+        buf[--pos] = 0x30 + (n - q * 10);
+        n = q;
+      }
+      buf[--pos] = 0x30 + n;
+    }
+    buf[this.len++] = 0x0d;
+    buf[this.len++] = 0x0a;
+  }
+
+  private count(prefix: number, n: number): void {
+    if (Number.isSafeInteger(n)) {
+      this.reserve(24);
+      this.header(prefix, n);
+    } else {
+      this.line(String.fromCharCode(prefix), String(n));
+    }
   }
 
   raw(bytes: Buffer): void {
@@ -78,18 +131,20 @@ export class ReplyWriter {
   }
 
   integer(n: number | bigint): void {
-    this.line(':', String(n));
+    if (typeof n === 'number') this.count(COLON, n);
+    else this.line(':', String(n));
   }
 
   bulk(value: Buffer | string): void {
     if (typeof value === 'string') {
+      if (value.length <= SHORT_STRING && this.shortAsciiBulk(value)) return;
       const n = Buffer.byteLength(value);
       this.reserve(n + 16);
       this.line('$', String(n));
       this.len += this.buf.write(value, this.len);
     } else {
-      this.reserve(value.length + 16);
-      this.line('$', String(value.length));
+      this.reserve(value.length + 26);
+      this.header(DOLLAR, value.length);
       value.copy(this.buf, this.len);
       this.len += value.length;
     }
@@ -97,11 +152,36 @@ export class ReplyWriter {
     this.len += 2;
   }
 
+  /**
+   * A short all-ASCII string (stream IDs, field names, numbers) copied char by char: cheaper than measuring its
+   * UTF-8 length and calling into a native string write. Returns false, having written nothing, for non-ASCII.
+   */
+  private shortAsciiBulk(value: string): boolean {
+    const n = value.length;
+    this.reserve(n + 26);
+    const buf = this.buf;
+    const at = this.len;
+    this.header(DOLLAR, n);
+    let pos = this.len;
+    for (let i = 0; i < n; i++) {
+      const c = value.charCodeAt(i);
+      if (c > 0x7f) {
+        this.len = at;
+        return false;
+      }
+      buf[pos++] = c;
+    }
+    buf[pos++] = 0x0d;
+    buf[pos++] = 0x0a;
+    this.len = pos;
+    return true;
+  }
+
   /** Writes a bulk string straight from a region of a larger buffer (a segment), without an intermediate copy. */
   bulkFrom(source: Buffer, start: number, end: number): void {
     const n = end - start;
-    this.reserve(n + 16);
-    this.line('$', String(n));
+    this.reserve(n + 26);
+    this.header(DOLLAR, n);
     source.copy(this.buf, this.len, start, end);
     this.len += n;
     this.buf.writeUInt16LE(CRLF, this.len);
@@ -130,13 +210,13 @@ export class ReplyWriter {
   }
 
   array(n: number): void {
-    this.line('*', String(n));
+    this.count(STAR, n);
   }
 
   /** A map of n pairs: `%n` in RESP3, a flat array of 2n in RESP2. */
   map(n: number): void {
-    if (this.protocol === 3) this.line('%', String(n));
-    else this.line('*', String(n * 2));
+    if (this.protocol === 3) this.count(PERCENT, n);
+    else this.count(STAR, n * 2);
   }
 
   /** A set: `~n` in RESP3, an array in RESP2. */
@@ -175,6 +255,15 @@ export function formatDouble(x: number): string {
   if (Number.isInteger(x) && Math.abs(x) < 1e17) return String(x);
   return String(Number(x.toPrecision(17)));
 }
+
+const COLON = 0x3a;
+const DOLLAR = 0x24;
+const STAR = 0x2a;
+const PERCENT = 0x25;
+/** Strings up to this length try the inline ASCII path of bulk(). */
+const SHORT_STRING = 64;
+/** take() starts a new slab when less than this is left in the current one. */
+const MIN_TAIL = 2048;
 
 const OK = Buffer.from('+OK\r\n');
 const NULL_BULK = Buffer.from('$-1\r\n');

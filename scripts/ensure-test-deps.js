@@ -12,6 +12,8 @@ const TOOLS = [
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'redis-cli', pkg: 'redis-tools' },
   { bin: 'redis-benchmark', pkg: 'redis-tools' },
+  // test/server/ops-tls.test.ts makes a throw-away CA and certificates with it.
+  { bin: 'openssl', pkg: 'openssl' },
 ];
 // redis-py for the client compatibility test (Debian's python3-redis, for the system python3).
 const MIN_MAJOR = 7;
@@ -58,8 +60,8 @@ function aptInstall() {
     console.log('ensure-test-deps: apt-get update');
     let r = run('apt-get', ['update'], { stdio: 'inherit', env });
     if (r.status !== 0) return false;
-    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools python3-redis');
-    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools', 'python3-redis'], { stdio: 'inherit', env });
+    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools python3-redis openssl');
+    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools', 'python3-redis', 'openssl'], { stdio: 'inherit', env });
     return r.status === 0;
   } finally {
     if (!hadPolicy) fs.rmSync(policy, { force: true });
@@ -84,7 +86,7 @@ function main() {
   console.error('ensure-test-deps: the tests need tools that are missing:');
   for (const p of list) console.error(`  - ${p}`);
   console.error('Install them (Debian/Ubuntu) with:');
-  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools python3-redis');
+  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools python3-redis openssl');
   console.error('(redis-server 7.x; the tests start their own server on a free port: the system service is not needed,');
   console.error(' `sudo systemctl disable --now redis-server` if you do not want it running.)');
   return 1;

@@ -4,6 +4,9 @@ import { ConfigFileError, parseCommandLine } from './config/configFile';
 import { startServer } from './server/server';
 import { SPOOL_VERSION } from './version';
 import { writeFile } from 'node:fs/promises';
+// Operations: structured logs (pino) and start-up checks with clear messages.
+import { createLogger } from './server/logger';
+import { checkDataDir, describeStartupError } from './server/startup';
 
 export async function main(argv: string[]): Promise<void> {
   let parsed;
@@ -16,37 +19,58 @@ export async function main(argv: string[]): Promise<void> {
     }
     throw err;
   }
+  const logger = createLogger({ level: parsed.options.get('loglevel'), file: parsed.options.get('logfile') });
+  const fail = (reason: string): never => {
+    logger.pino.fatal({ event: 'start_failed' }, reason);
+    logger.flush();
+    // Also on stderr, plain: the line a person starting it by hand (or systemd's journal) sees first.
+    process.stderr.write(`Spool failed to start: ${reason}\n`);
+    process.exit(1);
+  };
+  const dirProblem = checkDataDir(parsed.options.get('dir') ?? './data');
+  if (dirProblem) fail(dirProblem);
   let server;
   try {
     server = await startServer(Object.fromEntries(parsed.options), {
       configFile: parsed.configFile ?? undefined,
-      log: (level, message) => process.stdout.write(`${process.pid}:M ${new Date().toISOString()} ${level === 'warning' ? '#' : '*'} ${message}\n`),
+      log: logger.log,
     });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const reason = e.code === 'EADDRINUSE' ? `port already in use (${e.message})` : e.message;
-    process.stderr.write(`Spool failed to start: ${reason}\n`);
-    process.exit(1);
+    return fail(describeStartupError(err));
   }
   const config = server.state.config;
+  logger.follow(config, server.state.stats);
   const pidfile = config.get('pidfile');
   if (pidfile) await writeFile(pidfile, `${process.pid}\n`);
-  process.stdout.write(
-    `Spool ${SPOOL_VERSION} pid=${process.pid} port=${server.port} dir=${config.get('dir')} appendfsync=${config.get('appendfsync')}: ready to accept connections\n`,
+  const recovery = server.state.recovery;
+  logger.pino.info(
+    {
+      event: 'ready',
+      version: SPOOL_VERSION,
+      port: server.port,
+      tlsPort: config.getNumber('tls-port') || undefined,
+      metricsPort: config.getNumber('metrics-port') || undefined,
+      dir: config.get('dir'),
+      appendfsync: config.get('appendfsync'),
+      recovery: recovery && { streams: recovery.streams, entries: recovery.entries, bytes: recovery.bytes, seconds: recovery.seconds, repairs: recovery.repairs.length },
+    },
+    `Spool ${SPOOL_VERSION} pid=${process.pid} port=${server.port} dir=${config.get('dir')} appendfsync=${config.get('appendfsync')}: ready to accept connections`,
   );
   let signals = 0;
   const onSignal = (signal: string) => {
     signals++;
     if (signals > 1) {
-      process.stderr.write(`Received ${signal} again: exiting now.\n`);
+      logger.pino.warn({ event: 'forced_exit', signal }, `Received ${signal} again: exiting now.`);
+      logger.flush();
       process.exit(1);
     }
-    process.stdout.write(`Received ${signal}, shutting down.\n`);
+    logger.pino.info({ event: 'shutdown', signal }, `Received ${signal}, shutting down.`);
     void server.close();
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
   await server.stopped;
-  process.stdout.write('Spool is now ready to exit, bye bye...\n');
+  logger.pino.info({ event: 'exit' }, 'Spool is now ready to exit, bye bye...');
+  logger.flush();
   process.exit(0);
 }

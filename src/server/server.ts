@@ -12,10 +12,19 @@ import { ServerState } from './serverState';
 import { Err } from '../errors';
 import path from 'node:path';
 import { Persistence, type Logger } from './persistence';
+// Operations: protected-mode decision (unit-tested on its own), TLS and /metrics listeners.
+import { protectedModeRefuses } from './protectedMode';
+import { startOpsListeners } from './opsListeners';
 
-function isLoopback(address: string | undefined): boolean {
-  if (!address) return true; // a Unix socket or an already closed connection
-  return address === '::1' || address.startsWith('127.') || address.startsWith('::ffff:127.');
+/**
+ * Hardening: answers a refused connection with one error and closes it, as Redis does (write, then close).
+ * Ending alone is not enough: nobody reads the socket, so the peer's FIN is never seen and the half-closed
+ * socket would stay counted by the listener (close() would then never finish); and a peer that resets the
+ * connection would emit an 'error' event with no listener, which throws.
+ */
+function refuse(socket: net.Socket, text: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(`-${text}\r\n`, () => socket.destroy());
 }
 
 export interface RunningServer {
@@ -75,7 +84,7 @@ export async function startServer(
   const dispatcher = new Dispatcher(state);
   const logger: Logger = start.log ?? (() => undefined);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
-  await persistence.recover(dispatcher);
+  state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;
   state.durability = persistence;
   persistence.onDurable(() => {
@@ -86,12 +95,12 @@ export async function startServer(
     state.stats.totalConnections++;
     if (connections.size >= config.getNumber('maxclients')) {
       state.stats.rejectedConnections++;
-      socket.end(`-${Err.maxClients}\r\n`);
+      refuse(socket, Err.maxClients);
       return;
     }
-    if (config.getBoolean('protected-mode') && config.get('requirepass') === '' && !isLoopback(socket.remoteAddress)) {
+    if (protectedModeRefuses(config, socket.remoteAddress)) {
       state.stats.rejectedConnections++;
-      socket.end(`-${Err.protectedMode}\r\n`);
+      refuse(socket, Err.protectedMode);
       return;
     }
     const conn = new Connection(socket, state, dispatcher, (c) => connections.delete(c.state.id));
@@ -117,6 +126,11 @@ export async function startServer(
   const port = config.getNumber('port');
   const addresses = config.get('bind').split(/\s+/).filter(Boolean);
   let boundPort = port;
+  // Operations: a listener that cannot start (port taken) must not leave the others and the logs open.
+  const failStart = async (err: unknown): Promise<never> => {
+    await close();
+    throw err;
+  };
   for (const address of addresses) {
     const listener = net.createServer({ noDelay: true }, onConnection);
     await new Promise<void>((resolve, reject) => {
@@ -125,11 +139,13 @@ export async function startServer(
         listener.off('error', reject);
         resolve();
       });
-    });
+    }).catch(failStart);
     const info = listener.address();
     if (info && typeof info === 'object') boundPort = info.port;
     listeners.push(listener);
   }
   state.boundPort = boundPort;
+  // Operations: TLS port and /metrics endpoint (off when their port is 0); close() stops them with the rest.
+  listeners.push(...(await startOpsListeners(state, addresses.map((a) => a.replace(/^-/, '')), onConnection).catch(failStart)));
   return { port: boundPort, state, stopped, close };
 }

@@ -1,0 +1,30 @@
+// The listeners beside the plain TCP one, started and stopped with the server (server.ts calls this once its
+// TCP listeners are up): the TLS port and the Prometheus /metrics endpoint. Each is off when its port is 0.
+// Returned as net.Servers (tls.Server and http.Server are ones): server.ts closes them with its own.
+
+import type net from 'node:net';
+import type { ServerState } from './serverState';
+import { listenTls } from './tlsListener';
+import { buildRegistry } from '../metrics/registry';
+import { startMetricsEndpoint } from '../metrics/httpEndpoint';
+
+export async function startOpsListeners(
+  state: ServerState,
+  addresses: string[],
+  onConnection: (socket: net.Socket) => void,
+): Promise<net.Server[]> {
+  const config = state.config;
+  const servers: net.Server[] = [];
+  try {
+    if (config.getNumber('tls-port') > 0) servers.push(...(await listenTls(config, addresses, onConnection)));
+    const metricsPort = config.getNumber('metrics-port');
+    if (metricsPort > 0) {
+      const endpoint = await startMetricsEndpoint(buildRegistry(state), metricsPort, addresses);
+      servers.push(...endpoint.servers);
+    }
+  } catch (err) {
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+    throw err;
+  }
+  return servers;
+}

@@ -1,0 +1,42 @@
+// Start-up checks and messages for main.ts: a data directory that cannot be used, or a port already taken,
+// stop the process with one clear line (and exit code 1) rather than a stack trace.
+
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Makes sure `dir` exists (created if needed) and accepts a file: creates, writes, syncs and removes a probe.
+ * Synchronous: runs once before anything listens. Returns an error message, or null when the directory is usable.
+ */
+export function checkDataDir(dir: string): string | null {
+  const resolved = path.resolve(dir);
+  const probe = path.join(resolved, `.spool-write-probe-${process.pid}`);
+  try {
+    fs.mkdirSync(resolved, { recursive: true });
+    if (!fs.statSync(resolved).isDirectory()) return `data directory '${resolved}' is not a directory`;
+    const fd = fs.openSync(probe, 'w');
+    try {
+      fs.writeSync(fd, 'spool');
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(probe, { force: true });
+    }
+    return null;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return `data directory '${resolved}' is unusable: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim();
+  }
+}
+
+/** One line telling why startServer failed. */
+export function describeStartupError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { address?: string; port?: number };
+  if (e.code === 'EADDRINUSE') {
+    const where = e.port !== undefined ? `${e.address ?? ''}:${e.port}` : '';
+    return `port already in use${where ? ` (${where})` : ''}: ${e.message}`;
+  }
+  if (e.code === 'EADDRNOTAVAIL') return `cannot bind the address (not an address of this machine?): ${e.message}`;
+  if (e.code === 'EACCES' && e.syscall === 'listen') return `not allowed to listen on the port (below 1024?): ${e.message}`;
+  return e.message ?? String(err);
+}

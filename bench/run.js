@@ -9,241 +9,35 @@
 //   --quick   fewer cases and rounds, smaller runs (finishes in under 2 minutes)
 //   --rounds N, --seconds S   override rounds per server and target seconds per redis-benchmark run
 // Writes bench/results/latest.{json,md,svg}. Needs redis-server and redis-benchmark on PATH.
-const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const Parser = require('redis-parser');
+const {
+  DEFAULT_CLIENTS: CLIENTS,
+  log,
+  sleep,
+  Server,
+  Client,
+  redisBenchmark,
+  median,
+  startPair,
+  stopPair,
+  benchPair,
+  checkPrerequisites,
+  fmtRate,
+  fmtMs,
+  elapsedS,
+  cleanup,
+  benchArgs,
+} = require('./lib/servers');
 
-const ROOT = path.join(__dirname, '..');
-const argv = process.argv.slice(2);
-const QUICK = argv.includes('--quick');
-const opt = (name, dflt) => {
-  const i = argv.indexOf(name);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
+const { quick: QUICK, opt } = benchArgs();
 const ROUNDS = opt('--rounds', QUICK ? 2 : 3);
 const TARGET_S = opt('--seconds', QUICK ? 1.6 : 3); // each measured redis-benchmark run aims at this duration
-const CLIENTS = 50;
 const MEM_ENTRIES = QUICK ? 200_000 : 1_000_000;
 const MEM_STREAMS = 100;
 const GROUP_ENTRIES = QUICK ? 20_000 : 100_000;
 const PREFILL = 100_000;
-const BENCH_TIMEOUT_MS = 30_000;
-
-// ---------------------------------------------------------------------------------------------- process control
-
-const children = new Set();
-const tempDirs = [];
-const t0 = Date.now();
-const log = (msg) => process.stderr.write(`[${((Date.now() - t0) / 1000).toFixed(1).padStart(6)}s] ${msg}\n`);
-
-function cleanup() {
-  for (const child of children) {
-    try {
-      child.kill('SIGKILL');
-    } catch {}
-  }
-  children.clear();
-  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
-  tempDirs.length = 0;
-}
-process.on('exit', cleanup);
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    log(`${sig}: stopping servers`);
-    cleanup();
-    process.exit(130);
-  });
-}
-
-function track(child) {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tempDir(tag) {
-  const base = path.join(os.tmpdir(), 'spool-bench');
-  fs.mkdirSync(base, { recursive: true });
-  const dir = fs.mkdtempSync(path.join(base, `${tag}-`));
-  tempDirs.push(dir);
-  return dir;
-}
-
-/** Resolves once the server at port answers PING with PONG; returns ms waited. */
-async function waitPing(port, child, timeoutMs = 120_000) {
-  const start = process.hrtime.bigint();
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`server on port ${port} exited with ${child.exitCode}`);
-    const ok = await new Promise((resolve) => {
-      const sock = net.connect(port, '127.0.0.1');
-      let data = '';
-      const done = (v) => {
-        sock.destroy();
-        resolve(v);
-      };
-      sock.setTimeout(2000, () => done(false));
-      sock.on('error', () => done(false));
-      sock.on('connect', () => sock.write('*1\r\n$4\r\nPING\r\n'));
-      sock.on('data', (d) => {
-        data += d.toString('latin1');
-        if (data.includes('\r\n')) done(data.startsWith('+PONG'));
-      });
-    });
-    if (ok) return Number(process.hrtime.bigint() - start) / 1e6;
-    await sleep(10);
-  }
-  throw new Error(`server on port ${port} did not answer PING`);
-}
-
-/** A server under test: kind 'spool' or 'redis'. start() may be called again after kill() (same dir = restart). */
-class Server {
-  constructor(kind, policy) {
-    this.kind = kind;
-    this.policy = policy;
-    this.dir = tempDir(`${kind}-${policy}`);
-    this.child = null;
-    this.port = 0;
-  }
-
-  get label() {
-    return this.kind === 'spool' ? 'Spool' : 'Redis';
-  }
-
-  async start() {
-    this.port = await freePort();
-    const out = fs.openSync(path.join(this.dir, `${this.kind}.log`), 'a');
-    const args =
-      this.kind === 'spool'
-        ? [path.join(ROOT, 'bin', 'spool-server.js'), '--port', String(this.port), '--dir', this.dir, '--appendfsync', this.policy]
-        : ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', this.policy, '--save', '', '--daemonize', 'no', '--logfile', ''];
-    const cmd = this.kind === 'spool' ? process.execPath : 'redis-server';
-    const nodeFlags = this.kind === 'spool' && process.env.SPOOL_NODE_FLAGS ? process.env.SPOOL_NODE_FLAGS.split(' ') : [];
-    this.child = track(spawn(cmd, [...nodeFlags, ...args], { stdio: ['ignore', out, out] }));
-    fs.closeSync(out);
-    return waitPing(this.port, this.child);
-  }
-
-  rssAnonKiB() {
-    const status = fs.readFileSync(`/proc/${this.child.pid}/status`, 'latin1');
-    const m = /RssAnon:\s+(\d+) kB/.exec(status);
-    return m ? Number(m[1]) : NaN;
-  }
-
-  async kill(signal = 'SIGKILL') {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
-  }
-}
-
-// ------------------------------------------------------------------------------------------------ a tiny client
-
-class Client {
-  static connect(port) {
-    return new Promise((resolve, reject) => {
-      const sock = net.connect(port, '127.0.0.1');
-      sock.setNoDelay(true);
-      sock.once('error', reject);
-      sock.once('connect', () => resolve(new Client(sock)));
-    });
-  }
-
-  constructor(sock) {
-    this.sock = sock;
-    this.pending = [];
-    this.parser = new Parser({
-      returnReply: (r) => this.pending.shift().resolve(r),
-      returnError: (e) => this.pending.shift().reject(e),
-    });
-    sock.on('data', (d) => this.parser.execute(d));
-    sock.on('error', (e) => {
-      for (const p of this.pending.splice(0)) p.reject(e);
-    });
-  }
-
-  call(...args) {
-    let out = `*${args.length}\r\n`;
-    for (const a of args) {
-      const s = String(a);
-      out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
-    }
-    return new Promise((resolve, reject) => {
-      this.pending.push({ resolve, reject });
-      this.sock.write(out);
-    });
-  }
-
-  close() {
-    this.sock.destroy();
-  }
-}
-
-// ------------------------------------------------------------------------------------------- redis-benchmark
-
-/** Runs redis-benchmark once; returns {rps, p50, p99, seconds} (latencies in ms). */
-function redisBenchmark(port, { n, pipeline = 1, random = 0, command }) {
-  const args = ['-h', '127.0.0.1', '-p', String(port), '-c', String(CLIENTS), '-n', String(n), '-P', String(pipeline), '-q', '--csv'];
-  if (random) args.push('-r', String(random));
-  args.push(...command);
-  return new Promise((resolve, reject) => {
-    const started = process.hrtime.bigint();
-    const child = track(spawn('redis-benchmark', args, { stdio: ['ignore', 'pipe', 'pipe'] }));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), BENCH_TIMEOUT_MS);
-    child.on('exit', (code, signal) => {
-      clearTimeout(timer);
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const lines = out.trim().split('\n');
-      const header = (lines[0] || '').split(',').map((s) => s.replace(/"/g, ''));
-      const row = (lines[1] || '').split('","').map((s) => s.replace(/"/g, ''));
-      const col = (name) => Number(row[header.indexOf(name)]);
-      const rps = col('rps');
-      if (code !== 0 || !Number.isFinite(rps) || rps <= 0) {
-        reject(new Error(`redis-benchmark ${args.join(' ')} failed (${signal || code}): ${err.trim() || out.trim()}`));
-        return;
-      }
-      resolve({ rps, p50: col('p50_latency_ms'), p99: col('p99_latency_ms'), seconds, n });
-    });
-  });
-}
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-
-/** Requests for about `seconds` at `rps`, at least a few pipelines per client and a floor against noise. */
-function sizeN(rps, seconds, pipeline) {
-  const n = Math.round(rps * seconds);
-  return Math.max(n, CLIENTS * pipeline * 4, 2000);
-}
 
 // -------------------------------------------------------------------------------------------------- the cases
 
@@ -254,17 +48,6 @@ const VALUE_100 = 'x'.repeat(100);
 /** Runs one redis-benchmark case on a Spool/Redis pair (same command line for both). */
 function benchCase(pair, c) {
   return benchCaseWith(pair, c, () => c.command);
-}
-
-async function startPair(policy) {
-  const pair = [new Server('spool', policy), new Server('redis', policy)];
-  for (const s of pair) await s.start();
-  log(`started Spool :${pair[0].port} and Redis :${pair[1].port} (appendfsync ${policy})`);
-  return pair;
-}
-
-async function stopPair(pair) {
-  for (const s of pair) await s.kill('SIGTERM');
 }
 
 const prior = (redis, spool) => ({ redis, spool });
@@ -355,34 +138,9 @@ async function readCases(pair) {
   results.cases.push(entry);
 }
 
-/**
- * Runs one case: an unrecorded warm-up run per server (also the size probe; Spool's JIT warms up too), then
- * ROUNDS measured runs per server, alternating Spool, Redis, ... each sized from the previous rate to take
- * about TARGET_S seconds. commandFor gives each server its command line (read cases use per-server IDs).
- */
+/** Runs one case on the pair (Spool, Redis, Spool, Redis ...; see benchPair) and records it. */
 async function benchCaseWith(pair, c, commandFor) {
-  const wrapped = pair.map((s) => ({ port: s.port, kind: s.kind, label: s.label, policy: s.policy, cmd: commandFor(s) }));
-  const est = {};
-  for (const s of wrapped) est[s.kind] = (await redisBenchmark(s.port, { ...c, command: s.cmd, n: sizeN(c.prior[s.kind], 0.35, c.pipeline) })).rps;
-  const runs = { spool: [], redis: [] };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const s of wrapped) {
-      const res = await redisBenchmark(s.port, { ...c, command: s.cmd, n: sizeN(est[s.kind], TARGET_S, c.pipeline) });
-      est[s.kind] = res.rps;
-      runs[s.kind].push(res);
-      log(`  ${c.name}  ${s.label.padEnd(5)} round ${r + 1}: ${Math.round(res.rps)}/s (n=${res.n}, ${res.seconds.toFixed(1)} s, p50 ${res.p50} ms, p99 ${res.p99} ms)`);
-    }
-  }
-  const summary = (xs) => ({
-    rps: median(xs.map((x) => x.rps)),
-    p50: median(xs.map((x) => x.p50)),
-    p99: median(xs.map((x) => x.p99)),
-    runs: xs.map((x) => ({ rps: x.rps, p50: x.p50, p99: x.p99, n: x.n, seconds: +x.seconds.toFixed(2) })),
-  });
-  const entry = { name: c.name, group: c.group, policy: pair[0].policy, pipeline: c.pipeline, spool: summary(runs.spool), redis: summary(runs.redis) };
-  entry.ratio = entry.spool.rps / entry.redis.rps;
-  results.cases.push(entry);
-  log(`  => ${c.name}: Spool ${Math.round(entry.spool.rps)}/s, Redis ${Math.round(entry.redis.rps)}/s, ratio ${entry.ratio.toFixed(2)}`);
+  results.cases.push(await benchPair(pair, c, { rounds: ROUNDS, targetS: TARGET_S, clients: CLIENTS, commandFor }));
 }
 
 /** RssAnon growth for MEM_ENTRIES x 100 B in 100 streams, then SIGKILL and time the restart to PING. */
@@ -429,9 +187,6 @@ async function memoryAndRestart() {
 }
 
 // ----------------------------------------------------------------------------------------------------- output
-
-const fmtRate = (x) => (Number.isFinite(x) ? (x >= 1000 ? `${(x / 1000).toFixed(1)}k` : x.toFixed(0)) : 'n/a');
-const fmtMs = (x) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
 
 function markdown(meta) {
   const lines = [];
@@ -503,11 +258,7 @@ function svg() {
 // ------------------------------------------------------------------------------------------------------- main
 
 async function main() {
-  for (const tool of ['redis-server', 'redis-benchmark']) {
-    if (spawnSync(tool, ['--version']).status !== 0) throw new Error(`${tool} not found on PATH`);
-  }
-  if (!fs.existsSync(path.join(ROOT, 'dist', 'main.js'))) throw new Error('dist/ missing: run `npm run build` first');
-  const redisVersion = spawnSync('redis-server', ['--version']).stdout.toString().trim().split(' ').slice(0, 3).join(' ');
+  const redisVersion = checkPrerequisites();
   log(`mode ${QUICK ? 'quick' : 'full'}: ${ROUNDS} rounds per server, ~${TARGET_S} s per redis-benchmark run`);
 
   for (const policy of QUICK ? ['everysec', 'always'] : ['always', 'everysec', 'no']) {
@@ -548,7 +299,7 @@ async function main() {
   fs.writeFileSync(path.join(outDir, 'latest.md'), markdown(meta));
   fs.writeFileSync(path.join(outDir, 'latest.svg'), svg());
   process.stdout.write(markdown(meta));
-  log(`wrote bench/results/latest.{json,md,svg} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  log(`wrote bench/results/latest.{json,md,svg} in ${elapsedS().toFixed(0)} s`);
 }
 
 main()

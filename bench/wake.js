@@ -2,14 +2,19 @@
 'use strict';
 // Wake-up latency: N clients blocked in `XREAD BLOCK 0 STREAMS wake $` on one stream, one XADD, time until every
 // client has its reply. Spool (built in dist/, bin/spool-server.js) and a private redis-server 7 (same machine,
-// same run) are measured alternately; compare the ratio, not absolute figures (shared machines vary).
+// same run) are measured in alternating rounds; compare the ratio, not absolute figures (shared machines vary).
 // Usage: npm run build && node bench/wake.js [clients=1000] [rounds=5]
+// Profiling: SPOOL_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' node bench/wake.js (Spool then stops with
+// SIGTERM so the profile is written); WAKE_ONLY=spool skips redis-server; WAKE_FIRST=redis starts each pair of
+// rounds with redis-server; WAKE_SPOOL_OUTPUT=1 shows Spool's stdout/stderr.
 const net = require('node:net');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
 
+// SPOOL_ROOT=<checkout> measures another built checkout (e.g. a snapshot of an earlier commit).
+const SPOOL_ROOT = process.env.SPOOL_ROOT ? path.resolve(process.env.SPOOL_ROOT) : path.join(__dirname, '..');
 const CLIENTS = Number(process.argv[2] || 1000);
 const ROUNDS = Number(process.argv[3] || 5);
 const enc = (...a) => Buffer.from(`*${a.length}\r\n` + a.map((x) => `$${Buffer.byteLength(x)}\r\n${x}\r\n`).join(''));
@@ -69,16 +74,17 @@ async function round(port, clients, writer, key) {
   return Number(process.hrtime.bigint() - t0) / 1e6;
 }
 
-async function measure(port, label) {
+async function setup(port) {
   const clients = [];
   for (let i = 0; i < CLIENTS; i += 200) clients.push(...(await Promise.all(Array.from({ length: Math.min(200, CLIENTS - i) }, () => connect(port)))));
   const writer = await connect(port);
   writer.on('data', () => undefined);
-  const times = [];
-  for (let r = 0; r < ROUNDS; r++) times.push(await round(port, clients, writer, `wake-${label}`));
-  for (const c of clients) c.destroy();
-  writer.destroy();
-  return times;
+  return { port, clients, writer };
+}
+
+function teardown(set) {
+  for (const c of set.clients) c.destroy();
+  set.writer.destroy();
 }
 
 async function main() {
@@ -90,7 +96,8 @@ async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spool-wake-'));
   // Both servers run as child processes, so this measuring client costs them the same.
   const spoolPort = await freePort();
-  const spool = spawn(process.execPath, [path.join(__dirname, '..', 'bin', 'spool-server.js'), '--port', String(spoolPort), '--bind', '127.0.0.1', '--dir', path.join(dir, 'spool'), '--maxclients', '20000'], { stdio: 'ignore' });
+  const nodeArgs = (process.env.SPOOL_NODE_ARGS || '').split(/\s+/).filter(Boolean);
+  const spool = spawn(process.execPath, [...nodeArgs, path.join(SPOOL_ROOT, 'bin', 'spool-server.js'), '--port', String(spoolPort), '--bind', '127.0.0.1', '--dir', path.join(dir, 'spool'), '--maxclients', '20000'], { stdio: process.env.WAKE_SPOOL_OUTPUT ? ['ignore', 'inherit', 'inherit'] : 'ignore' });
   const redisPort = await freePort();
   const redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--maxclients', '20000'], { stdio: 'ignore' });
   try {
@@ -105,17 +112,38 @@ async function main() {
         }
       }
     }
-    const s = await measure(spoolPort, 'spool');
-    const r = await measure(redisPort, 'redis');
+    // Rounds alternate between the servers, so neither is measured with a colder measuring client (this
+    // process's own code warms up as it goes) or in a quieter moment of a shared machine.
+    const servers = [{ label: 'spool', port: spoolPort }];
+    if (process.env.WAKE_ONLY !== 'spool') servers.push({ label: 'redis', port: redisPort });
+    if (process.env.WAKE_FIRST === 'redis') servers.reverse();
+    for (const srv of servers) {
+      srv.set = await setup(srv.port);
+      srv.times = [];
+    }
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const srv of servers) srv.times.push(await round(srv.port, srv.set.clients, srv.set.writer, `wake-${srv.label}`));
+    }
+    for (const srv of servers) teardown(srv.set);
+    const s = servers.find((x) => x.label === 'spool').times;
+    const r = servers.find((x) => x.label === 'redis')?.times ?? [NaN];
     const med = (a) => a.slice().sort((x, y) => x - y)[Math.floor(a.length / 2)];
     const f = (a) => a.map((x) => x.toFixed(1)).join(', ');
     console.log(`${CLIENTS} clients blocked in XREAD, woken by one XADD (ms until every client has its reply):`);
     console.log(`  spool: median ${med(s).toFixed(1)} ms  [${f(s)}]`);
-    console.log(`  redis: median ${med(r).toFixed(1)} ms  [${f(r)}]`);
-    console.log(`  spool/redis: ${(med(s) / med(r)).toFixed(2)}x (both servers are child processes; figures include this Node client's reading)`);
+    if (servers.length > 1) {
+      console.log(`  redis: median ${med(r).toFixed(1)} ms  [${f(r)}]`);
+      console.log(`  spool/redis: ${(med(s) / med(r)).toFixed(2)}x (both servers are child processes; figures include this Node client's reading)`);
+    }
   } finally {
     redis.kill('SIGKILL');
-    spool.kill('SIGKILL');
+    if (nodeArgs.length > 0) {
+      const exited = new Promise((r) => spool.once('exit', r));
+      spool.kill('SIGTERM');
+      await exited;
+    } else {
+      spool.kill('SIGKILL');
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

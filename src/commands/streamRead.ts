@@ -6,6 +6,7 @@ import { keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import type { ReplyWriter } from '../protocol/replyWriter';
+import type { BlockRequest } from '../server/blocking';
 import type { Database } from '../keyspace/database';
 import type { Stream } from '../streams/stream';
 import {
@@ -229,39 +230,60 @@ function xread(ctx: CommandContext): void {
     ctx.reply.nullArray();
     return;
   }
-  const db = ctx.db;
   const keys: string[] = [];
-  const waits = new Map<string, { keyArg: Buffer; after: StreamId }>();
+  const waits = new Map<string, BlockedWait>();
+  const blockedCount = count || BLOCKED_DEFAULT_COUNT;
   for (let n = 0; n < streamsCount; n++) {
     const key = latin1(args[streamsArg + n]);
     keys.push(key);
     // With a key named twice, Redis keeps the first ID (dictAdd of the blocking keys fails for the repeat).
-    if (!waits.has(key)) waits.set(key, { keyArg: args[streamsArg + n], after: ids[n] });
+    if (!waits.has(key)) {
+      const after = ids[n];
+      waits.set(key, { keyArg: args[streamsArg + n], after, share: `${after.ms}-${after.seq}/${blockedCount}/` });
+    }
   }
-  const blockedCount = count || BLOCKED_DEFAULT_COUNT;
-  ctx.block({
-    keys,
-    timeoutMs,
-    tryServe: (key, reply) => serveBlocked(db, key, waits.get(key)!, blockedCount, reply),
-    onTimeout: (reply) => reply.nullArray(),
-  });
+  ctx.block(new BlockedRead(ctx.db, keys, timeoutMs, waits, blockedCount));
 }
 
-/** A blocked XREAD woken for `key` (serveClientsBlockedOnStreamKey in 7.0). */
-function serveBlocked(
-  db: Database,
-  key: string,
-  wait: { keyArg: Buffer; after: StreamId },
-  count: number,
-  reply: ReplyWriter,
-): boolean {
-  const stream = db.get(key);
-  // A deleted key keeps an XREAD client waiting (7.0 only errors XREADGROUP readers).
-  if (!stream) return false;
-  // 7.0 compares the last generated ID: an entry added then deleted still wakes the reader (with no entries).
-  if (compareIds(stream.lastId, wait.after) <= 0) return false;
-  writeReadReply(reply, [readAfter(wait.keyArg, stream, wait.after, count)]);
-  return true;
+interface BlockedWait {
+  readonly keyArg: Buffer;
+  readonly after: StreamId;
+  /** The part of the share key fixed at block time: start ID and COUNT. */
+  readonly share: string;
+}
+
+/** A blocked XREAD (serveClientsBlockedOnStreamKey in 7.0). One object per client, no closures. */
+class BlockedRead implements BlockRequest {
+  constructor(
+    private readonly db: Database,
+    readonly keys: readonly string[],
+    readonly timeoutMs: number,
+    private readonly waits: Map<string, BlockedWait>,
+    private readonly count: number,
+  ) {}
+
+  tryServe(key: string, reply: ReplyWriter): boolean {
+    const wait = this.waits.get(key)!;
+    const stream = this.db.get(key);
+    // A deleted key keeps an XREAD client waiting (7.0 only errors XREADGROUP readers).
+    if (!stream) return false;
+    // 7.0 compares the last generated ID: an entry added then deleted still wakes the reader (with no entries).
+    if (compareIds(stream.lastId, wait.after) <= 0) return false;
+    writeReadReply(reply, [readAfter(wait.keyArg, stream, wait.after, this.count)]);
+    return true;
+  }
+
+  onTimeout(reply: ReplyWriter): void {
+    reply.nullArray();
+  }
+
+  /**
+   * Plain XREAD changes nothing when served: readers of the same key with the same start ID, COUNT and
+   * protocol get the same bytes (the key name is the key itself), so a wake-up encodes them once.
+   */
+  shareKey(key: string, protocol: number): string {
+    return this.waits.get(key)!.share + protocol;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -1,7 +1,13 @@
 // Clients blocked on keys (XREAD/XREADGROUP BLOCK). Keys signalled ready during a command are served after
 // that command, in the order clients blocked (FIFO per key), like Redis's handleClientsBlockedOnKeys.
+//
+// Waking many clients at once (a thousand readers of one stream woken by one XADD) is kept linear and cheap:
+// clients served in a pass leave the key's wait list in one sweep after it (no indexOf/splice per client), the
+// replies are encoded into one scratch writer rather than a fresh writer per client, and requests that declare
+// their reply shareable (plain XREAD: same key, start ID, COUNT and protocol) have it encoded once per pass and
+// the same bytes written to every such client.
 
-import type { ReplyWriter } from '../protocol/replyWriter';
+import { ReplyWriter } from '../protocol/replyWriter';
 import type { ClientState } from './clientState';
 import type { Database } from '../keyspace/database';
 
@@ -18,6 +24,14 @@ export interface BlockRequest {
   tryServe(key: string, reply: ReplyWriter, now: number): boolean;
   /** Writes the reply for a timeout (Redis: a null array). */
   onTimeout(reply: ReplyWriter): void;
+  /**
+   * Optional. A text naming this request's outcome for `key`: requests with the same text, served for the same
+   * key in the same pass, get the same answer (served with byte-identical replies, or kept waiting), so it is
+   * computed once. Only for requests whose serving changes no state (plain XREAD; never XREADGROUP, which
+   * moves entries into its consumer's PEL). The text must cover everything the reply depends on besides the
+   * key and the stream: start ID, COUNT, protocol.
+   */
+  shareKey?(key: string, protocol: number): string;
 }
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -32,6 +46,14 @@ export interface BlockedClient {
   /** The blocked request and its statistics name: a served read that changed state is journaled from them. */
   readonly args: Buffer[];
   readonly statName: string;
+  /** The wait-list slots of its distinct keys. */
+  readonly slots: readonly string[];
+}
+
+/** The outcome of a shareable request in one serve pass: the reply (null: kept waiting) and its durability ticket. */
+interface SharedOutcome {
+  readonly bytes: Buffer | null;
+  readonly ticket: number;
 }
 
 /**
@@ -42,11 +64,19 @@ export class BlockingManager {
   private readonly waiters = new Map<string, BlockedClient[]>();
   private readonly ready = new Set<string>();
   private readonly readyDbs = new Map<string, { db: Database; key: string }>();
+  private blocked = 0;
+  /** Replies of served clients are encoded here; each is handed out as a view (see ReplyWriter.take). */
+  private scratch: ReplyWriter | null = null;
+  /** setTimeout callback shared by every armed client (no closure per client). */
+  private readonly fire = (entry: BlockedClient, step: number): void => {
+    if (step === MAX_TIMER_MS && entry.deadline - this.clock() > 0) this.arm(entry);
+    else this.timeout(entry);
+  };
 
   constructor(
     private readonly clock: () => number,
     private readonly newWriter: (client: ClientState) => ReplyWriter,
-    private readonly deliver: (client: ClientState, reply: ReplyWriter, ticket: number) => void,
+    private readonly deliver: (client: ClientState, reply: ReplyWriter | Buffer, ticket: number) => void,
     /** The durability tickets of the command in progress (see durabilityGate.ts). */
     private readonly tickets: { take(): number; require(ticket: number): void },
     /** Called after a blocked client was served (the storage layer journals what the read changed). */
@@ -54,10 +84,7 @@ export class BlockingManager {
   ) {}
 
   get blockedCount(): number {
-    let n = 0;
-    const seen = new Set<BlockedClient>();
-    for (const list of this.waiters.values()) for (const b of list) if (!seen.has(b)) (seen.add(b), n++);
-    return n;
+    return this.blocked;
   }
 
   private static slot(db: Database, key: string): string {
@@ -66,6 +93,11 @@ export class BlockingManager {
 
   block(client: ClientState, db: Database, request: BlockRequest): void {
     const now = this.clock();
+    const slots: string[] = [];
+    for (const key of request.keys) {
+      const slot = BlockingManager.slot(db, key);
+      if (!slots.includes(slot)) slots.push(slot);
+    }
     const entry: BlockedClient = {
       client,
       db,
@@ -74,13 +106,14 @@ export class BlockingManager {
       timer: null,
       args: client.currentArgs,
       statName: client.lastCommand,
+      slots,
     };
     client.blocked = entry;
-    for (const key of new Set(request.keys)) {
-      const slot = BlockingManager.slot(db, key);
-      let list = this.waiters.get(slot);
-      if (!list) this.waiters.set(slot, (list = []));
-      list.push(entry);
+    this.blocked++;
+    for (const slot of slots) {
+      const list = this.waiters.get(slot);
+      if (list) list.push(entry);
+      else this.waiters.set(slot, [entry]);
     }
     if (entry.deadline > 0) this.arm(entry);
   }
@@ -89,10 +122,7 @@ export class BlockingManager {
   private arm(entry: BlockedClient): void {
     const left = entry.deadline - this.clock();
     const step = Math.min(Math.max(left, 0), MAX_TIMER_MS);
-    entry.timer = setTimeout(() => {
-      if (entry.deadline - this.clock() > 0 && step === MAX_TIMER_MS) this.arm(entry);
-      else this.timeout(entry);
-    }, step);
+    entry.timer = setTimeout(this.fire, step, entry, step);
   }
 
   /** Marks a key ready; clients blocked on it are served by serveReady(). */
@@ -112,46 +142,108 @@ export class BlockingManager {
         const target = this.readyDbs.get(slot)!;
         this.readyDbs.delete(slot);
         const list = this.waiters.get(slot);
-        if (!list) continue;
-        for (const entry of [...list]) {
-          if (entry.client.blocked !== entry) continue;
-          const reply = this.newWriter(entry.client);
-          // The served client's reply waits for what *its* read depends on, not for the waking command.
-          const outer = this.tickets.take();
-          let served: boolean;
+        if (list) this.serveSlot(slot, target.key, list);
+      }
+    }
+  }
+
+  /** Serves the clients waiting on one key, in the order they blocked. */
+  private serveSlot(slot: string, key: string, list: readonly BlockedClient[]): void {
+    // A snapshot: whatever unblocks a client meanwhile (its own wait list sweep below, or unblock()) leaves it.
+    const waiting = list.slice();
+    const now = this.clock();
+    let shared: Map<string, SharedOutcome> | null = null;
+    let servedAny = false;
+    const writer = this.scratch ?? (this.scratch = new ReplyWriter(2));
+    try {
+      for (let i = 0; i < waiting.length; i++) {
+        const entry = waiting[i];
+        const client = entry.client;
+        if (client.blocked !== entry) continue;
+        // The served client's reply waits for what *its* read depends on, not for the waking command.
+        const outer = this.tickets.take();
+        const shareKey = entry.request.shareKey?.(key, client.protocol);
+        const known = shareKey !== undefined && shared !== null ? shared.get(shareKey) : undefined;
+        let bytes: Buffer | null;
+        if (known !== undefined) {
+          bytes = known.bytes;
+          if (bytes !== null) {
+            this.tickets.require(known.ticket);
+            this.onServed(entry, key);
+          }
+        } else {
+          // A request that may change state ends what earlier ones could share.
+          if (shareKey === undefined) shared = null;
+          writer.protocol = client.protocol;
+          let cacheable = shareKey !== undefined;
           try {
-            served = entry.request.tryServe(target.key, reply, this.clock());
-            if (served) this.onServed(entry, target.key);
+            if (entry.request.tryServe(key, writer, now)) {
+              this.onServed(entry, key);
+              bytes = writer.take();
+            } else {
+              if (writer.size > 0) writer.take(); // kept waiting: nothing is sent
+              bytes = null;
+            }
           } catch (err) {
             const e = err as { reply?: string };
             if (typeof e.reply !== 'string') throw err;
-            reply.error(e.reply);
-            served = true;
+            writer.take(); // whatever was written before the error is not sent
+            writer.error(e.reply);
+            bytes = writer.take();
+            cacheable = false;
           }
-          const ticket = this.tickets.take();
-          this.tickets.require(outer);
-          if (served) {
-            this.unblock(entry);
-            this.deliver(entry.client, reply, ticket);
+          if (cacheable) {
+            // The ticket so far is what this read depends on: later sharers wait for the same.
+            const ticket = this.tickets.take();
+            this.tickets.require(ticket);
+            (shared ??= new Map()).set(shareKey!, { bytes, ticket });
           }
+        }
+        const ticket = this.tickets.take();
+        this.tickets.require(outer);
+        if (bytes !== null) {
+          this.release(entry, slot);
+          servedAny = true;
+          this.deliver(client, bytes, ticket);
+        }
+      }
+    } finally {
+      // Served clients leave this key's list in one sweep.
+      if (servedAny) {
+        const current = this.waiters.get(slot);
+        if (current) {
+          const kept = current.filter((e) => e.client.blocked === e);
+          if (kept.length > 0) this.waiters.set(slot, kept);
+          else this.waiters.delete(slot);
         }
       }
     }
   }
 
-  /** Removes a client from every wait list (served, timed out, disconnected, CLIENT UNBLOCK). */
-  unblock(entry: BlockedClient): void {
+  /**
+   * Ends an entry's wait: its timer, the client's blocked state, and its place on the wait lists of its keys
+   * other than `except` (whose list the caller sweeps).
+   */
+  private release(entry: BlockedClient, except: string | null): void {
     if (entry.timer) clearTimeout(entry.timer);
     entry.timer = null;
-    if (entry.client.blocked === entry) entry.client.blocked = null;
-    for (const key of new Set(entry.request.keys)) {
-      const slot = BlockingManager.slot(entry.db, key);
+    if (entry.client.blocked === entry) {
+      entry.client.blocked = null;
+      this.blocked--;
+    }
+    for (const slot of entry.slots) {
+      if (slot === except) continue;
       const list = this.waiters.get(slot);
       if (!list) continue;
       const i = list.indexOf(entry);
       if (i >= 0) list.splice(i, 1);
       if (list.length === 0) this.waiters.delete(slot);
     }
+  }
+
+  /** Removes a client from every wait list (served, timed out, disconnected, CLIENT UNBLOCK). */
+  unblock(entry: BlockedClient): void {
+    this.release(entry, null);
   }
 
   /** Ends a client's wait as if its timeout had passed (timeout and CLIENT UNBLOCK [TIMEOUT]). */

@@ -1,20 +1,27 @@
 // Prometheus metrics of one server instance: a prom-client Registry of its own (never the global one, so
 // several servers in one process keep their numbers apart), Node's default metrics, and Spool's own.
 //
-// Nothing here touches the command path: every value is read at scrape time in collect() callbacks from what
-// the server keeps anyway (ServerStats, the commit batcher's counters, the streams' counters, the recovery
-// summary), so an unscraped server pays nothing.
+// Nearly everything is read at scrape time in collect() callbacks from what the server keeps anyway
+// (ServerStats, the commit batcher's counters, the streams' counters, the recovery summary), so an unscraped
+// server pays nothing for it. The histograms are the exception: they must see every observation.
+//   - per command (spool_command_duration_seconds) and per held reply (spool_durability_wait_seconds): the
+//     server records into Buckets (buckets.ts: a few array writes, no allocation) through the observers this
+//     module installs on ServerStats; the prom-client Histograms load them at scrape time (loadHistogram);
+//   - per batch and per sync (spool_fsync_duration_seconds, spool_commit_batch_records,
+//     spool_commit_sync_segments): the commit batcher's CommitObserver hooks call prom-client's observe().
 //
 // Per-stream series are bounded: at most `metrics-max-streams` streams (the largest by length) get their own
 // series (and as many consumer-group series); everything else shows in the aggregates only.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CommitBatcher } from '../storage/commitBatcher';
 import type { ServerState } from '../server/serverState';
 import type { Stream } from '../streams/stream';
 import { streamFacts } from '../commands/streamGroups';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
+import { BATCH_RECORDS, Buckets, COMMAND_SECONDS, DURABILITY_WAIT_SECONDS, FSYNC_SECONDS, SYNC_SEGMENTS } from './buckets';
 
 interface StreamRow {
   db: string;
@@ -50,6 +57,63 @@ class Monotonic {
     this.last = sum;
     return this.total;
   }
+}
+
+/** One series of a histogram as prom-client 15 keeps it (Histogram#hashMap values); bucket counts not cumulative. */
+interface HistogramSeries {
+  labels: Record<string, string>;
+  bucketValues: Record<number, number>;
+  sum: number;
+  count: number;
+}
+
+/**
+ * Replaces the series of a prom-client Histogram with the contents of Buckets (bounds must be the histogram's).
+ * prom-client has no public way to set a histogram from counts kept elsewhere, so this writes the series map
+ * its exposition reads (stable from prom-client 11 to 15; test/metrics checks buckets, sum and count).
+ */
+export function loadHistogram(h: Histogram<string>, series: Iterable<[Record<string, string>, Buckets]>): void {
+  const map: Record<string, HistogramSeries> = {};
+  let n = 0;
+  for (const [labels, b] of series) {
+    const bucketValues: Record<number, number> = {};
+    for (let i = 0; i < b.bounds.length; i++) bucketValues[b.bounds[i]] = b.counts[i];
+    map[String(n++)] = { labels, bucketValues, sum: b.sum, count: b.count };
+  }
+  const internal = h as unknown as { hashMap?: Record<string, HistogramSeries> };
+  if (typeof internal.hashMap !== 'object') throw new Error('prom-client Histogram internals changed: see loadHistogram');
+  internal.hashMap = map;
+}
+
+/**
+ * The commit histograms, fed by the batcher's hooks (per batch and per sync: observe() is cheap enough there).
+ * Without a batcher (no storage engine) they stay empty.
+ */
+function observeBatcher(batcher: CommitBatcher | null, registry: Registry): void {
+  const fsync = new Histogram({
+    name: 'spool_fsync_duration_seconds',
+    help: 'Latency of each fdatasync of a segment by the commit batcher (commits under always, everysec syncs, retries).',
+    buckets: [...FSYNC_SECONDS],
+    registers: [registry],
+  });
+  const records = new Histogram({
+    name: 'spool_commit_batch_records',
+    help: 'Appends per group-commit batch (the records of one event-loop turn that share a durability ticket).',
+    buckets: [...BATCH_RECORDS],
+    registers: [registry],
+  });
+  const segments = new Histogram({
+    name: 'spool_commit_sync_segments',
+    help: 'Segments synced (in parallel) per sync round: a commit under always, a periodic sync under everysec, a retry.',
+    buckets: [...SYNC_SEGMENTS],
+    registers: [registry],
+  });
+  if (batcher === null) return;
+  batcher.observer = {
+    batch: (n) => records.observe(n),
+    syncRound: (n) => segments.observe(n),
+    fsync: (seconds) => fsync.observe(seconds),
+  };
 }
 
 export interface MetricsOptions {
@@ -123,9 +187,35 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   counter('spool_command_errors_total', 'Commands that failed (error reply) or were rejected before running, by command.', (set) => {
     for (const [name, c] of state.stats.commands) set({ command: name }, c.failedCalls + c.rejectedCalls);
   }, ['command']);
-  counter('spool_command_duration_seconds_total', 'Time spent executing commands, by command (average latency: rate of this / rate of spool_commands_total).', (set) => {
-    for (const [name, c] of state.stats.commands) set({ command: name }, c.usec / 1e6);
-  }, ['command']);
+  // Per command name (bounded by the command table). Kept here rather than in ServerStats so that CONFIG
+  // RESETSTAT (which clears the commandstats) does not make the histogram go back.
+  const commandBuckets = new Map<string, Buckets>();
+  state.stats.observeCommands((name) => {
+    let b = commandBuckets.get(name);
+    if (b === undefined) commandBuckets.set(name, (b = new Buckets(COMMAND_SECONDS)));
+    return b;
+  });
+  new Histogram({
+    name: 'spool_command_duration_seconds',
+    help: 'Time executing each command (the handler; not the wait for durability), by command.',
+    labelNames: ['command'],
+    buckets: [...COMMAND_SECONDS],
+    registers: [registry],
+    collect() {
+      loadHistogram(this, [...commandBuckets].map(([command, b]) => [{ command }, b]));
+    },
+  });
+  const waits = new Buckets(DURABILITY_WAIT_SECONDS);
+  state.stats.durabilityWait = waits;
+  new Histogram({
+    name: 'spool_durability_wait_seconds',
+    help: 'Time a reply was held for its durability ticket, from its command until its release (replies that waited only).',
+    buckets: [...DURABILITY_WAIT_SECONDS],
+    registers: [registry],
+    collect() {
+      loadHistogram(this, [[{}, waits]]);
+    },
+  });
   counter('spool_error_replies_total', 'Error replies sent, by error code.', (set) => {
     for (const [code, n] of state.stats.errors) set({ code }, n);
   }, ['code']);
@@ -188,6 +278,7 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
 
   // ---- storage: group commit (persistence.batcher) ----
   const batcher = () => state.persistence?.batcher ?? null;
+  observeBatcher(state.persistence?.batcher ?? null, registry);
   counter('spool_commit_batches_total', 'Group-commit batches closed.', (set) => set({}, batcher()?.batches ?? 0));
   counter('spool_commit_syncs_total', 'fdatasync rounds of the commit batcher.', (set) => set({}, batcher()?.syncs ?? 0));
   counter('spool_commit_sync_errors_total', 'Failed syncs (writes are refused with MISCONF until a retry succeeds).', (set) => set({}, batcher()?.syncErrors ?? 0));

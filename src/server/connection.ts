@@ -3,6 +3,7 @@
 // pipeline until it is served; a client whose socket is not draining stops being read (backpressure).
 
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import { ProtocolError, RequestReader } from '../protocol/requestReader';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
@@ -18,6 +19,16 @@ import type { ServerState } from './serverState';
  */
 const OUTPUT_HIGH_WATER = 4 * 1024 * 1024;
 
+/** Replies waiting for a durability ticket. */
+interface Held {
+  ticket: number;
+  bytes: Buffer;
+  /** performance.now() of the turn that queued them (spool_durability_wait_seconds). */
+  since: number;
+  /** Command replies among `bytes` that waited (queued while `ticket` was not durable). */
+  replies: number;
+}
+
 export class Connection {
   readonly state: ClientState;
   readonly reply: ReplyWriter;
@@ -28,8 +39,14 @@ export class Connection {
    * Replies cut off the writer because they wait for a durability ticket, in request order. Tickets only grow
    * along the queue: a reply behind a waiting one waits too, so replies never overtake each other.
    */
-  private readonly held: { ticket: number; bytes: Buffer }[] = [];
+  private readonly held: Held[] = [];
   private heldBytes = 0;
+  /**
+   * Operations (spool_durability_wait_seconds): performance.now() when this turn first held a reply (-1: not
+   * yet). Replies held in one turn share it, so one clock read covers a pipeline; entries of different turns
+   * are not merged, so each is timed from its own turn.
+   */
+  private holdStamp = -1;
   /** When pending output first went over the soft output buffer limit (ms), or 0 (Redis: obuf_soft_limit_reached_time). */
   private softLimitSince = 0;
 
@@ -82,12 +99,26 @@ export class Connection {
   /** Runs every complete buffered request unless blocked or closing, then writes the replies. */
   process(): void {
     const client = this.state;
+    this.holdStamp = -1;
     try {
       // `paused`: the socket is not draining, so running more requests would only pile up replies (backpressure).
-      while (!this.closed && !client.closing && client.blocked === null && !this.paused) {
+      while (!this.closed && !client.closing && client.blocked === null && !this.paused && this.mapping === null) {
         this.reader.authenticated = client.authenticated;
-        const args = this.reader.next();
+        const args = this.parked ?? this.reader.next();
+        this.parked = undefined;
         if (args === undefined) break;
+        // Segments it reads were closed by the LRU: run it (and what follows) once they are mapped again.
+        const mapping = this.mappingFailed ? null : this.dispatcher.whenReady(client, args);
+        this.mappingFailed = false;
+        if (mapping !== null) {
+          this.parked = args;
+          this.mapping = mapping;
+          void mapping.then(
+            () => this.resumeAfterMapping(false),
+            () => this.resumeAfterMapping(true),
+          );
+          break;
+        }
         this.reply.protocol = client.protocol;
         const mark = this.reply.size;
         this.dispatcher.execute(client, args, this.reply);
@@ -105,6 +136,18 @@ export class Connection {
     this.flush();
   }
 
+  /** A request waiting for its streams' segments to be mapped (see process). */
+  private parked: Buffer[] | undefined = undefined;
+  private mapping: Promise<void> | null = null;
+  /** Mapping failed (EMFILE...): the parked request runs anyway and gets the read error, not a retry loop. */
+  private mappingFailed = false;
+
+  private resumeAfterMapping(failed: boolean): void {
+    this.mapping = null;
+    this.mappingFailed = failed;
+    this.process();
+  }
+
   /**
    * Splits the writer after a command: bytes before `mark` keep their place; the command's own reply is queued
    * behind `ticket` when that is not durable yet (or when earlier replies are already waiting).
@@ -113,15 +156,20 @@ export class Connection {
     const durable = this.server.durability.durableTicket();
     const lastHeld = this.held.length ? this.held[this.held.length - 1].ticket : 0;
     if (ticket <= durable && this.held.length === 0) return;
-    if (mark > 0) this.queue(lastHeld, this.reply.takeBefore(mark));
-    this.queue(Math.max(ticket, lastHeld), this.reply.take());
+    if (mark > 0) this.queue(lastHeld, this.reply.takeBefore(mark), 0);
+    const waitFor = Math.max(ticket, lastHeld);
+    this.queue(waitFor, this.reply.take(), waitFor > durable ? 1 : 0);
   }
 
-  private queue(ticket: number, bytes: Buffer): void {
+  /** Queues bytes behind `ticket`; `replies`: how many command replies among them wait (for the wait metric). */
+  private queue(ticket: number, bytes: Buffer, replies: number): void {
     if (bytes.length === 0) return;
+    if (this.holdStamp < 0) this.holdStamp = performance.now();
     const last = this.held[this.held.length - 1];
-    if (last && last.ticket === ticket) last.bytes = Buffer.concat([last.bytes, bytes]);
-    else this.held.push({ ticket, bytes });
+    if (last && last.ticket === ticket && last.since === this.holdStamp) {
+      last.bytes = Buffer.concat([last.bytes, bytes]);
+      last.replies += replies;
+    } else this.held.push({ ticket, bytes, since: this.holdStamp, replies });
     this.heldBytes += bytes.length;
   }
 
@@ -130,14 +178,25 @@ export class Connection {
     if (this.held.length > 0) this.flush();
   }
 
-  /** Adds a reply produced outside this connection's turn (a blocked read served or timed out), then resumes. */
-  deliver(reply: ReplyWriter, ticket: number): void {
+  /**
+   * Adds a reply produced outside this connection's turn (a blocked read served or timed out), then resumes.
+   * A Buffer may be shared by many connections (one reply encoded for every reader woken alike): it is written
+   * as it is when nothing is ahead of it, else copied behind what is.
+   */
+  deliver(reply: ReplyWriter | Buffer, ticket: number): void {
     if (this.closed) return;
-    const mark = this.reply.size;
-    this.reply.raw(reply.take());
-    this.holdIfNeeded(mark, ticket);
-    // Resume the pipeline after the event loop turn, so a wake-up does not recurse into another client's command.
-    setImmediate(() => this.process());
+    const bytes = Buffer.isBuffer(reply) ? reply : reply.take();
+    if (this.reply.size === 0 && this.held.length === 0 && ticket <= this.server.durability.durableTicket()) {
+      this.write(bytes);
+    } else {
+      this.holdStamp = -1;
+      const mark = this.reply.size;
+      this.reply.raw(bytes);
+      this.holdIfNeeded(mark, ticket);
+    }
+    // Resume the pipeline (requests that arrived while blocked) after the event loop turn, so a wake-up does
+    // not recurse into another client's command. Nothing buffered: the next 'data' event resumes it.
+    if (this.reader.bufferedBytes > 0) setImmediate(() => this.process());
     this.flush();
   }
 
@@ -146,13 +205,19 @@ export class Connection {
     if (this.held.length > 0) {
       const durable = this.server.durability.durableTicket();
       const ready: Buffer[] = [];
+      const waits = this.server.stats.durabilityWait;
+      let now = -1;
       while (this.held.length > 0 && this.held[0].ticket <= durable) {
-        const bytes = this.held.shift()!.bytes;
+        const { bytes, since, replies } = this.held.shift()!;
         this.heldBytes -= bytes.length;
         ready.push(bytes);
+        if (waits !== null && replies > 0) {
+          if (now < 0) now = performance.now();
+          waits.observe((now - since) / 1000, replies);
+        }
       }
       // Anything still in the writer belongs behind the held replies.
-      if (this.held.length > 0 && this.reply.size > 0) this.queue(this.held[this.held.length - 1].ticket, this.reply.take());
+      if (this.held.length > 0 && this.reply.size > 0) this.queue(this.held[this.held.length - 1].ticket, this.reply.take(), 0);
       if (this.held.length === 0) this.heldBytes = 0;
       if (this.held.length === 0 && this.reply.size > 0) ready.push(this.reply.take());
       if (ready.length > 0) this.write(Buffer.concat(ready));

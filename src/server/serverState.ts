@@ -10,12 +10,23 @@ import { IMMEDIATE_GATE, type DurabilityGate } from './durabilityGate';
 import type { Persistence, RecoverySummary } from './persistence';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
+import { Retention } from './retention';
+
+/**
+ * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
+ * `observe(seconds, n)` records n observations of one value, allocation-free.
+ */
+export interface TimingObserver {
+  observe(seconds: number, n: number): void;
+}
 
 export interface CommandStats {
   calls: number;
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Each call's duration goes here too while metrics are on (null: off, one check per call). */
+  duration: TimingObserver | null;
 }
 
 export class ServerStats {
@@ -31,11 +42,27 @@ export class ServerStats {
   readonly errors = new Map<string, number>();
   /** Operations: set only while debug logging is on (src/server/logger.ts), so an error reply costs one check. */
   onErrorReply: ((code: string) => void) | null = null;
+  /**
+   * Operations (metrics): gives the duration observer of a command (CommandStats.duration); null while metrics
+   * are off. Set it with observeCommands(), which also equips the commands already counted.
+   */
+  private durationObserver: ((command: string) => TimingObserver) | null = null;
+  /** Operations (metrics): how long replies were held for their durability ticket (connection.ts); null: off. */
+  durabilityWait: TimingObserver | null = null;
 
   command(name: string): CommandStats {
     let s = this.commands.get(name);
-    if (!s) this.commands.set(name, (s = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 }));
+    if (!s) {
+      const duration = this.durationObserver === null ? null : this.durationObserver(name);
+      this.commands.set(name, (s = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, duration }));
+    }
     return s;
+  }
+
+  /** Metrics: every command's calls are timed into the observer `of(name)` gives (the same one for a name). */
+  observeCommands(of: (command: string) => TimingObserver): void {
+    this.durationObserver = of;
+    for (const [name, s] of this.commands) s.duration = of(name);
   }
 
   error(code: string): void {
@@ -62,7 +89,7 @@ export interface ServerHooks {
   /** A fresh reply writer for a client (its protocol), used for replies produced outside its request. */
   newWriter(client: ClientState): ReplyWriter;
   /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
-  deliver(client: ClientState, reply: ReplyWriter, ticket: number): void;
+  deliver(client: ClientState, reply: ReplyWriter | Buffer, ticket: number): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): Promise<void>;
 }
@@ -75,6 +102,8 @@ export class ServerState {
   readonly startedAt: number;
   /** Live stream settings shared by every stream; follows CONFIG SET. */
   readonly streamSettings: StreamSettings;
+  /** Retention by age and bytes (XCFGSET maxage/maxbytes, stream-maxage/stream-maxbytes). */
+  readonly retention: Retention;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -109,6 +138,7 @@ export class ServerState {
       if (name === 'stream-node-max-entries') this.streamSettings.nodeMaxEntries = Number(value);
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
     });
+    this.retention = new Retention(this);
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,

@@ -45,7 +45,7 @@ describe('/metrics', () => {
     expect(type).toMatch(/^text\/plain; version=0\.0\.4/);
     for (const name of [
       'spool_info', 'spool_uptime_seconds', 'spool_commands_total', 'spool_command_errors_total',
-      'spool_command_duration_seconds_total', 'spool_connected_clients', 'spool_blocked_clients',
+      'spool_command_duration_seconds', 'spool_connected_clients', 'spool_blocked_clients',
       'spool_streams', 'spool_stream_entries', 'spool_entries_appended_total', 'spool_bytes_appended_total',
       'spool_stream_length', 'spool_stream_size_bytes', 'spool_group_lag', 'spool_group_pending',
       'spool_commit_batches_total', 'spool_commit_syncs_total', 'spool_commit_sync_errors_total',
@@ -53,6 +53,10 @@ describe('/metrics', () => {
       'spool_recovery_duration_seconds', 'spool_disk_free_bytes', 'process_cpu_seconds_total',
       'nodejs_heap_size_used_bytes',
     ]) expect(text).toContain(`# TYPE ${name} `);
+    for (const name of [
+      'spool_command_duration_seconds', 'spool_durability_wait_seconds', 'spool_fsync_duration_seconds',
+      'spool_commit_batch_records', 'spool_commit_sync_segments',
+    ]) expect(text).toContain(`# TYPE ${name} histogram`);
   });
 
   test('counts commands, entries, groups, syncs; per-stream series are bounded', async () => {
@@ -68,7 +72,8 @@ describe('/metrics', () => {
     const { m } = await scrape(metricsPort);
     expect(m.get('spool_commands_total{command="xadd"}')).toBe(10);
     expect(m.get('spool_command_errors_total{command="xadd"}')).toBe(1);
-    expect(m.get('spool_command_duration_seconds_total{command="xadd"}')).toBeGreaterThan(0);
+    expect(m.get('spool_command_duration_seconds_count{command="xadd"}')).toBe(10);
+    expect(m.get('spool_command_duration_seconds_sum{command="xadd"}')).toBeGreaterThan(0);
     expect(m.get('spool_connected_clients')).toBe(1);
     expect(m.get('spool_streams')).toBe(3);
     expect(m.get('spool_stream_entries')).toBe(9);
@@ -111,7 +116,9 @@ describe('/metrics', () => {
     expect(used.size).toBeGreaterThan(20);
     const { text } = await scrape(metricsPort);
     const names = new Set([...text.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1]));
-    expect([...used].filter((n) => !names.has(n))).toEqual([]);
+    const histograms = new Set([...text.matchAll(/^# TYPE (\S+) histogram$/gm)].map((m) => m[1]));
+    const exists = (n: string) => names.has(n) || histograms.has(n.replace(/_(?:bucket|sum|count)$/, ''));
+    expect([...used].filter((n) => !exists(n))).toEqual([]);
   });
 
   test('/healthz answers ok, unknown paths 404, other methods 405', async () => {

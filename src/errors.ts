@@ -81,6 +81,8 @@ export const Err = {
   sameKeyRename: 'ERR source and destination objects are the same',
   protoVersion: 'NOPROTO unsupported protocol version',
   misconf: 'MISCONF Errors writing to the AOF file: No space left on device',
+  /** Spool only: a stream segment closed by the LRU could not be opened again (EMFILE...): retry later. */
+  segmentUnavailable: 'ERR stream data is not available right now (a segment file could not be opened: check open files limits), retry',
   maxClients: 'ERR max number of clients reached',
   protectedMode:
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
@@ -99,6 +101,16 @@ export const WriteErr = {
   xtrimNoStrategy: 'ERR syntax error, XTRIM must be called with a trimming strategy',
   maxlenNegative: 'ERR The MAXLEN argument must be >= 0.',
   limitNegative: 'ERR The LIMIT argument must be >= 0.',
+} as const;
+
+/** XCFGSET (Spool's per-stream settings): worded like CONFIG SET's errors. */
+export const CfgErr = {
+  unknownOption: (name: string) => `ERR Unknown option or number of arguments for XCFGSET - '${quoteArg(name)}'`,
+  failed: (arg: string, reason: string) => `ERR XCFGSET failed (possibly related to argument '${quoteArg(arg)}') - ${reason}`,
+  duplicate: 'duplicate parameter',
+  fsyncValues: 'argument(s) must be one of the following: always, everysec, no, default',
+  notInteger: "argument couldn't be parsed into an integer",
+  range: (max: number) => `argument must be between 0 and ${max} inclusive`,
 } as const;
 
 export const ReadErr = {

@@ -11,6 +11,7 @@ import { streamWriteCommands } from './streamWrite';
 import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
 import { streamInfoCommands } from './streamInfo';
+import { streamConfigCommands } from './streamConfig';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -23,4 +24,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamReadCommands,
   ...streamGroupCommands,
   ...streamInfoCommands,
+  ...streamConfigCommands,
 ];

@@ -150,6 +150,9 @@ const SECTIONS: Record<string, Section> = {
       ['streams', streams],
       ['stream_entries', entries],
       ['stream_groups', groups],
+      // Spool's retention (XCFGSET maxage/maxbytes, stream-maxage/stream-maxbytes)
+      ['stream_retention_tracked', s.retention.trackedStreams],
+      ['stream_retention_trimmed_entries', s.retention.trimmedEntries],
     ];
   },
 };

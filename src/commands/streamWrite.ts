@@ -136,6 +136,9 @@ function xadd(ctx: CommandContext): void {
   ctx.reply.bulk(formatId(id));
   ctx.db.touch(key);
   if (parsed.trim) stream.trim(parsed.trim);
+  // Retention (maxage/maxbytes): trimmed once this XADD is journaled (see src/server/retention.ts).
+  const retention = ctx.server.retention;
+  if (stream.settingsOverride !== null || retention.defaultsActive) retention.changed(ctx.db, stream);
   ctx.db.signalReady(key);
 }
 

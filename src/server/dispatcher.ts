@@ -4,7 +4,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { CommandError, Err } from '../errors';
-import { ArgReader } from '../commands/args';
+import { ArgReader, keywordEquals } from '../commands/args';
 import type { Resolved } from '../commands/registry';
 import type { CommandContext, CommandSpec } from '../commands/types';
 import type { ReplyWriter } from '../protocol/replyWriter';
@@ -75,6 +75,19 @@ export class Dispatcher {
    * Executes args for client, writing the reply into reply. Returns false when the client blocked (the reply
    * comes later through the blocking manager).
    */
+  /**
+   * What must happen before `args` can run on this client, or null: the segments of the streams it names (or,
+   * for EXEC, that its queued commands name) mapped again after the LRU closed them (see Persistence.whenMapped).
+   */
+  whenReady(client: ClientState, args: Buffer[]): Promise<void> | null {
+    const persistence = this.server.persistence;
+    if (persistence === null) return null;
+    const db = this.server.databases[client.dbIndex];
+    if (client.multi === null || !keywordEquals(args[0], 'EXEC')) return persistence.whenMapped(db, args);
+    const waits = client.multi.map((q) => persistence.whenMapped(db, q.args)).filter((w) => w !== null);
+    return waits.length === 0 ? null : Promise.all(waits).then(() => undefined);
+  }
+
   execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {
     const server = this.server;
     server.stats.totalCommands++;
@@ -158,9 +171,13 @@ export class Dispatcher {
     else if (server.persistence !== null && client.blocked === null && traitsOf(spec).write) {
       server.persistence.journal(ctx.db, statName, args, ctx.now);
     }
+    // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
+    if (server.retention.pending) server.retention.flush(ctx.now);
     server.requireTicket(outerTicket);
     stats.calls++;
-    stats.usec += (performance.now() - started) * 1000;
+    const ms = performance.now() - started;
+    stats.usec += ms * 1000;
+    if (stats.duration !== null) stats.duration.observe(ms / 1000, 1);
     server.blocking.serveReady();
   }
 

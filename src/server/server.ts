@@ -59,6 +59,7 @@ export async function startServer(
     if (closing) return closing;
     closing = (async () => {
       // Stop accepting, let the batch in flight commit and its replies go out, then sync and close the logs.
+      state.retention.close();
       const stopListening = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       await persistence.batcher.drain().catch(() => undefined);
       for (const conn of connections.values()) conn.flush();
@@ -90,6 +91,8 @@ export async function startServer(
   persistence.onDurable(() => {
     for (const conn of connections.values()) conn.releaseDurable();
   });
+  // Retention's periodic check (maxage/maxbytes) starts once the logs are recovered.
+  state.retention.start();
 
   const onConnection = (socket: net.Socket) => {
     state.stats.totalConnections++;

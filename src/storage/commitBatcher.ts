@@ -14,10 +14,21 @@
 // warning and counts `delayedSyncs` (Redis's aof_delayed_fsync).
 // `no`: as everysec without the timer.
 //
+// Per-stream policy (XCFGSET appendfsync): a target may carry its own `fsyncPolicy` overriding the server's.
+// touch() reads it once (one property load on the hot path). A target whose effective policy is `always` joins
+// a batch even under server everysec/no, and that batch's commit syncs its touched segments before the ticket is
+// released. A target whose override is everysec/no never waits for a sync: a landed append returns the durable
+// ticket at once, even while `always` batches of other streams are in flight (tickets stay monotonic: it is a
+// ticket already released; connections keep replies in request order behind earlier held ones). Commits sync only
+// the targets whose effective policy is `always`; everysec targets go to the periodic sync, whose timer runs
+// while the server policy is everysec or any target overrides to everysec.
+//
 // Errors are sticky (as Redis's AOF write error and NATS's file store): after a failed sync or write, writeError
 // is set, writable() is false and the stream layer must refuse writes (MISCONF) until a retry sync of the failed
 // segments succeeds; the retry runs every `retryMs` by itself. Caveat: after a failed fdatasync Linux may have
 // dropped the dirty pages; the retry proves the disk works again, not that those pages were written.
+
+import { performance } from 'node:perf_hooks';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -29,6 +40,8 @@ export interface Syncable {
 
 /** A stream log as the batcher sees it. */
 export interface CommitTarget {
+  /** Per-target policy overriding the batcher's (null/absent: follow it). Set through setTargetPolicy(). */
+  fsyncPolicy?: FsyncPolicy | null;
   /** null when everything appended so far is in the map; else resolves when it is (rejects on error). */
   whenLanded(): Promise<void> | null;
   /** Moves out the segments written since the last call (clears their dirty flag). */
@@ -47,6 +60,23 @@ export interface CommitBatcherOptions {
   warn?: (msg: string) => void;
   retryMs?: number;
   slowSyncMs?: number;
+  /** Operations: told about batches and syncs (the metrics module's histograms); see CommitObserver. */
+  observer?: CommitObserver | null;
+  /** High-resolution clock in ms for the observer's sync timings; default performance.now. */
+  hrNow?: () => number;
+}
+
+/**
+ * What the batcher reports as it works (plain callbacks: the storage layer knows nothing of Prometheus). Each
+ * call is per batch or per sync, never per append.
+ */
+export interface CommitObserver {
+  /** A batch closed holding `records` appends. */
+  batch(records: number): void;
+  /** One sync round (a commit, a periodic sync, a retry, the drain) covering `segments` segments started. */
+  syncRound(segments: number): void;
+  /** One segment's sync (one fdatasync) settled, failed ones too, after `seconds`. */
+  fsync(seconds: number): void;
 }
 
 export class StorageError extends Error {
@@ -75,6 +105,11 @@ export class CommitBatcher {
   private readonly warn: (msg: string) => void;
   private readonly retryMs: number;
   private readonly slowSyncMs: number;
+  private readonly hrNow: () => number;
+  /** Operations hooks (metrics attach here after start-up); null: nothing timed. */
+  observer: CommitObserver | null;
+  /** Appends (touch calls) that joined the batch filling now, for observer.batch(). */
+  private openRecords = 0;
 
   /** Batch currently filling (0: none). */
   private open = 0;
@@ -112,6 +147,8 @@ export class CommitBatcher {
     this.warn = opts.warn ?? ((m) => console.warn(m));
     this.retryMs = opts.retryMs ?? 1000;
     this.slowSyncMs = opts.slowSyncMs ?? 2000;
+    this.hrNow = opts.hrNow ?? (() => performance.now());
+    this.observer = opts.observer ?? null;
     this.applyPolicyTimer();
   }
 
@@ -119,19 +156,54 @@ export class CommitBatcher {
     return this.policyValue;
   }
 
+  /** The policy that applies to `target`: its own override, else the server's. */
+  policyFor(target: CommitTarget): FsyncPolicy {
+    return target.fsyncPolicy ?? this.policyValue;
+  }
+
+  /** Targets overriding the policy, by override (for the periodic timer and readers' durability checks). */
+  private readonly overrides = new Map<CommitTarget, FsyncPolicy>();
+  private everysecOverrides = 0;
+  /** Number of targets whose own policy is `always` (readers of those wait for durability). */
+  alwaysOverrides = 0;
+
+  /**
+   * Sets (or clears, with null) a target's own policy. Entering `always`: what it left unsynced is covered by
+   * the next commit. The periodic timer runs while any target (or the server) is under everysec.
+   */
+  setTargetPolicy(target: CommitTarget, policy: FsyncPolicy | null): void {
+    const old = this.overrides.get(target) ?? null;
+    if (old === policy) return;
+    if (old === 'everysec') this.everysecOverrides--;
+    if (old === 'always') this.alwaysOverrides--;
+    if (policy === null) this.overrides.delete(target);
+    else this.overrides.set(target, policy);
+    if (policy === 'everysec') this.everysecOverrides++;
+    if (policy === 'always') this.alwaysOverrides++;
+    target.fsyncPolicy = policy;
+    if (this.policyFor(target) === 'always' && this.periodicTargets.delete(target)) this.closedTargets.add(target);
+    this.applyPolicyTimer();
+  }
+
   /** Changes the policy at run time (CONFIG SET appendfsync). */
   setPolicy(p: FsyncPolicy): void {
     if (p === this.policyValue) return;
     const was = this.policyValue;
     this.policyValue = p;
-    // entering `always`: what everysec left unsynced is covered by the next commit
-    if (p === 'always') for (const t of this.periodicTargets) this.closedTargets.add(t);
-    if (was === 'always' || p === 'always') this.periodicTargets.clear();
+    // entering `always`: what everysec left unsynced is covered by the next commit (targets with an
+    // everysec/no override of their own stay with the periodic sync)
+    if (p === 'always' || was === 'always') {
+      for (const t of this.periodicTargets) {
+        if (this.policyFor(t) !== 'always') continue;
+        this.closedTargets.add(t);
+        this.periodicTargets.delete(t);
+      }
+    }
     this.applyPolicyTimer();
   }
 
   private applyPolicyTimer(): void {
-    const want = this.policyValue === 'everysec' && !this.closedFlag;
+    const want = (this.policyValue === 'everysec' || this.everysecOverrides > 0) && !this.closedFlag;
     if (want && !this.stopTimer) this.stopTimer = this.every(1000, () => void this.syncPeriodic());
     if (!want && this.stopTimer) {
       this.stopTimer();
@@ -162,15 +234,18 @@ export class CommitBatcher {
    * durable as the policy promises, so the ticket returned is one already released.
    */
   touch(target: CommitTarget, landed: boolean): number {
-    if (this.policyValue !== 'always') {
+    const own = target.fsyncPolicy;
+    if ((own ?? this.policyValue) !== 'always') {
       this.periodicTargets.add(target);
-      if (landed && this.closedUpTo === this.durable && this.open === 0) return this.durable;
+      // An own everysec/no does not queue behind other streams' `always` commits (see the header).
+      if (landed && ((this.closedUpTo === this.durable && this.open === 0) || own != null)) return this.durable;
     }
     if (this.open === 0) {
       this.open = this.nextNumber++;
       this.schedule(() => this.closeBatch());
     }
     this.openTargets.add(target);
+    this.openRecords++;
     return this.open;
   }
 
@@ -197,6 +272,8 @@ export class CommitBatcher {
   private closeBatch(): void {
     if (this.open === 0) return;
     this.batches++;
+    if (this.observer !== null) this.observer.batch(this.openRecords);
+    this.openRecords = 0;
     this.closedUpTo = this.open;
     this.open = 0;
     for (const t of this.openTargets) this.closedTargets.add(t);
@@ -233,20 +310,22 @@ export class CommitBatcher {
       if (p) landing.push(p);
     }
     if (landing.length) await Promise.all(landing);
-    if (this.policyValue === 'always') {
-      const toSync = new Set<Syncable>(this.failed);
-      for (const t of targets) for (const s of t.takeDirty()) toSync.add(s);
-      await this.syncAll(toSync);
-    } else if (this.policyValue === 'no') {
-      for (const t of targets) t.takeDirty();
+    const toSync = new Set<Syncable>(this.policyValue === 'always' ? this.failed : undefined);
+    for (const t of targets) {
+      const p = t.fsyncPolicy ?? this.policyValue;
+      if (p === 'always') for (const s of t.takeDirty()) toSync.add(s);
+      else if (p === 'no') t.takeDirty();
     }
+    await this.syncAll(toSync);
     void upTo;
   }
 
   private async syncAll(set: Set<Syncable>): Promise<void> {
     if (set.size === 0) return;
     const start = this.now();
-    const results = await Promise.allSettled([...set].map((s) => this.syncFn(s)));
+    const obs = this.observer;
+    if (obs !== null) obs.syncRound(set.size);
+    const results = await Promise.allSettled([...set].map((s) => (obs === null ? this.syncFn(s) : this.timedSync(s, obs))));
     this.syncs++;
     this.lastSyncMs = this.now() - start;
     let firstErr: unknown = null;
@@ -259,6 +338,16 @@ export class CommitBatcher {
       } else this.failed.delete(s);
     }
     if (firstErr) throw firstErr;
+  }
+
+  /** syncFn(s), telling the observer how long it took. */
+  private timedSync(s: Syncable, obs: CommitObserver): Promise<void> {
+    const start = this.hrNow();
+    const done = () => obs.fsync((this.hrNow() - start) / 1000);
+    return this.syncFn(s).then(done, (err: unknown) => {
+      done();
+      throw err;
+    });
   }
 
   private advance(upTo: number): void {
@@ -312,7 +401,12 @@ export class CommitBatcher {
     const targets = this.periodicTargets;
     this.periodicTargets = new Set();
     const toSync = new Set<Syncable>(this.failed);
-    for (const t of targets) for (const s of t.takeDirty()) toSync.add(s);
+    for (const t of targets) {
+      // A target is here because it was touched under everysec/no; what applies to it now decides.
+      const p = t.fsyncPolicy ?? this.policyValue;
+      if (p === 'no') t.takeDirty();
+      else if (p === 'everysec') for (const s of t.takeDirty()) toSync.add(s);
+    }
     if (toSync.size === 0) return;
     this.periodicRunning = true;
     const start = this.now();

@@ -3,6 +3,12 @@
 // advancing a start pointer (and the arrays are compacted now and then). IDs ascend with position, so lookups
 // by ID are binary searches. Deleted entries stay in the index, flagged, as long as their listpack node exists
 // in Redis's layout (see nodeModel.ts).
+//
+// Byte accounting (for MAXBYTES retention) is switched on per index with trackBytes(): a cumulative column of
+// entry sizes (Float64Array, exact to 2^53 bytes) makes the bytes between two positions one subtraction, and
+// `deletedBytes` sums the sizes of flagged entries still in the index, so the live bytes are a difference of two
+// numbers and the first entry to keep under a byte bound is a binary search. Streams without a byte bound pay
+// nothing (no column).
 
 const INITIAL_CAPACITY = 64;
 
@@ -19,6 +25,12 @@ export class EntryIndex {
   private segArr = new Uint32Array(this.cap);
   private offArr = new Uint32Array(this.cap);
   private delArr = new Uint8Array(this.cap);
+  /** cumArr[i]: bytes of local slots 0..i (from an arbitrary origin); null while bytes are not tracked. */
+  private cumArr: Float64Array | null = null;
+  /** Bytes before local slot 0, on cumArr's origin. */
+  private cum0 = 0;
+  /** Sizes of flagged (deleted) entries still in the index (tracked bytes only). */
+  private delBytes = 0;
 
   /** Absolute position of the first retained entry. */
   get start(): number {
@@ -30,7 +42,8 @@ export class EntryIndex {
     return this.base + this.n;
   }
 
-  append(ms: bigint, seq: bigint, segment: number, offset: number): number {
+  /** `size`: the entry's bytes (sum of its field and value lengths), kept when bytes are tracked. */
+  append(ms: bigint, seq: bigint, segment: number, offset: number, size = 0): number {
     if (this.n === this.cap) this.grow();
     const i = this.n++;
     this.msArr[i] = ms;
@@ -38,6 +51,87 @@ export class EntryIndex {
     this.segArr[i] = segment;
     this.offArr[i] = offset;
     this.delArr[i] = 0;
+    const cum = this.cumArr;
+    if (cum !== null) cum[i] = (i === 0 ? this.cum0 : cum[i - 1]) + size;
+    return this.base + i;
+  }
+
+  // ---- byte accounting -----------------------------------------------------------------------------------
+
+  get tracksBytes(): boolean {
+    return this.cumArr !== null;
+  }
+
+  /** Starts tracking bytes; `sizeOf(abs)` gives the size of each entry already in the index (read once). */
+  trackBytes(sizeOf: (abs: number) => number): void {
+    if (this.cumArr !== null) return;
+    const cum = new Float64Array(this.cap);
+    let total = 0;
+    let deleted = 0;
+    for (let i = this.head; i < this.n; i++) {
+      const size = sizeOf(this.base + i);
+      total += size;
+      cum[i] = total;
+      if (this.delArr[i] !== 0) deleted += size;
+    }
+    this.cum0 = 0;
+    if (this.head > 0) cum.fill(0, 0, this.head);
+    this.cumArr = cum;
+    this.delBytes = deleted;
+  }
+
+  /** Bytes before local slot i (i in head..n), on cumArr's origin. */
+  private cumBefore(i: number): number {
+    return i === 0 ? this.cum0 : this.cumArr![i - 1];
+  }
+
+  /** Size of the entry at local slot i (tracked bytes only). */
+  private sizeAtLocal(i: number): number {
+    return this.cumArr![i] - this.cumBefore(i);
+  }
+
+  /** Bytes of the live entries (0 when bytes are not tracked). */
+  get liveBytes(): number {
+    if (this.cumArr === null) return 0;
+    return this.cumBefore(this.n) - this.cumBefore(this.head) - this.delBytes;
+  }
+
+  /** Bytes of flagged entries still in the index (0 when bytes are not tracked). */
+  get deletedBytes(): number {
+    return this.delBytes;
+  }
+
+  /**
+   * The first position to keep so that the live entries from there to the end hold at most `max` bytes: the
+   * smallest such position (`end` when even the newest entry alone is larger). Bytes must be tracked.
+   * A binary search over the cumulative column; when flagged entries remain in the index, refined by a walk
+   * over the region that is about to be trimmed (as long as the trim itself).
+   */
+  firstToKeepForBytes(max: number): number {
+    const lo0 = this.head;
+    const total = this.cumBefore(this.n);
+    // smallest i with (all bytes from i to the end) <= max
+    let lo = lo0;
+    let hi = this.n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (total - this.cumBefore(mid) <= max) hi = mid;
+      else lo = mid + 1;
+    }
+    if (this.delBytes === 0) return this.base + lo;
+    // Flagged entries count in the column but not as live: live bytes from lo are at most max; walk back over
+    // entries that still fit.
+    let deletedBefore = 0;
+    const del = this.delArr;
+    for (let i = lo0; i < lo; i++) if (del[i] !== 0) deletedBefore += this.sizeAtLocal(i);
+    let live = total - this.cumBefore(lo) - (this.delBytes - deletedBefore);
+    let i = lo;
+    while (i > lo0) {
+      const size = del[i - 1] !== 0 ? 0 : this.sizeAtLocal(i - 1);
+      if (live + size > max) break;
+      live += size;
+      i--;
+    }
     return this.base + i;
   }
 
@@ -57,7 +151,9 @@ export class EntryIndex {
     return this.delArr[abs - this.base] !== 0;
   }
   markDeleted(abs: number): void {
-    this.delArr[abs - this.base] = 1;
+    const i = abs - this.base;
+    if (this.cumArr !== null && this.delArr[i] === 0) this.delBytes += this.sizeAtLocal(i);
+    this.delArr[i] = 1;
   }
 
   /** Absolute position of the first entry (deleted or not) with ID >= ms-seq; `end` when none. */
@@ -102,10 +198,15 @@ export class EntryIndex {
   dropBefore(abs: number): void {
     const local = Math.min(abs - this.base, this.n);
     if (local <= this.head) return;
+    if (this.cumArr !== null && this.delBytes > 0) {
+      for (let i = this.head; i < local; i++) if (this.delArr[i] !== 0) this.delBytes -= this.sizeAtLocal(i);
+    }
     this.head = local;
     if (this.head === this.n) {
       this.base += this.n;
       this.head = this.n = 0;
+      this.cum0 = 0;
+      this.delBytes = 0;
     } else if (this.head >= 1024 && this.head * 2 >= this.n) {
       this.compact();
     }
@@ -114,6 +215,8 @@ export class EntryIndex {
   clear(): void {
     this.base += this.n;
     this.head = this.n = 0;
+    this.cum0 = 0;
+    this.delBytes = 0;
   }
 
   private compact(): void {
@@ -123,6 +226,10 @@ export class EntryIndex {
     this.segArr.copyWithin(0, h, this.n);
     this.offArr.copyWithin(0, h, this.n);
     this.delArr.copyWithin(0, h, this.n);
+    if (this.cumArr !== null) {
+      this.cum0 = this.cumArr[h - 1];
+      this.cumArr.copyWithin(0, h, this.n);
+    }
     this.base += h;
     this.n -= h;
     this.head = 0;
@@ -149,5 +256,10 @@ export class EntryIndex {
     const del = new Uint8Array(this.cap);
     del.set(this.delArr);
     this.delArr = del;
+    if (this.cumArr !== null) {
+      const cum = new Float64Array(this.cap);
+      cum.set(this.cumArr);
+      this.cumArr = cum;
+    }
   }
 }

@@ -86,6 +86,8 @@ export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler
   ['xack', whole(1)],
   ['xclaim', whole(1)],
   ['xautoclaim', whole(1)],
+  // Spool's per-stream settings: replayed at recovery, so they survive restarts.
+  ['xcfgset', whole(1)],
 ]);
 
 /** Payload of a COMMAND record: u64 time (ms), u32 argc, then u32 length + bytes per argument. */

@@ -50,7 +50,11 @@ export class Harness {
     try {
       const { spec, argStart } = this.registry.resolve(args);
       const ctx: CommandContext = {
-        server: { createStream: (_db: Database, key: string) => new Stream(key) } as never,
+        server: {
+          createStream: (_db: Database, key: string) => new Stream(key),
+          // retention (XCFGSET maxage/maxbytes) is tested in test/integration/streamConfig.test.ts
+          retention: { defaultsActive: false, changed: () => undefined },
+        } as never,
         client: {} as never,
         db: this.db,
         args,

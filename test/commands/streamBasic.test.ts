@@ -33,6 +33,7 @@ class Bench {
         server: {
           streamSettings: this.streamSettings,
           createStream: (_db: Database, key: string) => new Stream(key, this.streamSettings),
+          retention: { defaultsActive: false, changed: () => undefined },
         } as never,
         client: {} as never,
         db: this.db,

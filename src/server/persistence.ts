@@ -8,6 +8,7 @@ import {
   CommitBatcher,
   RecordType,
   SegmentCache,
+  automaticSegmentLimit,
   StreamLog,
   entryMs,
   entrySeq,
@@ -21,6 +22,8 @@ import {
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
 import { JOURNAL, decodeCommand, encodeCommand, journaledKeyIndex } from '../streams/journal';
+import { decodeCheckpoint, encodeCheckpoint } from '../streams/checkpoint';
+import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
@@ -60,7 +63,8 @@ export class Persistence implements DurabilityGate {
     config.onChange((name, value) => {
       if (name === 'appendfsync') this.batcher.setPolicy(value as FsyncPolicy);
     });
-    this.cache = new SegmentCache(config.getNumber('open-segments-limit'));
+    const limit = config.getNumber('open-segments-limit');
+    this.cache = new SegmentCache(limit > 0 ? limit : automaticSegmentLimit(config.getNumber('maxclients')));
   }
 
   private get logOptions(): StreamLogOptions {
@@ -87,16 +91,28 @@ export class Persistence implements DurabilityGate {
   }
 
   /**
-   * Whether reads wait for the entries they see to be durable: under `always` only. Under everysec/no an entry
-   * is acknowledged once in the mapping, and readers see what was acknowledged without waiting.
+   * Whether reads may have to wait for the entries they see to be durable: under `always` only (the server's,
+   * or a stream's own, see ticketOf). Under everysec/no an entry is acknowledged once in the mapping, and
+   * readers see what was acknowledged without waiting.
    */
   get readersWaitForDurability(): boolean {
-    return this.batcher.policy === 'always';
+    return this.batcher.policy === 'always' || this.batcher.alwaysOverrides > 0;
   }
 
-  /** The ticket a reader of `stream` must wait for (entries not durable yet are not shown before they are). */
+  /**
+   * The ticket a reader of `stream` must wait for (entries not durable yet are not shown before they are):
+   * 0 unless the stream's effective policy (its own XCFGSET appendfsync, else the server's) is `always`.
+   */
   ticketOf(stream: Stream): number {
-    return this.stores.get(stream)?.log.lastTicket ?? 0;
+    const log = this.stores.get(stream)?.log;
+    if (log === undefined || this.batcher.policyFor(log) !== 'always') return 0;
+    return log.lastTicket;
+  }
+
+  /** XCFGSET appendfsync: the stream's log commits under its own policy (null: the server's again). */
+  setStreamFsync(stream: Stream, policy: FsyncPolicy | null): void {
+    const store = this.stores.get(stream);
+    if (store) this.batcher.setTargetPolicy(store.log, policy);
   }
 
   createStream(db: Database, key: string): Stream {
@@ -115,10 +131,66 @@ export class Persistence implements DurabilityGate {
       log,
       (ticket) => this.server.requireTicket(ticket),
       (destroyed) => this.destroyLog(destroyed),
+      (releasable) => this.checkpointDue(releasable),
     );
     const stream = new Stream(key, this.server.streamSettings, store);
     this.stores.set(stream, store);
+    this.streamOf.set(store, stream);
     return stream;
+  }
+
+  // ---- checkpoints and deletion of old segments (see streams/checkpoint.ts) -------------------------------------
+
+  private readonly streamOf = new Map<DurableEntryStore, Stream>();
+  /** Stores with whole segments behind their first needed entry, checkpointed at the end of this turn. */
+  private readonly checkpointsDue = new Set<DurableEntryStore>();
+  private checkpointTurn: NodeJS.Immediate | null = null;
+  /** Stores whose checkpoint is being written or whose segments are being deleted. */
+  private readonly compacting = new Set<DurableEntryStore>();
+  /** Segment files deleted behind checkpoints (INFO/metrics). */
+  segmentsDeleted = 0;
+  checkpointsWritten = 0;
+
+  private checkpointDue(store: DurableEntryStore): void {
+    if (this.replaying) return;
+    this.checkpointsDue.add(store);
+    // At the end of the turn, not now: the command that trimmed is still running and journals itself after it
+    // ran; a checkpoint must follow that record and describe the state after the whole command.
+    this.checkpointTurn ??= setImmediate(() => this.writeCheckpoints());
+  }
+
+  private writeCheckpoints(): void {
+    this.checkpointTurn = null;
+    for (const store of this.checkpointsDue) {
+      if (this.compacting.has(store)) continue; // rechecked when that one is done
+      this.checkpointsDue.delete(store);
+      const stream = this.streamOf.get(store);
+      if (stream && this.stores.get(stream) === store) void this.compact(stream, store);
+    }
+  }
+
+  /** Writes a checkpoint of `stream`, syncs it, then deletes the segments before its first needed entry. */
+  private async compact(stream: Stream, store: DurableEntryStore): Promise<void> {
+    const log = store.log;
+    this.compacting.add(store);
+    try {
+      const first = stream.firstRetained();
+      const keepFrom = first ? DurableEntryStore.position(first.segment, first.offset) : log.end;
+      if (log.segmentOf(keepFrom) <= log.firstSegmentBase) return;
+      const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
+      const payload = encodeCheckpoint({ firstEntry: first ? keepFrom : null, stream: stream.exportState(), settings });
+      log.appendRecord(RecordType.CHECKPOINT, payload);
+      this.checkpointsWritten++;
+      await log.syncAll();
+      if (this.stores.get(stream) !== store) return; // deleted meanwhile
+      this.segmentsDeleted += await log.deleteBefore(keepFrom);
+    } catch (err) {
+      // A full disk or a sticky write error: the segments stay until a later trim tries again.
+      this.log('warning', `checkpoint of ${log.dir}: ${(err as Error).message}`);
+    } finally {
+      this.compacting.delete(store);
+      if (this.checkpointsDue.has(store)) this.checkpointTurn ??= setImmediate(() => this.writeCheckpoints());
+    }
   }
 
   /**
@@ -139,7 +211,13 @@ export class Persistence implements DurabilityGate {
   }
 
   private destroyLog(log: StreamLog): void {
-    for (const [stream, store] of this.stores) if (store.log === log) this.stores.delete(stream);
+    this.batcher.setTargetPolicy(log, null);
+    for (const [stream, store] of this.stores) {
+      if (store.log !== log) continue;
+      this.stores.delete(stream);
+      this.streamOf.delete(store);
+      this.checkpointsDue.delete(store);
+    }
     const dir = log.dir;
     const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
     this.holdReplyFor(removal);
@@ -159,6 +237,22 @@ export class Persistence implements DurabilityGate {
       .moveTo(this.dataDir, db.index, key, this.removals.get(target) ?? null)
       .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
     this.holdReplyFor(move);
+  }
+
+  /**
+   * Reads are synchronous views of the mapping, so a command must not run while a segment of a stream it names
+   * is closed by the LRU (open-segments-limit): this maps them first. Null when nothing needs mapping, which
+   * is always the case (and costs one comparison) until the LRU has closed a segment.
+   */
+  whenMapped(db: Database, args: readonly Buffer[]): Promise<void> | null {
+    if (this.cache.evictions === 0) return null;
+    let waits: Promise<void>[] | null = null;
+    for (let i = 1; i < args.length; i++) {
+      const stream = db.get(args[i].toString('latin1'));
+      const log = stream && this.stores.get(stream)?.log;
+      if (log && !log.fullyMapped) (waits ??= []).push(log.mapAll());
+    }
+    return waits === null ? null : Promise.all(waits).then(() => undefined);
   }
 
   /** Journals a successful write command (see journal.ts) into the logs of the streams it changed. */
@@ -200,19 +294,26 @@ export class Persistence implements DurabilityGate {
       types: number[];
       positions: number[];
       commands: Buffer[];
+      /** The last checkpoint's payload and record number (-1: none). */
+      checkpoint: Buffer | null;
+      checkpointAt: number;
     }
     const collected = new Map<string, Collected>();
     const repairs: string[] = [];
     const reports = await recoverAll(
       this.dataDir,
       (info) => {
-        const c: Collected = { types: [], positions: [], commands: [] };
+        const c: Collected = { types: [], positions: [], commands: [], checkpoint: null, checkpointAt: -1 };
         collected.set(info.dir, c);
         return (type, payload, position) => {
           c.types.push(type);
           c.positions.push(position);
           // Entries stay in the mapping; journaled commands are small and copied out of the scan buffer.
           if (type === RecordType.COMMAND) c.commands.push(Buffer.from(payload));
+          else if (type === RecordType.CHECKPOINT) {
+            c.checkpoint = Buffer.from(payload);
+            c.checkpointAt = c.types.length - 1;
+          }
         };
       },
       { log: (message) => repairs.push(message) },
@@ -237,7 +338,26 @@ export class Persistence implements DurabilityGate {
         client.dbIndex = dbIndex;
         const sink = new ReplyWriter(2);
         let command = 0;
-        for (let i = 0; i < c.types.length; i++) {
+        // Before the last checkpoint: only the entries it keeps are restored; the commands are in its state.
+        const checkpoint = c.checkpoint ? decodeCheckpoint(c.checkpoint) : null;
+        for (let i = 0; i < c.checkpointAt; i++) {
+          const position = c.positions[i];
+          if (c.types[i] === RecordType.COMMAND) command++;
+          if (c.types[i] !== RecordType.ENTRY || checkpoint!.firstEntry === null || position < checkpoint!.firstEntry) continue;
+          const payload = log.read(position)!;
+          stream.restoreEntry(entryMs(payload), entrySeq(payload), Math.floor(position / 2 ** 32), position % 2 ** 32);
+        }
+        if (checkpoint) {
+          stream.importState(checkpoint.stream);
+          entries += stream.length;
+          for (const settings of checkpoint.settings) {
+            const args: Buffer[] = settings.map((a) => Buffer.from(a, 'latin1'));
+            args[1] = key; // written under the key the stream had then (see journaledKeyIndex)
+            dispatcher.replay(client, args, Date.now(), sink);
+            sink.take();
+          }
+        }
+        for (let i = c.checkpointAt + 1; i < c.types.length; i++) {
           if (c.types[i] === RecordType.ENTRY) {
             const payload = log.read(c.positions[i])!;
             const fields: Buffer[] = [];
@@ -259,6 +379,12 @@ export class Persistence implements DurabilityGate {
       }
     } finally {
       this.replaying = false;
+    }
+    // A crash between a checkpoint and the deletion it allowed leaves old segments: finish that now.
+    for (const [stream, store] of this.stores) {
+      const first = stream.firstRetained();
+      const keepFrom = first ? DurableEntryStore.position(first.segment, first.offset) : store.log.end;
+      if (store.log.segmentOf(keepFrom) > store.log.firstSegmentBase) this.checkpointDue(store);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };

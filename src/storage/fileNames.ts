@@ -94,6 +94,41 @@ export async function syncDir(dir: string): Promise<void> {
   }
 }
 
+interface SharedDirSync {
+  /** A sync not started yet: whoever asks now is covered by it. */
+  pending: Promise<void> | null;
+  running: Promise<void> | null;
+}
+const sharedDirSyncs = new Map<string, SharedDirSync>();
+
+/**
+ * syncDir for a directory many operations sync at once (the data directory when thousands of streams are
+ * created in one burst): callers arriving before the next sync starts share it, so a burst costs a couple of
+ * fsyncs and descriptors, not one per stream. A sync always starts after the call, so it covers the caller's
+ * earlier changes to the directory.
+ */
+export function syncDirShared(dir: string): Promise<void> {
+  let state = sharedDirSyncs.get(dir);
+  if (!state) sharedDirSyncs.set(dir, (state = { pending: null, running: null }));
+  if (state.pending) return state.pending;
+  const s = state;
+  const pending = (async () => {
+    // Always yields first: `pending` is set below before this line goes on.
+    await s.running?.catch(() => undefined);
+    s.pending = null;
+    const running = syncDir(dir);
+    s.running = running;
+    try {
+      await running;
+    } finally {
+      if (s.running === running) s.running = null;
+      if (!s.pending && !s.running) sharedDirSyncs.delete(dir);
+    }
+  })();
+  s.pending = pending;
+  return pending;
+}
+
 /** Lists segment bases in a stream directory, sorted; removes leftover temp files. */
 export async function listSegments(dir: string): Promise<number[]> {
   const names = await fsp.readdir(dir);

@@ -2,7 +2,7 @@
 export * from './recordCodec';
 export * from './fileNames';
 export { Segment, zeroFill } from './segment';
-export { SegmentCache } from './segmentCache';
+export { SegmentCache, automaticSegmentLimit } from './segmentCache';
 export { CommitBatcher, StorageError, type FsyncPolicy, type CommitBatcherOptions, type CommitTarget, type Syncable } from './commitBatcher';
 export { StreamLog, type StreamLogOptions, type ExistingSegment } from './streamLog';
 export * from './recovery';

@@ -107,6 +107,8 @@ export class Segment {
 
   /** fdatasync on the thread pool: persists pages dirtied through the mapping (one page cache). */
   async sync(): Promise<void> {
+    // Closed by eviction with pages still unsynced: the sync that eviction started is this one.
+    if (this.finalSync) return this.finalSync;
     if (this.closed) return;
     this.pins++;
     try {
@@ -119,6 +121,27 @@ export class Segment {
   /** Zero-copy view of [offset, offset+length) of the mapping. */
   view(offset: number, length: number): Buffer {
     return this.map!.subarray(offset, offset + length);
+  }
+
+  private finalSync: Promise<void> | null = null;
+
+  /**
+   * Eviction of a segment whose pages are not synced yet: no more writes go in (closed at once), the pages
+   * are synced, then the fd is closed. A later sync() (the batcher's) waits for that sync and sees its error.
+   */
+  syncAndClose(): Promise<void> {
+    if (this.closed) return this.finalSync ?? Promise.resolve();
+    this.closed = true;
+    this.map = null;
+    const fd = this.fd;
+    this.finalSync = (async () => {
+      try {
+        await fsFdatasync(fd);
+      } finally {
+        await fsClose(fd);
+      }
+    })();
+    return this.finalSync;
   }
 
   /** Closes the fd and drops the mapping (unmapped once no view references it). */

@@ -19,11 +19,11 @@
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { CommitBatcher, StorageError, type CommitTarget, type Syncable } from './commitBatcher';
+import { CommitBatcher, StorageError, type CommitTarget, type FsyncPolicy, type Syncable } from './commitBatcher';
 import { encodeEntryInto, encodeRecordInto, entryRecordSize, HEADER_SIZE } from './recordCodec';
 import { Segment } from './segment';
 import { SegmentCache } from './segmentCache';
-import { KEY_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, writeFileAtomic } from './fileNames';
+import { KEY_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
 
 export interface StreamLogOptions {
   batcher: CommitBatcher;
@@ -52,6 +52,8 @@ interface Slot {
   seg: Segment | null;
   /** The file exists on disk (open lazily); false until created. */
   exists: boolean;
+  /** Created, but the directory entry is not synced yet. */
+  nameUnsynced?: boolean;
 }
 
 interface Run {
@@ -91,6 +93,8 @@ export class StreamLog implements CommitTarget {
   reserveError: StorageError | null = null;
   /** Ticket of the last append (what the caller's reply depends on). */
   lastTicket = 0;
+  /** This stream's own appendfsync (XCFGSET), null: the server's. Set through CommitBatcher.setTargetPolicy. */
+  fsyncPolicy: FsyncPolicy | null = null;
   /** Bytes staged because the reservation lagged (metric). */
   stagedBytes = 0;
   private readonly canEvict = (): boolean => !this.closing && this.runs.length === 0 && !this.reserving;
@@ -144,7 +148,7 @@ export class StreamLog implements CommitTarget {
       if (after) await after.catch(() => undefined);
       await fsp.mkdir(log.dir, { recursive: true });
       if (needsKeyFile(key)) await writeFileAtomic(path.join(log.dir, KEY_FILE), key);
-      await syncDir(dataDir);
+      await syncDirShared(dataDir);
     };
     log.kickReserve();
     return log;
@@ -152,7 +156,7 @@ export class StreamLog implements CommitTarget {
 
   /** Renames the stream's directory (RENAME of its key); appends meanwhile are staged. */
   moveTo(dataDir: string, db: number, key: Buffer, after: Promise<unknown> | null): Promise<void> {
-    const previous = Promise.all([this.barrier, this.reservation]);
+    const previous = Promise.all([this.barrier, this.reservation, this.deleting?.catch(() => undefined)]);
     const target = path.join(dataDir, streamDirName(db, key));
     const move = (async () => {
       if (previous) await previous.catch(() => undefined);
@@ -174,6 +178,12 @@ export class StreamLog implements CommitTarget {
     if (this.barrier) await this.barrier.catch(() => undefined);
   }
 
+  /** settled(), and no deletion of old segments in flight (a rename or destroy must not race one). */
+  private async quiet(): Promise<void> {
+    await this.settled();
+    if (this.deleting) await this.deleting.catch(() => undefined);
+  }
+
   /**
    * Opens a recovered stream directory: `segments` and `end` come from recoverStream()'s report. The active
    * (last) segment is mapped before this resolves, so the first appends go straight into the map.
@@ -193,7 +203,7 @@ export class StreamLog implements CommitTarget {
     // stream that had rolled over to a second segment failed start-up ("reading 'readUInt32LE' of null").
     for (const s of log.slots) {
       if (s.exists && !s.seg && s !== log.slots[log.slots.length - 1]) {
-        s.seg = await Segment.open(log.slotPath(s), s.base);
+        s.seg = await log.cache.withOpenSlot(() => Segment.open(log.slotPath(s), s.base));
         log.cache.use(s.seg, log.canEvict);
       }
     }
@@ -243,7 +253,7 @@ export class StreamLog implements CommitTarget {
   private afterWrite(size: number): void {
     const seg = this.wseg;
     if (seg) {
-      if (this.batcher.policy !== 'no') {
+      if (this.batcher.policyFor(this) !== 'no') {
         seg.dirty = true;
         this.dirtySegs.add(seg);
       }
@@ -372,10 +382,18 @@ export class StreamLog implements CommitTarget {
       this.spare = null;
     }
     if (!s.seg || s.seg.closed) {
-      s.seg = s.exists ? await Segment.open(this.slotPath(s), s.base) : await Segment.create(this.slotPath(s), s.base, s.planned, this.batcher.policy === 'always');
-      if (!s.exists) await syncDir(this.dir);
+      const created = !s.exists;
+      s.seg = await this.cache.withOpenSlot(() =>
+        created ? Segment.create(this.slotPath(s), s.base, s.planned, this.batcher.policyFor(this) === 'always') : Segment.open(this.slotPath(s), s.base),
+      );
       s.exists = true;
       this.cache.use(s.seg, this.canEvict);
+      if (created) s.nameUnsynced = true;
+    }
+    if (s.nameUnsynced) {
+      // The new file's name is durable before any record in it is acknowledged (retried if this fails).
+      await this.cache.withOpenSlot(() => syncDir(this.dir), false);
+      s.nameUnsynced = false;
     }
     if (s.seg.capacity < s.planned) await s.seg.grow(s.planned);
     return s.seg;
@@ -388,7 +406,7 @@ export class StreamLog implements CommitTarget {
     try {
       // A directory being created or renamed is not touched until that is done.
       if (this.prepare) {
-        await this.prepare();
+        await this.cache.withOpenSlot(this.prepare, false);
         this.prepare = null;
       }
       while (this.barrier) {
@@ -419,7 +437,7 @@ export class StreamLog implements CommitTarget {
           }
           if (!this.spare) {
             const base = a.base + a.planned;
-            const spare = await Segment.create(this.slotPath({ base }), base, this.maxSize);
+            const spare = await this.cache.withOpenSlot(() => Segment.create(this.slotPath({ base }), base, this.maxSize));
             await syncDir(this.dir); // its name is durable before any record goes in
             this.cache.use(spare, this.canEvict);
             this.spare = spare;
@@ -454,7 +472,7 @@ export class StreamLog implements CommitTarget {
       const off = r.pos - s.base;
       if (!seg || seg.closed || !seg.map || off + r.len > seg.capacity) return;
       this.staging.copy(seg.map, off, r.off, r.off + r.len);
-      if (this.batcher.policy !== 'no') {
+      if (this.batcher.policyFor(this) !== 'no') {
         seg.dirty = true;
         this.dirtySegs.add(seg);
       }
@@ -524,37 +542,92 @@ export class StreamLog implements CommitTarget {
     return seg.map;
   }
 
+  /** Whether every segment file is open and mapped (reads of any record succeed without waiting). */
+  get fullyMapped(): boolean {
+    for (const s of this.slots) if (s.exists && (!s.seg || s.seg.closed)) return false;
+    return true;
+  }
+
+  /** Opens and maps every segment the LRU closed (thread pool), so reads of the whole stream succeed. */
+  mapAll(): Promise<void> {
+    this.mappingAll ??= (async () => {
+      try {
+        for (const s of [...this.slots]) {
+          if (!s.exists || (s.seg && !s.seg.closed)) continue;
+          const seg = await this.cache.withOpenSlot(() => Segment.open(this.slotPath(s), s.base));
+          if ((s.seg && !s.seg.closed) || !this.slots.includes(s)) {
+            void seg.close(); // mapped by the write path meanwhile, or deleted
+            continue;
+          }
+          s.seg = seg;
+          this.cache.use(seg, this.canEvict);
+        }
+      } finally {
+        this.mappingAll = null;
+      }
+    })();
+    return this.mappingAll;
+  }
+
+  private mappingAll: Promise<void> | null = null;
+
   /** Maps the segment holding `pos` (thread pool open); then read(pos) succeeds. */
   async load(pos: number): Promise<void> {
     const s = this.slots[this.slotIndexOf(pos)];
     if (!s.seg || s.seg.closed) {
-      s.seg = await Segment.open(this.slotPath(s), s.base);
+      s.seg = await this.cache.withOpenSlot(() => Segment.open(this.slotPath(s), s.base));
       this.cache.use(s.seg, this.canEvict);
     }
   }
 
   // ---- deleting and closing ------------------------------------------------------------------------------------
 
+  /** Base of the oldest segment file. */
+  get firstSegmentBase(): number {
+    return this.slots[0].base;
+  }
+
+  /**
+   * Lands staged records and fdatasyncs every open segment, whatever the policy: a checkpoint must be on disk
+   * before the segments it replaces are deleted.
+   */
+  async syncAll(): Promise<void> {
+    const landed = this.whenLanded();
+    if (landed) await landed;
+    for (const s of this.slots) if (s.seg && !s.seg.closed) await s.seg.sync();
+  }
+
+  /** A deletion of old segments in progress (a rename or destroy waits for it). */
+  private deleting: Promise<number> | null = null;
+
   /**
    * Deletes every whole segment that ends at or before `pos` (trimmed away), never the active one. Returns how
-   * many files were removed.
+   * many files were removed. The caller has made a checkpoint durable first (their records are not replayed).
    */
-  async deleteBefore(pos: number): Promise<number> {
-    let n = 0;
-    while (this.slots.length > 1 && this.slots[0].base + this.slots[0].planned <= pos && this.slots[1].base <= pos) {
-      const s = this.slots.shift()!;
-      if (s.seg) {
-        this.cache.forget(s.seg);
-        this.dirtySegs.delete(s.seg);
-        await s.seg.close();
+  deleteBefore(pos: number): Promise<number> {
+    const run = (async () => {
+      await this.settled();
+      let n = 0;
+      while (!this.closing && this.slots.length > 1 && this.slots[0].base + this.slots[0].planned <= pos && this.slots[1].base <= pos) {
+        const s = this.slots.shift()!;
+        if (s.seg) {
+          this.cache.forget(s.seg);
+          this.dirtySegs.delete(s.seg);
+          await s.seg.close();
+        }
+        await fsp.unlink(this.slotPath(s)).catch((e: NodeJS.ErrnoException) => {
+          if (e.code !== 'ENOENT') throw e;
+        });
+        n++;
       }
-      await fsp.unlink(this.slotPath(s)).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'ENOENT') throw e;
-      });
-      n++;
-    }
-    if (n) await syncDir(this.dir);
-    return n;
+      if (n) await syncDir(this.dir);
+      return n;
+    })();
+    this.deleting = run;
+    void run.catch(() => undefined).then(() => {
+      if (this.deleting === run) this.deleting = null;
+    });
+    return run;
   }
 
   /** Waits for staged bytes to land, then closes every segment (the caller drains the batcher first). */
@@ -580,7 +653,7 @@ export class StreamLog implements CommitTarget {
     this.landWaiters = [];
     this.landPromise = null;
     for (const w of waiters) w();
-    await this.settled();
+    await this.quiet();
     await this.close();
     await fsp.rm(this.dir, { recursive: true, force: true });
     await syncDir(path.dirname(this.dir)).catch(() => undefined);

@@ -9,7 +9,18 @@
 // logic is testable on its own.
 
 import type { StreamId } from './streamId';
-import { compareIds } from './streamId';
+import { compareIds, formatId, parseStrictId } from './streamId';
+
+/** A group as a checkpoint stores it (IDs as text, counters as decimal strings). */
+export interface GroupState {
+  name: string;
+  lastId: string;
+  entriesRead: string;
+  /** [name, slot, seen-time] in creation order. */
+  consumers: [string, number, number][];
+  /** [id, delivery time, delivery count, owner slot] in ID order. */
+  pel: [string, number, string, number][];
+}
 
 /** SCG_INVALID_ENTRIES_READ: the group's logical read counter is unknown. */
 export const INVALID_ENTRIES_READ = -1n;
@@ -318,6 +329,39 @@ export class ConsumerGroup {
     /** entries_read, or INVALID_ENTRIES_READ. */
     public entriesRead: bigint = INVALID_ENTRIES_READ,
   ) {}
+
+  /** Everything a checkpoint keeps of the group (see checkpoint.ts); consumers' PELs follow from the owners. */
+  exportState(): GroupState {
+    const consumers: [string, number, number][] = [];
+    for (const c of this.consumers.values()) consumers.push([c.name, c.slot, c.seenTime]);
+    const pel: [string, number, string, number][] = [];
+    this.pel.forEach(null, null, (e) => {
+      pel.push([formatId(e.id), e.deliveryTime, e.deliveryCount.toString(), e.owner]);
+    });
+    return { name: this.name, lastId: formatId(this.lastId), entriesRead: this.entriesRead.toString(), consumers, pel };
+  }
+
+  /** Rebuilds a group from exportState() (consumers keep their slots, so PEL owners stay valid). */
+  static importState(state: GroupState): ConsumerGroup {
+    const group = new ConsumerGroup(state.name, parseStrictId(state.lastId), BigInt(state.entriesRead));
+    for (const [name, slot, seenTime] of state.consumers) {
+      const consumer = new Consumer(name, slot, seenTime);
+      group.slots[slot] = consumer;
+      group.consumers.set(name, consumer);
+    }
+    for (let slot = 0; slot < group.slots.length; slot++) {
+      if (!group.slots[slot]) {
+        group.slots[slot] = null;
+        group.freeSlots.push(slot);
+      }
+    }
+    for (const [idText, time, count, owner] of state.pel) {
+      const id = parseStrictId(idText);
+      group.pel.insert(id, time, BigInt(count), owner);
+      group.ownerOf(owner)?.pel.insert(id);
+    }
+    return group;
+  }
 
   lookupConsumer(name: string): Consumer | undefined {
     return this.consumers.get(name);

@@ -20,7 +20,14 @@ export class DurableEntryStore implements EntryStore {
     /** Told the durability ticket each write depends on (the server holds the reply until it is durable). */
     private readonly onWrite: (ticket: number) => void,
     private readonly onDestroy: (log: StreamLog) => void,
+    /** Whole segments are behind the first entry still needed: time for a checkpoint. */
+    private readonly onReleasable: (store: DurableEntryStore) => void = () => undefined,
   ) {}
+
+  /** Log position of a location given as (segment, offset) words. */
+  static position(segment: number, offset: number): number {
+    return segment * TWO_32 + offset;
+  }
 
   replayAt(position: number): void {
     this.replayPosition = position;
@@ -46,8 +53,9 @@ export class DurableEntryStore implements EntryStore {
 
   read(segment: number, offset: number): Buffer[] {
     const payload = this.log.read(segment * TWO_32 + offset);
-    // Segments of live streams stay mapped (the segment cache limit is sized for it); an unmapped one here is a bug.
-    if (payload === null) throw new Error(`entry at ${segment * TWO_32 + offset} of ${this.log.dir} is not mapped`);
+    // Commands run once the segments of their streams are mapped (Persistence.whenMapped); null here means that
+    // mapping failed (out of file descriptors): the command fails, the server goes on.
+    if (payload === null) throw new CommandError(Err.segmentUnavailable);
     const items: Buffer[] = [];
     forEachEntryItem(payload, (item) => items.push(item));
     return items;
@@ -58,10 +66,14 @@ export class DurableEntryStore implements EntryStore {
   }
 
   /**
-   * Segments are kept: besides entries they hold the journaled group and trim commands that recovery replays.
-   * Deleting them needs a checkpoint record first (not built yet), so trimming frees the index, not the disk.
+   * Entries before (segment, offset) are gone. Besides entries, old segments hold journaled commands that
+   * recovery would replay, so they are not deleted here: once a whole segment is behind the first entry still
+   * needed, the owner is told, writes a checkpoint, and deletes them (see Persistence.compact).
    */
-  releaseBefore(): void {}
+  releaseBefore(segment: number, offset: number): void {
+    const position = segment * TWO_32 + offset;
+    if (this.log.segmentOf(position) > this.log.firstSegmentBase) this.onReleasable(this);
+  }
 
   get bytes(): number {
     return this.log.end;

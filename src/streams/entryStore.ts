@@ -17,8 +17,8 @@ export interface EntryStore {
   read(segment: number, offset: number): Buffer[];
   /** An entry was deleted (XDEL) or flagged by exact trimming; the bytes stay until their segment goes. */
   deleted(id: StreamId): void;
-  /** Every entry in segments before `segment` is gone: release them. */
-  releaseBefore(segment: number): void;
+  /** Every entry located before (segment, offset) is gone: release what holds only them. */
+  releaseBefore(segment: number, offset: number): void;
   /** Bytes held (for INFO memory-like reporting). */
   readonly bytes: number;
   destroy(): void;
@@ -85,7 +85,7 @@ export class MemoryEntryStore implements EntryStore {
     // In memory a deletion is only the index flag.
   }
 
-  releaseBefore(segment: number): void {
+  releaseBefore(segment: number, _offset = 0): void {
     // The chunk being appended to is never released (it may be reused for the next entry).
     const drop = Math.min(segment - this.firstSegment, this.chunks.length - 1);
     if (drop <= 0) return;

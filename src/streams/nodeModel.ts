@@ -235,6 +235,30 @@ export class NodeTable {
     this.version++;
   }
 
+  /** The nodes as flat [start - origin, end - origin, live, deleted, baseBytes] rows (checkpoints). */
+  exportRows(origin: number): number[] {
+    const rows: number[] = [];
+    for (let k = this.first; k < this.n; k++) {
+      rows.push(this.startAt[k] - origin, this.endAt[k] - origin, this.liveCount[k], this.deletedCount[k], this.baseBytes[k]);
+    }
+    return rows;
+  }
+
+  /** Replaces the nodes with exportRows() output, entry positions shifted by `origin`. */
+  importRows(rows: readonly number[], origin: number): void {
+    this.clear();
+    for (let r = 0; r + 4 < rows.length; r += 5) {
+      if (this.n === this.cap) this.grow();
+      const k = this.n++;
+      this.startAt[k] = rows[r] + origin;
+      this.endAt[k] = rows[r + 1] + origin;
+      this.liveCount[k] = rows[r + 2];
+      this.deletedCount[k] = rows[r + 3];
+      this.baseBytes[k] = rows[r + 4];
+    }
+    this.version++;
+  }
+
   clear(): void {
     this.first = this.n = 0;
     this.version++;

@@ -4,10 +4,11 @@
 // and node boundaries are exactly Redis 7.0's. ID generation, XDEL, trimming and XSETID follow t_stream.c 7.0.
 
 import { CommandError, Err, StreamErr } from '../errors';
-import type { ConsumerGroup } from './consumerGroup';
+import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex } from './entryIndex';
 import { NodeTable, STREAM_LISTPACK_MAX_SIZE, raxNodeCount } from './nodeModel';
+import type { StreamOverrides } from './streamSettings';
 import {
   type ParsedId,
   type StreamId,
@@ -16,6 +17,8 @@ import {
   compareIds,
   incrementId,
   isZeroId,
+  formatId,
+  parseStrictId,
 } from './streamId';
 
 /** Live settings shared by every stream (follow CONFIG SET). */
@@ -43,6 +46,22 @@ export type EntryVisitor = (id: StreamId, fields: Buffer[]) => void;
 
 /** Error texts of the stream core that are not in the shared catalog (yet). */
 
+/** A stream as a checkpoint stores it (IDs as text, positions relative to the index's first entry). */
+export interface StreamState {
+  lastId: string;
+  maxDeletedId: string;
+  entriesAdded: string;
+  firstId: string;
+  live: number;
+  /** Entries in the index, live or flagged, oldest first: the ENTRY records from the first retained one on. */
+  entries: number;
+  /** Flagged (deleted) entries, by rank in the index. */
+  deleted: number[];
+  /** NodeTable.exportRows(). */
+  nodes: number[];
+  groups: GroupState[];
+}
+
 export class Stream {
   /** last-generated-id */
   lastId: StreamId = MIN_ID;
@@ -51,6 +70,8 @@ export class Stream {
   /** entries-added */
   entriesAdded = 0n;
   readonly groups = new Map<string, ConsumerGroup>();
+  /** Per-stream settings set with XCFGSET (appendfsync, maxage, maxbytes); null: all follow the server. */
+  settingsOverride: StreamOverrides | null = null;
 
   /** s->first_id: the first live entry's ID, 0-0 when empty (kept as Redis keeps it). */
   private firstId: StreamId = MIN_ID;
@@ -215,7 +236,7 @@ export class Stream {
 
     const newNode = this.nodes.needsNewNode(this.settings, elementBytes);
     this.store.append(id, fields);
-    const abs = this.index.append(id.ms, id.seq, this.store.lastSegment, this.store.lastOffset);
+    const abs = this.index.append(id.ms, id.seq, this.store.lastSegment, this.store.lastOffset, elementBytes);
     let sameFields = true;
     let masterMs = id.ms;
     let masterSeq = id.seq;
@@ -275,12 +296,12 @@ export class Stream {
   private dropHead(): void {
     if (this.nodes.count === 0) {
       this.index.clear();
-      this.store.releaseBefore(this.store.lastSegment);
+      this.store.releaseBefore(this.store.lastSegment, this.store.lastOffset);
       return;
     }
     const start = this.nodes.start(0);
     this.index.dropBefore(start);
-    this.store.releaseBefore(this.index.segment(start));
+    this.store.releaseBefore(this.index.segment(start), this.index.offset(start));
   }
 
   /** streamTrim: entries removed. `~` removes whole nodes only; LIMIT caps the work as Redis does. */
@@ -354,6 +375,90 @@ export class Stream {
     this.lastId = lastId;
     if (entriesAdded !== undefined) this.entriesAdded = entriesAdded;
     if (maxDeletedId !== undefined && !isZeroId(maxDeletedId)) this.maxDeletedId = maxDeletedId;
+  }
+
+  // ---- checkpoints (see checkpoint.ts) -------------------------------------------------------------------------
+
+  /** Location of the oldest entry the stream still needs (its index's first entry), or null when none. */
+  firstRetained(): { segment: number; offset: number } | null {
+    const start = this.index.start;
+    if (start === this.index.end) return null;
+    return { segment: this.index.segment(start), offset: this.index.offset(start) };
+  }
+
+  /**
+   * Everything but the entries' bytes and locations: counters, the node layout (so `~` trimming and XINFO
+   * stay exact after a restart), the flagged entries, and the groups.
+   */
+  exportState(): StreamState {
+    const start = this.index.start;
+    const end = this.index.end;
+    const deleted: number[] = [];
+    for (let abs = start; abs < end; abs++) if (this.index.isDeleted(abs)) deleted.push(abs - start);
+    return {
+      lastId: formatId(this.lastId),
+      maxDeletedId: formatId(this.maxDeletedId),
+      entriesAdded: this.entriesAdded.toString(),
+      firstId: formatId(this.firstId),
+      live: this.live,
+      entries: end - start,
+      deleted,
+      nodes: this.nodes.exportRows(start),
+      groups: [...this.groups.values()].map((g) => g.exportState()),
+    };
+  }
+
+  /** Loading a checkpoint, step 1: the entries of exportState()'s index, oldest first, by location. */
+  restoreEntry(ms: bigint, seq: bigint, segment: number, offset: number): void {
+    this.index.append(ms, seq, segment, offset);
+  }
+
+  /** Loading a checkpoint, step 2: the state itself. Throws when the entries restored do not match it. */
+  importState(state: StreamState): void {
+    const start = this.index.start;
+    if (this.index.end - start !== state.entries) {
+      throw new Error(`checkpoint expects ${state.entries} entries, the log holds ${this.index.end - start}`);
+    }
+    for (const rel of state.deleted) this.index.markDeleted(start + rel);
+    this.nodes.importRows(state.nodes, start);
+    this.lastId = parseStrictId(state.lastId);
+    this.maxDeletedId = parseStrictId(state.maxDeletedId);
+    this.entriesAdded = BigInt(state.entriesAdded);
+    this.firstId = parseStrictId(state.firstId);
+    this.live = state.live;
+    this.tailMasterStart = -1;
+    this.groups.clear();
+    for (const g of state.groups) this.groups.set(g.name, ConsumerGroup.importState(g));
+  }
+
+  // ---- retention by bytes (see entryIndex.ts) ----------------------------------------------------------------
+
+  /** Starts counting the live entries' bytes (sum of field and value lengths); reads existing entries once. */
+  trackBytes(): void {
+    if (this.index.tracksBytes) return;
+    this.index.trackBytes((abs) => {
+      const fields = this.fieldsAt(abs);
+      let size = 0;
+      for (let i = 0; i < fields.length; i++) size += fields[i].length;
+      return size;
+    });
+  }
+
+  /** Bytes (field and value lengths) of the live entries; 0 unless trackBytes() was called. */
+  get liveBytes(): number {
+    return this.index.liveBytes;
+  }
+
+  /**
+   * The MINID that trims the oldest entries until the live ones hold at most `maxBytes`, or null when nothing
+   * needs trimming. When even the newest entry alone is larger, the ID after the last one (everything goes);
+   * null too when that ID cannot exist. Needs trackBytes().
+   */
+  minIdForBytes(maxBytes: number): StreamId | null {
+    if (this.live === 0 || this.index.liveBytes <= maxBytes) return null;
+    const keep = this.index.firstToKeepForBytes(maxBytes);
+    if (keep < this.index.end) return this.idAt(keep);
+    return incrementId(this.idAt(this.index.end - 1));
   }
 
   /** Bytes of entry data held (chunks). */

@@ -5,7 +5,8 @@
 // Nothing is masked: the times in XINFO STREAM FULL are recorded times and must come back as they were.
 // XINFO CONSUMERS and XPENDING report idle times relative to now; those are compared with idle masked.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RespConnection, serialize, escapeBytes, type Arg, type RespNode } from '../helpers/resp';
+import { RespConnection, type Arg } from '../helpers/resp';
+import { blob, run, snapshot } from './state';
 import { ensureBuilt, newDataDir, removeDir, spawnSpool } from './helpers';
 
 let dir = '';
@@ -20,23 +21,11 @@ afterAll(async () => {
 const BIN_KEY = Buffer.from([0x00, 0x0d, 0x0a, 0xff, 0x20, 0x2f, 0x2e, 0x2e]); // NUL CR LF 0xff ' ' '/..'
 const LONG_KEY = Buffer.concat([Buffer.from('long:'), Buffer.alloc(150, 0x7a), Buffer.from([0, 1, 2, 0xfe])]);
 
-/** The content of a bulk string reply (binary-safe). */
-function blob(n: RespNode): Buffer {
-  return n.bytes.subarray(n.header.length, n.bytes.length - 2);
-}
 
 function value(i: number): Buffer {
   return Buffer.concat([Buffer.from(`v${i}\r\n`), Buffer.from([0, i & 0xff]), Buffer.alloc(i % 50, 0x2a)]);
 }
 
-async function run(conn: RespConnection, cmds: Arg[][]): Promise<RespNode[]> {
-  for (const c of cmds) conn.sendCommand(c);
-  const replies = await conn.read(cmds.length, 20000);
-  replies.forEach((r, i) => {
-    if (r.type === '-') throw new Error(`${cmds[i].map(String).join(' ')} -> ${r.bytes.toString()}`);
-  });
-  return replies;
-}
 
 /** Writes a varied history into the current db of `conn`. */
 async function workload(conn: RespConnection, tag: string): Promise<void> {
@@ -99,48 +88,6 @@ async function workload(conn: RespConnection, tag: string): Promise<void> {
   await run(conn, more);
 }
 
-/** The state of the databases in `dbs`, as raw reply bytes per command (idle times masked where relative). */
-async function snapshot(conn: RespConnection, dbs: number[]): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const db of dbs) {
-    await run(conn, [['SELECT', String(db)]]);
-    const keysNode = (await run(conn, [['KEYS', '*']]))[0];
-    const keys = (keysNode.children ?? []).map((k) => blob(k)).sort(Buffer.compare);
-    out.set(`${db} KEYS`, escapeBytes(Buffer.concat(keys.map((k) => Buffer.concat([k, Buffer.from('|')])))));
-    out.set(`${db} DBSIZE`, serialize((await run(conn, [['DBSIZE']]))[0]).toString('latin1'));
-    for (const key of keys) {
-      const name = `${db} ${escapeBytes(key)}`;
-      const [full, groups, range] = await run(conn, [
-        ['XINFO', 'STREAM', key, 'FULL', 'COUNT', '0'],
-        ['XINFO', 'GROUPS', key],
-        ['XRANGE', key, '-', '+'],
-      ]);
-      out.set(`${name} XINFO STREAM FULL`, escapeBytes(serialize(full)));
-      out.set(`${name} XINFO GROUPS`, escapeBytes(serialize(groups)));
-      out.set(`${name} XRANGE`, escapeBytes(serialize(range)));
-      for (const g of groups.children ?? []) {
-        const gname = blob(g.children![1]);
-        const [consumers, pel] = await run(conn, [
-          ['XINFO', 'CONSUMERS', key, gname],
-          ['XPENDING', key, gname, '-', '+', '1000'],
-        ]);
-        // [name, pending, idle, inactive]: idle/inactive are now - recorded time: mask them
-        const cons = (consumers.children ?? []).map((c) => {
-          const kids = c.children!;
-          return kids.map((k, i) => (i % 2 === 1 && /^(idle|inactive)$/.test(blob(kids[i - 1]).toString()) ? '*' : escapeBytes(serialize(k)))).join(',');
-        });
-        out.set(`${name} ${escapeBytes(gname)} XINFO CONSUMERS`, cons.join(';'));
-        const pels = (pel.children ?? []).map((p) => {
-          const k = p.children!;
-          return [k[0], k[1], k[3]].map((x) => escapeBytes(serialize(x))).join(',');
-        });
-        out.set(`${name} ${escapeBytes(gname)} XPENDING`, pels.join(';'));
-      }
-    }
-  }
-  await run(conn, [['SELECT', '0']]);
-  return out;
-}
 
 describe('clean restart reproduces every stream byte for byte', () => {
   it('XINFO STREAM FULL, groups, PEL, ranges and keys survive SIGTERM + restart (twice)', async () => {

@@ -68,7 +68,8 @@ function newestMtime(dir: string): number {
  */
 export async function startSpoolProcess(
   args: string[] = [],
-  opts: { dir?: string; keepDir?: boolean } = {},
+  /** `nofile`: the open files limit (ulimit -n) the server runs under, set with prlimit (util-linux). */
+  opts: { dir?: string; keepDir?: boolean; nofile?: number } = {},
 ): Promise<SpoolProcess> {
   if (SELF_TEST) {
     const r = await startRedis();
@@ -90,11 +91,11 @@ export async function startSpoolProcess(
   }
   const dir = opts.dir ?? (await mkdtemp(path.join(os.tmpdir(), 'spool-proc-')));
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [path.join(ROOT, 'bin', 'spool-server.js'), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT },
-  );
+  const serverArgs = [path.join(ROOT, 'bin', 'spool-server.js'), '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, ...args];
+  // prlimit execs the server in place: the child's pid is the server's.
+  const child = opts.nofile
+    ? spawn('prlimit', [`--nofile=${opts.nofile}:${opts.nofile}`, '--', process.execPath, ...serverArgs], { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT })
+    : spawn(process.execPath, serverArgs, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';
   const collect = (d: Buffer) => {
     out = (out + d.toString('utf8')).slice(-8192);

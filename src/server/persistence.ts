@@ -169,18 +169,30 @@ export class Persistence implements DurabilityGate {
     }
   }
 
+  /** Log position of the first entry `stream` still needs (its log's end when it needs none). */
+  private keepFrom(stream: Stream, store: DurableEntryStore): number {
+    const first = stream.firstRetained();
+    return first ? DurableEntryStore.position(first.segment, first.offset) : store.log.end;
+  }
+
+  /** Appends a CHECKPOINT record of the stream's current state (see streams/checkpoint.ts). */
+  private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
+    const first = stream.firstRetained();
+    const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
+    const payload = encodeCheckpoint({ firstEntry: first ? this.keepFrom(stream, store) : null, stream: stream.exportState(), settings });
+    store.log.appendRecord(RecordType.CHECKPOINT, payload);
+    store.checkpointEnd = store.log.end;
+    this.checkpointsWritten++;
+  }
+
   /** Writes a checkpoint of `stream`, syncs it, then deletes the segments before its first needed entry. */
   private async compact(stream: Stream, store: DurableEntryStore): Promise<void> {
     const log = store.log;
     this.compacting.add(store);
     try {
-      const first = stream.firstRetained();
-      const keepFrom = first ? DurableEntryStore.position(first.segment, first.offset) : log.end;
+      const keepFrom = this.keepFrom(stream, store);
       if (log.segmentOf(keepFrom) <= log.firstSegmentBase) return;
-      const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
-      const payload = encodeCheckpoint({ firstEntry: first ? keepFrom : null, stream: stream.exportState(), settings });
-      log.appendRecord(RecordType.CHECKPOINT, payload);
-      this.checkpointsWritten++;
+      this.appendCheckpoint(stream, store);
       await log.syncAll();
       if (this.stores.get(stream) !== store) return; // deleted meanwhile
       this.segmentsDeleted += await log.deleteBefore(keepFrom);
@@ -348,6 +360,7 @@ export class Persistence implements DurabilityGate {
           stream.restoreEntry(entryMs(payload), entrySeq(payload), Math.floor(position / 2 ** 32), position % 2 ** 32);
         }
         if (checkpoint) {
+          if (c.checkpointAt === c.types.length - 1) store.checkpointEnd = log.end;
           stream.importState(checkpoint.stream);
           entries += stream.length;
           for (const settings of checkpoint.settings) {
@@ -382,9 +395,7 @@ export class Persistence implements DurabilityGate {
     }
     // A crash between a checkpoint and the deletion it allowed leaves old segments: finish that now.
     for (const [stream, store] of this.stores) {
-      const first = stream.firstRetained();
-      const keepFrom = first ? DurableEntryStore.position(first.segment, first.offset) : store.log.end;
-      if (store.log.segmentOf(keepFrom) > store.log.firstSegmentBase) this.checkpointDue(store);
+      if (store.log.segmentOf(this.keepFrom(stream, store)) > store.log.firstSegmentBase) this.checkpointDue(store);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };
@@ -397,7 +408,18 @@ export class Persistence implements DurabilityGate {
 
   /** Clean shutdown: waits for the batch in flight, syncs everything, closes every log. */
   async close(): Promise<void> {
+    // A checkpoint per stream written to since its last one: the next start loads it instead of replaying the
+    // log (entries are only indexed, the node layout and groups come from the checkpoint).
+    for (const [stream, store] of this.stores) {
+      if (store.log.end === store.checkpointEnd) continue;
+      try {
+        this.appendCheckpoint(stream, store);
+      } catch (err) {
+        this.log('warning', `checkpoint of ${store.log.dir} at shutdown: ${(err as Error).message}`);
+      }
+    }
     await this.batcher.drain();
+    await Promise.all([...this.stores.values()].map((store) => store.log.syncAll().catch(() => undefined)));
     await Promise.all([...this.removals.values()]);
     for (const store of this.stores.values()) await store.log.close().catch(() => undefined);
     this.batcher.close();

@@ -46,6 +46,9 @@ export class SegmentCache {
    * is not needed: the owner checks `segment.closed` before use and reopens lazily.
    */
   use(seg: Segment, canEvict: () => boolean): void {
+    // Reads touch a segment per entry: the one used last is already at the LRU's young end.
+    if (seg === this.newest && this.lru.has(seg)) return;
+    this.newest = seg;
     if (this.lru.has(seg)) this.lru.delete(seg);
     this.lru.set(seg, canEvict);
     // Evicted at the end of the turn, never in the middle of a command: a command (or a recovery replay) reads
@@ -54,6 +57,7 @@ export class SegmentCache {
   }
 
   private evictionTurn: NodeJS.Immediate | null = null;
+  private newest: Segment | null = null;
 
   /**
    * Admission of file opens. Opening or creating a segment holds a descriptor before the segment can be evicted

@@ -12,6 +12,8 @@ const TWO_32 = 2 ** 32;
 export class DurableEntryStore implements EntryStore {
   lastSegment = 0;
   lastOffset = 0;
+  /** Log end right after this stream's last checkpoint (-1: none): nothing was written since when equal. */
+  checkpointEnd = -1;
   /** Position of a recovered entry the next append() takes instead of writing (-1: write normally). */
   private replayPosition = -1;
 

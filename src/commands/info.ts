@@ -139,17 +139,33 @@ const SECTIONS: Record<string, Section> = {
     let streams = 0;
     let entries = 0;
     let groups = 0;
+    let pending = 0;
+    let bytes = 0;
+    let segments = 0;
+    const persistence = s.persistence;
     for (const db of s.databases) {
       for (const [, stream] of db.entries()) {
         streams++;
         entries += stream.length;
         groups += stream.groups.size;
+        for (const group of stream.groups.values()) pending += group.pel.size;
+        bytes += stream.dataBytes;
+        if (persistence) segments += persistence.segmentsOf(stream);
       }
     }
+    const open = persistence?.openSegments;
     return [
       ['streams', streams],
       ['stream_entries', entries],
       ['stream_groups', groups],
+      ['stream_pending_entries', pending],
+      ['stream_bytes_on_disk', bytes],
+      ['stream_segments', segments],
+      ['stream_segments_open', open?.open ?? 0],
+      ['stream_segments_open_limit', open?.limit ?? 0],
+      ['stream_segments_evicted', open?.evictions ?? 0],
+      ['stream_segments_deleted', persistence?.segmentsDeleted ?? 0],
+      ['stream_checkpoints', persistence?.checkpointsWritten ?? 0],
       // Spool's retention (XCFGSET maxage/maxbytes, stream-maxage/stream-maxbytes)
       ['stream_retention_tracked', s.retention.trackedStreams],
       ['stream_retention_trimmed_entries', s.retention.trimmedEntries],

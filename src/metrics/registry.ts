@@ -289,6 +289,16 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   );
 
   // ---- recovery and disk ----
+  counter('spool_checkpoints_total', 'Checkpoint records written (before deleting old segments, and at shutdown).', (set) =>
+    set({}, state.persistence?.checkpointsWritten ?? 0),
+  );
+  counter('spool_segments_deleted_total', 'Segment files deleted behind checkpoints.', (set) => set({}, state.persistence?.segmentsDeleted ?? 0));
+  gauge('spool_segments_open', 'Segment files open and mapped now (bounded by open-segments-limit).', (g) =>
+    g.set(state.persistence?.openSegments.open ?? 0),
+  );
+  counter('spool_segments_evicted_total', 'Segment files closed by the open-segments LRU.', (set) =>
+    set({}, state.persistence?.openSegments.evictions ?? 0),
+  );
   gauge('spool_recovery_duration_seconds', 'Time start-up recovery took.', (g) => g.set(state.recovery?.seconds ?? 0));
   gauge('spool_recovery_entries', 'Entries recovered at start-up.', (g) => g.set(state.recovery?.entries ?? 0));
   gauge('spool_recovery_repairs', 'Repairs (torn tails cut) made by start-up recovery.', (g) => g.set(state.recovery?.repairs.length ?? 0));

@@ -169,6 +169,16 @@ export class Persistence implements DurabilityGate {
     }
   }
 
+  /** Segment files of a stream's log (INFO streams). */
+  segmentsOf(stream: Stream): number {
+    return this.stores.get(stream)?.log.fileCount ?? 0;
+  }
+
+  /** Segment files open and mapped now (the LRU's size, bounded by open-segments-limit) and that limit. */
+  get openSegments(): { open: number; limit: number; evictions: number } {
+    return { open: this.cache.size, limit: this.cache.limit, evictions: this.cache.evictions };
+  }
+
   /** Log position of the first entry `stream` still needs (its log's end when it needs none). */
   private keepFrom(stream: Stream, store: DurableEntryStore): number {
     const first = stream.firstRetained();

@@ -221,6 +221,13 @@ export class StreamLog implements CommitTarget {
     return this.slots.length;
   }
 
+  /** Segment files on disk: the created segments and the spare reserved ahead. */
+  get fileCount(): number {
+    let n = this.spare ? 1 : 0;
+    for (const s of this.slots) if (s.exists) n++;
+    return n;
+  }
+
   /** Base positions of the segment files (oldest first). */
   segmentBases(): number[] {
     return this.slots.map((s) => s.base);

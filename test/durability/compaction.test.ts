@@ -81,6 +81,13 @@ describe('deleting segments behind checkpoints', () => {
         // each stream wrote ~6 segments per round (12 by the second); what is left: the live data's (entries and
         // the checkpoint records after them, which carry the growing PEL), the active one, the spare
         for (const n of files) expect(n).toBeLessThanOrEqual(6);
+        const [info] = await run(conn, [['INFO', 'streams']]);
+        const infoText = info.bytes.toString('latin1');
+        expect(Number(/stream_segments_deleted:(\d+)/.exec(infoText)?.[1])).toBeGreaterThan(0);
+        expect(Number(/stream_checkpoints:(\d+)/.exec(infoText)?.[1])).toBeGreaterThan(0);
+        const reported = Number(/stream_segments:(\d+)/.exec(infoText)?.[1]);
+        expect(reported).toBeGreaterThanOrEqual(3);
+        expect(reported).toBeLessThanOrEqual(18); // deletions may still be finishing: the bound, not the count
         const before = await snapshot(conn, [0]);
         const [settingsBefore] = await run(conn, [['XCFGGET', 'byid']]);
         conn.close();

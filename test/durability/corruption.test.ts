@@ -23,8 +23,11 @@ function val(i: number): Buffer {
   return Buffer.concat([Buffer.from(`value-${i}-\r\n`), Buffer.alloc(i % 40, 0), Buffer.from('end')]);
 }
 
-/** A stopped server's data dir with N entries in KEY and in OTHER; returns the segment file of KEY. */
-async function prepare(tag: string): Promise<{ dir: string; segment: string }> {
+/**
+ * A stopped server's data dir with N entries in KEY and in OTHER; returns the segment file of KEY. SIGTERM leaves
+ * a checkpoint as each log's last record; SIGKILL (all acknowledged under always) leaves the last entry last.
+ */
+async function prepare(tag: string, stop: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<{ dir: string; segment: string }> {
   const dir = await newDataDir(tag);
   dirs.push(dir);
   const server = await spawnSpool(dir, ['--appendfsync', 'always']);
@@ -37,7 +40,7 @@ async function prepare(tag: string): Promise<{ dir: string; segment: string }> {
   const res = await p.exec();
   expect(res!.every(([err]) => err === null)).toBe(true);
   c.disconnect();
-  expect(await server.kill('SIGTERM')).toBe(0);
+  expect(await server.kill(stop)).toBe(stop === 'SIGTERM' ? 0 : 'SIGKILL');
   const streamDir = path.join(dir, `0-${KEY.toString('hex')}`);
   const files = (await fsp.readdir(streamDir)).filter((f) => f.endsWith('.log')).sort();
   expect(files.length).toBeGreaterThan(0);
@@ -136,7 +139,7 @@ describe('corrupt segment', () => {
 
 describe('torn tail', () => {
   it('start-up cuts the last record cut short, logs the cut and keeps everything before it', async () => {
-    const { dir, segment } = await prepare('torn');
+    const { dir, segment } = await prepare('torn', 'SIGKILL');
     const end = await dataEnd(segment);
     // the last record ends with "end" (its value): cut it 5 bytes short, as a crash while writing it would
     await fsp.truncate(segment, end - 5);
@@ -165,4 +168,18 @@ describe('torn tail', () => {
       await again.kill('SIGTERM');
     }
   }, 40000);
+
+  it('a checkpoint cut short (the last record after a clean shutdown) is dropped and the log replayed', async () => {
+    const { dir, segment } = await prepare('torn-checkpoint', 'SIGTERM');
+    await fsp.truncate(segment, (await dataEnd(segment)) - 5);
+    const server = await spawnSpool(dir);
+    try {
+      expect(server.output()).toMatch(/torn tail/);
+      const got = await entries(server.port, KEY);
+      expect(got.length).toBe(N);
+      expect(got[got.length - 1][0]).toBe(`${N}-0`);
+    } finally {
+      await server.stop();
+    }
+  }, 60000);
 });

@@ -116,7 +116,6 @@ export const CfgErr = {
 export const ReadErr = {
   invalidStartInterval: 'ERR invalid start ID for the interval',
   invalidEndInterval: 'ERR invalid end ID for the interval',
-  timeoutOutOfRange: 'ERR timeout is out of range',
   groupOnlyInXreadgroup: 'ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.',
   noackOnlyInXreadgroup: 'ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.',
   unbalanced: Err.unbalancedXread,
@@ -126,7 +125,6 @@ export const GroupErr = {
   noGroupForKey: (group: string, key: string) => `NOGROUP No such consumer group '${group}' for key name '${key}'`,
   entriesReadRange: 'ERR value for ENTRIESREAD must be positive or -1',
   missingGroupOption: 'ERR Missing GROUP option for XREADGROUP',
-  timeoutOutOfRange: 'ERR timeout is out of range',
   blockedKeyDeleted: 'UNBLOCKED the stream key no longer exists',
   blockedGroupDestroyed: 'NOGROUP the consumer group this client was blocked on no longer exists',
   invalidStartInterval: 'ERR invalid start ID for the interval',

@@ -173,8 +173,9 @@ function xread(ctx: CommandContext): void {
       i++;
       const t = longLong(args[i], Err.timeoutNotInteger);
       if (t < 0n) throw new CommandError(Err.timeoutNegative);
-      if (t > 0n && t > LONG_MAX - BigInt(ctx.now)) throw new CommandError(ReadErr.timeoutOutOfRange);
-      timeoutMs = Number(t);
+      // Redis 7.0 adds the time and lets it wrap: a wrapped deadline sorts last in its timeout table (unsigned),
+      // so such a client waits until served or unblocked, as BLOCK 0 does.
+      timeoutMs = t > 0n && t > LONG_MAX - BigInt(ctx.now) ? 0 : Number(t);
     } else if (keywordEquals(opt, 'COUNT') && more > 0) {
       i++;
       const c = longLong(args[i]);

@@ -96,6 +96,22 @@ const scripts: Script[] = [
     ],
   },
   {
+    // Redis 7.0 adds the time to the timeout and lets it wrap; the client then waits until served
+    name: 'XREAD and XREADGROUP BLOCK with timeouts near LLONG_MAX wait until woken',
+    steps: [
+      'XADD s 1-0 f v',
+      'XGROUP CREATE s g $',
+      { c: 1, cmd: 'XREAD BLOCK 9223372036854775807 STREAMS s $', defer: true },
+      { c: 2, cmd: 'XREADGROUP GROUP g c BLOCK 9223372036854775000 STREAMS s >', defer: true },
+      { c: 3, cmd: 'XREAD BLOCK 9223370000000000000 STREAMS s $', defer: true },
+      { waitBlocked: 3 },
+      'XADD s 2-0 g w',
+      { c: 1, collect: 1 },
+      { c: 2, collect: 1 },
+      { c: 3, collect: 1 },
+    ],
+  },
+  {
     name: 'XREAD BLOCK on two streams woken by the second',
     steps: [
       'XADD a 1-0 f v',

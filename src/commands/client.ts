@@ -275,11 +275,15 @@ export const clientCommands: CommandSpec[] = [
       sub('no-touch', 3, (ctx) => onOff(ctx, (on) => (ctx.client.noTouch = on)), false, 'Controls whether commands sent by the client will alter the LRU/LFU of the keys they access.', '7.2.0'),
       sub('unblock', -3, unblock, true, 'Unblock a client blocked in a blocking command from a different connection', '5.0.0'),
       sub('reply', 3, (ctx) => {
-        // Spool always replies; ON is accepted, OFF/SKIP are refused rather than silently ignored.
+        // OFF and SKIP answer nothing; the connection drops the replies they silence (see Connection.afterCommand).
         const mode = ctx.argv.nextKeyword();
-        if (mode === 'ON') ctx.reply.ok();
-        else if (mode === 'OFF' || mode === 'SKIP') throw new CommandError('ERR CLIENT REPLY OFF/SKIP is not supported by Spool');
-        else throw new CommandError(Err.syntax);
+        if (mode === 'ON') {
+          ctx.client.replyMode = 'on';
+          ctx.reply.ok();
+        } else if (mode === 'OFF') ctx.client.replyMode = 'off';
+        else if (mode === 'SKIP') {
+          if (ctx.client.replyMode !== 'off') ctx.client.replyMode = 'skipNext';
+        } else throw new CommandError(Err.syntax);
       }, false, 'Instruct the server whether to reply to commands', '3.2.0'),
       sub('help', 2, (ctx) => {
         ctx.reply.array(HELP_LINES.length);

@@ -33,6 +33,11 @@ export class ReplyWriter {
     return out;
   }
 
+  /** Drops what was written after `mark` (a reply the client asked not to get: CLIENT REPLY OFF/SKIP). */
+  truncate(mark: number): void {
+    if (mark < this.size) this.len = this.start + mark;
+  }
+
   /** Hands out the bytes written before `mark` and keeps the rest (replies split by durability ticket). */
   takeBefore(mark: number): Buffer {
     const head = this.buf.subarray(this.start, this.start + mark);

@@ -32,6 +32,11 @@ export class ClientState {
   /** Set by QUIT, protocol errors and CLIENT KILL: close after the pending replies are written. */
   closing = false;
   noEvict = false;
+  /**
+   * CLIENT REPLY: `off` drops every reply until ON; SKIP sets `skipNext`, which becomes `skip` (drop this one
+   * command's reply) once the SKIP command itself is done, as Redis's CLIENT_REPLY_SKIP_NEXT / CLIENT_REPLY_SKIP.
+   */
+  replyMode: 'on' | 'off' | 'skipNext' | 'skip' = 'on';
   noTouch = false;
   /** Bytes of replies produced but not yet accepted by the socket (for CLIENT LIST omem). */
   outputBytes = 0;

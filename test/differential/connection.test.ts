@@ -152,6 +152,30 @@ const scripts: Script[] = [
     ],
   },
   {
+    name: 'CLIENT REPLY OFF, SKIP and ON',
+    steps: [
+      // OFF: no reply to OFF nor to what follows (errors included) until ON answers +OK
+      { raw: 'CLIENT REPLY OFF\r\nPING\r\nXADD s 1-0 f v\r\nXADD s 1-0 f v\r\nCLIENT REPLY ON\r\nXLEN s\r\n', replies: 2 },
+      // SKIP: no reply to SKIP nor to the next command only
+      { raw: 'CLIENT REPLY SKIP\r\nXADD s 2-0 f v\r\nXLEN s\r\n', replies: 1 },
+      { raw: 'CLIENT REPLY SKIP\r\nNOSUCHCOMMAND\r\nECHO after\r\n', replies: 1 },
+      // SKIP while OFF stays OFF
+      { raw: 'CLIENT REPLY OFF\r\nCLIENT REPLY SKIP\r\nPING\r\nPING\r\nCLIENT REPLY ON\r\n', replies: 1 },
+      'CLIENT REPLY MAYBE',
+      { raw: 'CLIENT REPLY SKIP\r\nMULTI\r\nXADD s 3-0 f v\r\nEXEC\r\nXRANGE s - +\r\n', replies: 3 },
+    ],
+  },
+  {
+    name: 'CLIENT REPLY SKIP before a blocking read: its reply is dropped when served',
+    steps: [
+      'XADD s 1-0 f v',
+      { c: 1, raw: 'CLIENT REPLY SKIP\r\nXREAD BLOCK 0 STREAMS s $\r\n', defer: true },
+      { waitBlocked: 1 },
+      'XADD s 2-0 f v',
+      { c: 1, cmd: 'PING' },
+    ],
+  },
+  {
     name: 'CLIENT KILL ADDR of another client',
     steps: [
       { c: 1, cmd: 'CLIENT SETNAME victim' },

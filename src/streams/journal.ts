@@ -46,20 +46,34 @@ function xaddTrim(args: Buffer[]): JournalRecord[] {
   return trim.length === 0 ? [] : [{ key: args[1], args: [XTRIM, args[1], ...trim] }];
 }
 
-/** XREADGROUP ... STREAMS k1 k2 id1 id2: one record per key, each reading only that key, BLOCK dropped. */
+/**
+ * XREADGROUP ... STREAMS k1 k2 id1 id2: one record per key, each reading only that key, BLOCK dropped. Options are
+ * read as xreadCommand reads them (GROUP takes two arguments, COUNT and BLOCK one), so a group or consumer named
+ * "streams" is not taken for the STREAMS keyword.
+ */
 function xreadgroupPerKey(args: Buffer[]): JournalRecord[] {
   let streamsAt = -1;
   const options: Buffer[] = [];
   for (let i = 1; i < args.length; i++) {
-    if (keywordEquals(args[i], 'STREAMS')) {
+    const a = args[i];
+    if (keywordEquals(a, 'STREAMS')) {
       streamsAt = i;
       break;
     }
-    if (keywordEquals(args[i], 'BLOCK')) {
+    if (keywordEquals(a, 'BLOCK')) {
       i++;
       continue;
     }
-    options.push(args[i]);
+    if (keywordEquals(a, 'GROUP')) {
+      options.push(a, args[i + 1], args[i + 2]);
+      i += 2;
+      continue;
+    }
+    if (keywordEquals(a, 'COUNT')) {
+      options.push(a, args[++i]);
+      continue;
+    }
+    options.push(a);
   }
   if (streamsAt < 0) return [];
   const rest = args.slice(streamsAt + 1);

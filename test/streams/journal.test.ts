@@ -1,0 +1,41 @@
+// What write commands leave in a stream's log (src/streams/journal.ts): the records recovery replays.
+import { describe, expect, it } from 'vitest';
+import { JOURNAL, decodeCommand, encodeCommand, journaledKeyIndex } from '../../src/streams/journal';
+
+const b = (...args: string[]) => args.map((a) => Buffer.from(a));
+const text = (args: Buffer[]) => args.map((a) => a.toString()).join(' ');
+
+describe('XREADGROUP records', () => {
+  const journal = JOURNAL.get('xreadgroup')!;
+
+  it('one record per key, BLOCK dropped, COUNT and NOACK kept', () => {
+    const records = journal(b('XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '5', 'BLOCK', '100', 'NOACK', 'STREAMS', 'a', 'b', '>', '0'));
+    expect(records.map((r) => [r.key.toString(), text(r.args)])).toEqual([
+      ['a', 'XREADGROUP GROUP g c COUNT 5 NOACK STREAMS a >'],
+      ['b', 'XREADGROUP GROUP g c COUNT 5 NOACK STREAMS b 0'],
+    ]);
+  });
+
+  it('a group or consumer named "streams" is not taken for the STREAMS keyword', () => {
+    const records = journal(b('XREADGROUP', 'GROUP', 'streams', 'STREAMS', 'BLOCK', '0', 'STREAMS', 'k', '>'));
+    expect(records.map((r) => [r.key.toString(), text(r.args)])).toEqual([['k', 'XREADGROUP GROUP streams STREAMS STREAMS k >']]);
+    expect(journaledKeyIndex(records[0].args)).toBe(records[0].args.length - 2);
+  });
+});
+
+describe('XADD records', () => {
+  it('only the trim, as an XTRIM', () => {
+    const journal = JOURNAL.get('xadd')!;
+    expect(journal(b('XADD', 's', '*', 'f', 'v'))).toEqual([]);
+    expect(journal(b('XADD', 's', 'NOMKSTREAM', 'MAXLEN', '~', '10', 'LIMIT', '5', '*', 'f', 'v')).map((r) => text(r.args))).toEqual([
+      'XTRIM s MAXLEN ~ 10 LIMIT 5',
+    ]);
+  });
+});
+
+describe('COMMAND payloads', () => {
+  it('round-trip time and binary arguments', () => {
+    const args = [Buffer.from('XDEL'), Buffer.from([0, 13, 10, 255]), Buffer.alloc(0)];
+    expect(decodeCommand(encodeCommand(1234.9, args))).toEqual({ now: 1234, args });
+  });
+});

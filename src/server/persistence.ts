@@ -21,7 +21,8 @@ import {
 } from '../storage';
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
-import { JOURNAL, decodeCommand, encodeCommand, journaledKeyIndex } from '../streams/journal';
+import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../streams/journal';
+import { formatId } from '../streams/streamId';
 import { decodeCheckpoint, encodeCheckpoint } from '../streams/checkpoint';
 import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
@@ -286,7 +287,14 @@ export class Persistence implements DurabilityGate {
       const stream = db.get(record.key.toString('latin1'));
       const store = stream && this.stores.get(stream);
       if (!store) continue;
-      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, record.args));
+      // An approximate trim is journaled as the exact trim with its effect, so replay does not depend on the
+      // node sizes in force then (CONFIG SET stream-node-max-entries between the trim and a restart).
+      let recorded = record.args;
+      if (isApproximateTrim(recorded)) {
+        const first = stream.firstLiveId();
+        recorded = exactTrimOf(record.key, first ? formatId(first) : null);
+      }
+      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, recorded));
       this.server.requireTicket(store.log.lastTicket);
     }
   }

@@ -3,8 +3,9 @@
 // as the command that made it, with its time, and replayed through the same handler at recovery — so the log
 // alone rebuilds all state and there is one implementation of each command's semantics.
 //
-// Commands are rewritten where replay could otherwise differ: XADD journals only its trim (as XTRIM),
-// XREADGROUP journals one record per stream it read, without BLOCK (replay never blocks).
+// Commands are rewritten where replay could otherwise differ: XADD journals only its trim (as XTRIM), an
+// approximate trim is journaled as the exact trim with the same effect (exactTrimOf), XREADGROUP journals one
+// record per stream it read, without BLOCK (replay never blocks).
 
 import { keywordEquals } from '../commands/args';
 
@@ -83,6 +84,23 @@ function xreadgroupPerKey(args: Buffer[]): JournalRecord[] {
     out.push({ key: rest[k], args: [args[0], ...options, STREAMS, rest[k], rest[n + k]] });
   }
   return out;
+}
+
+/** Whether a journaled XTRIM trims approximately (`~`): its effect depends on the node sizes in force. */
+export function isApproximateTrim(args: Buffer[]): boolean {
+  if (!keywordEquals(args[0], 'XTRIM')) return false;
+  for (let i = 2; i < args.length; i++) if (args[i].length === 1 && args[i][0] === 0x7e /* ~ */) return true;
+  return false;
+}
+
+/**
+ * The exact trim that leaves what an approximate one left: `~` removes whole nodes, so everything before the
+ * first live entry is gone and `XTRIM MINID =` that entry (or MAXLEN 0 when none is left) does the same on the
+ * same layout, whatever stream-node-max-entries/-bytes are when the log is replayed.
+ */
+export function exactTrimOf(key: Buffer, firstLiveId: string | null): Buffer[] {
+  if (firstLiveId === null) return [XTRIM, key, Buffer.from('MAXLEN'), Buffer.from('='), Buffer.from('0')];
+  return [XTRIM, key, Buffer.from('MINID'), Buffer.from('='), Buffer.from(firstLiveId)];
 }
 
 /** By statistics name (`container|sub` for subcommands). Commands not listed change no stream state. */

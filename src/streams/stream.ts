@@ -148,6 +148,11 @@ export class Stream {
     return -1;
   }
 
+  /** The first live entry's ID (without reading the entry), or null when the stream is empty. */
+  firstLiveId(): StreamId | null {
+    return this.live === 0 ? null : this.idAt(this.firstLive());
+  }
+
   firstEntry(): { id: StreamId; fields: Buffer[] } | null {
     if (this.live === 0) return null;
     const abs = this.firstLive();

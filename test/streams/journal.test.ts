@@ -1,6 +1,6 @@
 // What write commands leave in a stream's log (src/streams/journal.ts): the records recovery replays.
 import { describe, expect, it } from 'vitest';
-import { JOURNAL, decodeCommand, encodeCommand, journaledKeyIndex } from '../../src/streams/journal';
+import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../../src/streams/journal';
 
 const b = (...args: string[]) => args.map((a) => Buffer.from(a));
 const text = (args: Buffer[]) => args.map((a) => a.toString()).join(' ');
@@ -37,5 +37,15 @@ describe('COMMAND payloads', () => {
   it('round-trip time and binary arguments', () => {
     const args = [Buffer.from('XDEL'), Buffer.from([0, 13, 10, 255]), Buffer.alloc(0)];
     expect(decodeCommand(encodeCommand(1234.9, args))).toEqual({ now: 1234, args });
+  });
+});
+
+describe('approximate trims', () => {
+  it('are recognised and replaced by the exact trim with their effect', () => {
+    expect(isApproximateTrim(b('XTRIM', 's', 'MAXLEN', '~', '10'))).toBe(true);
+    expect(isApproximateTrim(b('XTRIM', 's', 'MINID', '=', '5'))).toBe(false);
+    expect(isApproximateTrim(b('XDEL', 's', '~'))).toBe(false);
+    expect(text(exactTrimOf(Buffer.from('s'), '7-1'))).toBe('XTRIM s MINID = 7-1');
+    expect(text(exactTrimOf(Buffer.from('s'), null))).toBe('XTRIM s MAXLEN = 0');
   });
 });

@@ -13,6 +13,30 @@ export interface Resolved {
   readonly statName: string;
 }
 
+/**
+ * The key arguments of a request for `spec`: its declared key range (COMMAND INFO's first key, last key, step),
+ * or, for the commands whose keys move (firstKey 0: XREAD, XREADGROUP), the first half of what follows the
+ * STREAMS option (options read as xreadCommand reads them, so a group named "streams" is not the keyword).
+ */
+export function keyArguments(spec: CommandSpec, args: readonly Buffer[]): Buffer[] {
+  const keys: Buffer[] = [];
+  if (spec.firstKey > 0) {
+    const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
+    for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep || 1) keys.push(args[i]);
+    return keys;
+  }
+  for (let i = 1; i < args.length; i++) {
+    if (keywordEquals(args[i], 'GROUP')) i += 2;
+    else if (keywordEquals(args[i], 'COUNT') || keywordEquals(args[i], 'BLOCK')) i++;
+    else if (keywordEquals(args[i], 'STREAMS')) {
+      const n = (args.length - i - 1) >> 1;
+      for (let k = 1; k <= n; k++) keys.push(args[i + k]);
+      break;
+    }
+  }
+  return keys;
+}
+
 function arityOk(arity: number, argc: number): boolean {
   return arity >= 0 ? argc === arity : argc >= -arity;
 }

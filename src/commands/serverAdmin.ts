@@ -7,6 +7,7 @@ import { rewriteConfigFile } from '../config/configFile';
 import { globMatch } from '../keyspace/glob';
 import { commandDocsTree, commandInfoTree, writeTree } from './commandDocs';
 import { command, type CommandContext, type CommandSpec } from './types';
+import { keyArguments } from './registry';
 
 const ADMIN_FLAGS = ['admin', 'noscript', 'loading', 'stale'] as const;
 const ADMIN_ACL = ['@admin', '@slow', '@dangerous'];
@@ -153,10 +154,7 @@ function commandGetKeys(ctx: CommandContext): void {
   }
   const { spec } = resolved;
   if (spec.firstKey === 0) throw new CommandError('ERR The command has no key arguments');
-  const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;
-  const keys: Buffer[] = [];
-  for (let i = spec.firstKey; i <= last && i < args.length; i += spec.keyStep || 1) keys.push(args[i]);
-  ctx.reply.bulkArray(keys);
+  ctx.reply.bulkArray(keyArguments(spec, args));
 }
 
 const COMMAND_HELP = [

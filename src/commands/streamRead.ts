@@ -240,7 +240,7 @@ function xread(ctx: CommandContext): void {
     // With a key named twice, Redis keeps the first ID (dictAdd of the blocking keys fails for the repeat).
     if (!waits.has(key)) {
       const after = ids[n];
-      waits.set(key, { keyArg: args[streamsArg + n], after, share: `${after.ms}-${after.seq}/${blockedCount}/` });
+      waits.set(key, { keyArg: args[streamsArg + n], after, share: `${formatId(after)}/${blockedCount}/` });
     }
   }
   ctx.block(new BlockedRead(ctx.db, keys, timeoutMs, waits, blockedCount));

@@ -122,7 +122,7 @@ export class Connection {
         this.reply.protocol = client.protocol;
         const mark = this.reply.size;
         this.dispatcher.execute(client, args, this.reply);
-        if (client.replyMode !== 'on' && client.blocked === null) this.afterSilencedCommand(mark);
+        if (client.replyMode !== 'on' && client.blocked === null && this.replyDropped()) this.reply.truncate(mark);
         this.holdIfNeeded(mark, this.server.takeTicket());
         if (this.checkOutputLimits()) return;
         if (this.reply.size > OUTPUT_HIGH_WATER) this.flush();
@@ -138,15 +138,15 @@ export class Connection {
   }
 
   /**
-   * CLIENT REPLY OFF/SKIP: drops the reply of the command just run (written after `mark`) while replies are off
-   * or skipped, then moves SKIP on a step, as Redis's resetClient does after each command (for a blocked command
-   * that happens when it is served: see deliver).
+   * CLIENT REPLY OFF/SKIP, once a command is done (run, or served after blocking): whether its reply is dropped.
+   * Moves SKIP on a step, as Redis's resetClient does after each command.
    */
-  private afterSilencedCommand(mark: number): void {
+  private replyDropped(): boolean {
     const client = this.state;
-    if (client.replyMode === 'off' || client.replyMode === 'skip') this.reply.truncate(mark);
-    if (client.replyMode === 'skip') client.replyMode = 'on';
-    else if (client.replyMode === 'skipNext') client.replyMode = 'skip';
+    const mode = client.replyMode;
+    if (mode === 'skip') client.replyMode = 'on';
+    else if (mode === 'skipNext') client.replyMode = 'skip';
+    return mode === 'off' || mode === 'skip';
   }
 
   /** A request waiting for its streams' segments to be mapped (see process). */
@@ -200,10 +200,7 @@ export class Connection {
     if (this.closed) return;
     let bytes = Buffer.isBuffer(reply) ? reply : reply.take();
     // The blocked command ran under CLIENT REPLY OFF/SKIP: its reply is dropped now that it is served.
-    const mode = this.state.replyMode;
-    if (mode === 'off' || mode === 'skip') bytes = bytes.subarray(0, 0);
-    if (mode === 'skip') this.state.replyMode = 'on';
-    else if (mode === 'skipNext') this.state.replyMode = 'skip';
+    if (this.state.replyMode !== 'on' && this.replyDropped()) bytes = bytes.subarray(0, 0);
     if (this.reply.size === 0 && this.held.length === 0 && ticket <= this.server.durability.durableTicket()) {
       this.write(bytes);
     } else {

@@ -5,7 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { CommandError, Err } from '../errors';
 import { ArgReader, keywordEquals } from '../commands/args';
-import type { Resolved } from '../commands/registry';
+import { keyArguments, type Resolved } from '../commands/registry';
 import type { CommandContext, CommandSpec } from '../commands/types';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import type { BlockRequest } from './blocking';
@@ -81,11 +81,19 @@ export class Dispatcher {
    */
   whenReady(client: ClientState, args: Buffer[]): Promise<void> | null {
     const persistence = this.server.persistence;
-    if (persistence === null) return null;
-    const db = this.server.databases[client.dbIndex];
-    if (client.multi === null || !keywordEquals(args[0], 'EXEC')) return persistence.whenMapped(db, args);
-    const waits = client.multi.map((q) => persistence.whenMapped(db, q.args)).filter((w) => w !== null);
-    return waits.length === 0 ? null : Promise.all(waits).then(() => undefined);
+    if (persistence === null || !persistence.segmentsMayBeClosed) return null;
+    const requests = client.multi !== null && keywordEquals(args[0], 'EXEC') ? client.multi.map((q) => q.args) : [args];
+    const keys: Buffer[] = [];
+    for (const request of requests) {
+      let resolved: Resolved;
+      try {
+        resolved = this.server.registry.resolve(request);
+      } catch {
+        continue; // execute() answers the error
+      }
+      keys.push(...keyArguments(resolved.spec, request));
+    }
+    return persistence.whenMapped(this.server.databases[client.dbIndex], keys);
   }
 
   execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {

@@ -132,29 +132,27 @@ export class Persistence implements DurabilityGate {
       log,
       (ticket) => this.server.requireTicket(ticket),
       (destroyed) => this.destroyLog(destroyed),
-      (releasable) => this.checkpointDue(releasable),
+      () => this.checkpointDue(stream),
     );
     const stream = new Stream(key, this.server.streamSettings, store);
     this.stores.set(stream, store);
-    this.streamOf.set(store, stream);
     return stream;
   }
 
   // ---- checkpoints and deletion of old segments (see streams/checkpoint.ts) -------------------------------------
 
-  private readonly streamOf = new Map<DurableEntryStore, Stream>();
-  /** Stores with whole segments behind their first needed entry, checkpointed at the end of this turn. */
-  private readonly checkpointsDue = new Set<DurableEntryStore>();
+  /** Streams with whole segments behind their first needed entry, checkpointed at the end of this turn. */
+  private readonly checkpointsDue = new Set<Stream>();
   private checkpointTurn: NodeJS.Immediate | null = null;
-  /** Stores whose checkpoint is being written or whose segments are being deleted. */
-  private readonly compacting = new Set<DurableEntryStore>();
+  /** Streams whose checkpoint is being written or whose segments are being deleted. */
+  private readonly compacting = new Set<Stream>();
   /** Segment files deleted behind checkpoints (INFO/metrics). */
   segmentsDeleted = 0;
   checkpointsWritten = 0;
 
-  private checkpointDue(store: DurableEntryStore): void {
+  private checkpointDue(stream: Stream): void {
     if (this.replaying) return;
-    this.checkpointsDue.add(store);
+    this.checkpointsDue.add(stream);
     // At the end of the turn, not now: the command that trimmed is still running and journals itself after it
     // ran; a checkpoint must follow that record and describe the state after the whole command.
     this.checkpointTurn ??= setImmediate(() => this.writeCheckpoints());
@@ -162,11 +160,11 @@ export class Persistence implements DurabilityGate {
 
   private writeCheckpoints(): void {
     this.checkpointTurn = null;
-    for (const store of this.checkpointsDue) {
-      if (this.compacting.has(store)) continue; // rechecked when that one is done
-      this.checkpointsDue.delete(store);
-      const stream = this.streamOf.get(store);
-      if (stream && this.stores.get(stream) === store) void this.compact(stream, store);
+    for (const stream of this.checkpointsDue) {
+      if (this.compacting.has(stream)) continue; // rechecked when that one is done
+      this.checkpointsDue.delete(stream);
+      const store = this.stores.get(stream);
+      if (store) void this.compact(stream, store);
     }
   }
 
@@ -188,9 +186,9 @@ export class Persistence implements DurabilityGate {
 
   /** Appends a CHECKPOINT record of the stream's current state (see streams/checkpoint.ts). */
   private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
-    const first = stream.firstRetained();
     const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
-    const payload = encodeCheckpoint({ firstEntry: first ? this.keepFrom(stream, store) : null, stream: stream.exportState(), settings });
+    const firstEntry = stream.firstRetained() ? this.keepFrom(stream, store) : null;
+    const payload = encodeCheckpoint({ firstEntry, stream: stream.exportState(), settings });
     store.log.appendRecord(RecordType.CHECKPOINT, payload);
     store.checkpointEnd = store.log.end;
     this.checkpointsWritten++;
@@ -199,7 +197,7 @@ export class Persistence implements DurabilityGate {
   /** Writes a checkpoint of `stream`, syncs it, then deletes the segments before its first needed entry. */
   private async compact(stream: Stream, store: DurableEntryStore): Promise<void> {
     const log = store.log;
-    this.compacting.add(store);
+    this.compacting.add(stream);
     try {
       const keepFrom = this.keepFrom(stream, store);
       if (log.segmentOf(keepFrom) <= log.firstSegmentBase) return;
@@ -211,8 +209,8 @@ export class Persistence implements DurabilityGate {
       // A full disk or a sticky write error: the segments stay until a later trim tries again.
       this.log('warning', `checkpoint of ${log.dir}: ${(err as Error).message}`);
     } finally {
-      this.compacting.delete(store);
-      if (this.checkpointsDue.has(store)) this.checkpointTurn ??= setImmediate(() => this.writeCheckpoints());
+      this.compacting.delete(stream);
+      if (this.checkpointsDue.has(stream)) this.checkpointTurn ??= setImmediate(() => this.writeCheckpoints());
     }
   }
 
@@ -238,8 +236,7 @@ export class Persistence implements DurabilityGate {
     for (const [stream, store] of this.stores) {
       if (store.log !== log) continue;
       this.stores.delete(stream);
-      this.streamOf.delete(store);
-      this.checkpointsDue.delete(store);
+      this.checkpointsDue.delete(stream);
     }
     const dir = log.dir;
     const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
@@ -262,16 +259,19 @@ export class Persistence implements DurabilityGate {
     this.holdReplyFor(move);
   }
 
+  /** Whether the LRU (open-segments-limit) has ever closed a segment: until then no command needs whenMapped. */
+  get segmentsMayBeClosed(): boolean {
+    return this.cache.evictions > 0;
+  }
+
   /**
    * Reads are synchronous views of the mapping, so a command must not run while a segment of a stream it names
-   * is closed by the LRU (open-segments-limit): this maps them first. Null when nothing needs mapping, which
-   * is always the case (and costs one comparison) until the LRU has closed a segment.
+   * is closed by the LRU: this maps the segments of the streams under `keys` first. Null when none needs it.
    */
-  whenMapped(db: Database, args: readonly Buffer[]): Promise<void> | null {
-    if (this.cache.evictions === 0) return null;
+  whenMapped(db: Database, keys: readonly Buffer[]): Promise<void> | null {
     let waits: Promise<void>[] | null = null;
-    for (let i = 1; i < args.length; i++) {
-      const stream = db.get(args[i].toString('latin1'));
+    for (const key of keys) {
+      const stream = db.get(key.toString('latin1'));
       const log = stream && this.stores.get(stream)?.log;
       if (log && !log.fullyMapped) (waits ??= []).push(log.mapAll());
     }
@@ -341,6 +341,8 @@ export class Persistence implements DurabilityGate {
           // Entries stay in the mapping; journaled commands are small and copied out of the scan buffer.
           if (type === RecordType.COMMAND) c.commands.push(Buffer.from(payload));
           else if (type === RecordType.CHECKPOINT) {
+            // The commands journaled so far are in this checkpoint's state: they are not replayed.
+            c.commands.length = 0;
             c.checkpoint = Buffer.from(payload);
             c.checkpointAt = c.types.length - 1;
           }
@@ -372,7 +374,6 @@ export class Persistence implements DurabilityGate {
         const checkpoint = c.checkpoint ? decodeCheckpoint(c.checkpoint) : null;
         for (let i = 0; i < c.checkpointAt; i++) {
           const position = c.positions[i];
-          if (c.types[i] === RecordType.COMMAND) command++;
           if (c.types[i] !== RecordType.ENTRY || checkpoint!.firstEntry === null || position < checkpoint!.firstEntry) continue;
           const payload = log.read(position)!;
           stream.restoreEntry(entryMs(payload), entrySeq(payload), Math.floor(position / 2 ** 32), position % 2 ** 32);
@@ -413,7 +414,7 @@ export class Persistence implements DurabilityGate {
     }
     // A crash between a checkpoint and the deletion it allowed leaves old segments: finish that now.
     for (const [stream, store] of this.stores) {
-      if (store.log.segmentOf(this.keepFrom(stream, store)) > store.log.firstSegmentBase) this.checkpointDue(store);
+      if (store.log.segmentOf(this.keepFrom(stream, store)) > store.log.firstSegmentBase) this.checkpointDue(stream);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };

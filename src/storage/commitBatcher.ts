@@ -161,8 +161,7 @@ export class CommitBatcher {
     return target.fsyncPolicy ?? this.policyValue;
   }
 
-  /** Targets overriding the policy, by override (for the periodic timer and readers' durability checks). */
-  private readonly overrides = new Map<CommitTarget, FsyncPolicy>();
+  /** Targets whose own policy is `everysec` (the periodic timer runs for them too). */
   private everysecOverrides = 0;
   /** Number of targets whose own policy is `always` (readers of those wait for durability). */
   alwaysOverrides = 0;
@@ -172,12 +171,10 @@ export class CommitBatcher {
    * the next commit. The periodic timer runs while any target (or the server) is under everysec.
    */
   setTargetPolicy(target: CommitTarget, policy: FsyncPolicy | null): void {
-    const old = this.overrides.get(target) ?? null;
+    const old = target.fsyncPolicy ?? null;
     if (old === policy) return;
     if (old === 'everysec') this.everysecOverrides--;
     if (old === 'always') this.alwaysOverrides--;
-    if (policy === null) this.overrides.delete(target);
-    else this.overrides.set(target, policy);
     if (policy === 'everysec') this.everysecOverrides++;
     if (policy === 'always') this.alwaysOverrides++;
     target.fsyncPolicy = policy;
@@ -312,7 +309,7 @@ export class CommitBatcher {
     if (landing.length) await Promise.all(landing);
     const toSync = new Set<Syncable>(this.policyValue === 'always' ? this.failed : undefined);
     for (const t of targets) {
-      const p = t.fsyncPolicy ?? this.policyValue;
+      const p = this.policyFor(t);
       if (p === 'always') for (const s of t.takeDirty()) toSync.add(s);
       else if (p === 'no') t.takeDirty();
     }
@@ -403,7 +400,7 @@ export class CommitBatcher {
     const toSync = new Set<Syncable>(this.failed);
     for (const t of targets) {
       // A target is here because it was touched under everysec/no; what applies to it now decides.
-      const p = t.fsyncPolicy ?? this.policyValue;
+      const p = this.policyFor(t);
       if (p === 'no') t.takeDirty();
       else if (p === 'everysec') for (const s of t.takeDirty()) toSync.add(s);
     }

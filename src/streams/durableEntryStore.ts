@@ -23,7 +23,7 @@ export class DurableEntryStore implements EntryStore {
     private readonly onWrite: (ticket: number) => void,
     private readonly onDestroy: (log: StreamLog) => void,
     /** Whole segments are behind the first entry still needed: time for a checkpoint. */
-    private readonly onReleasable: (store: DurableEntryStore) => void = () => undefined,
+    private readonly onReleasable: () => void = () => undefined,
   ) {}
 
   /** Log position of a location given as (segment, offset) words. */
@@ -74,7 +74,7 @@ export class DurableEntryStore implements EntryStore {
    */
   releaseBefore(segment: number, offset: number): void {
     const position = segment * TWO_32 + offset;
-    if (this.log.segmentOf(position) > this.log.firstSegmentBase) this.onReleasable(this);
+    if (this.log.segmentOf(position) > this.log.firstSegmentBase) this.onReleasable();
   }
 
   get bytes(): number {

@@ -5,14 +5,13 @@
 // XCFGSET command into the stream's log; streamSettingsArgs() gives the XCFGSET that recreates them (checkpoints).
 
 import { CommandError, Err, CfgErr } from '../errors';
-import { parseMemory } from '../config/options';
+import { findOption, parseMemory } from '../config/options';
+import type { FsyncPolicy } from '../storage';
 import type { Stream } from './stream';
-
-export type StreamFsyncPolicy = 'always' | 'everysec' | 'no';
 
 /** A stream's own settings; an absent option follows the server's value. */
 export interface StreamOverrides {
-  appendfsync?: StreamFsyncPolicy;
+  appendfsync?: FsyncPolicy;
   /** Milliseconds, 0 = off (even when the server sets stream-maxage). */
   maxage?: number;
   /** Bytes, 0 = off (even when the server sets stream-maxbytes). */
@@ -24,7 +23,8 @@ export type StreamOptionName = keyof StreamOverrides;
 /** In the order XCFGGET reports them. */
 export const STREAM_OPTIONS: readonly StreamOptionName[] = ['appendfsync', 'maxage', 'maxbytes'];
 
-const FSYNC_VALUES: readonly string[] = ['always', 'everysec', 'no'];
+/** The server option's values (one list for both). */
+const FSYNC_VALUES: readonly string[] = findOption('appendfsync')!.values!;
 const MAX_VALUE = Number.MAX_SAFE_INTEGER;
 /** The value that removes a stream's own setting (the option follows the server again). */
 export const DEFAULT_VALUE = 'default';
@@ -73,7 +73,7 @@ export function applyStreamSettings(current: StreamOverrides | null, change: Str
   const next: StreamOverrides = { ...(current ?? {}) };
   for (const [name, value] of change) {
     if (value === null) delete next[name];
-    else if (name === 'appendfsync') next.appendfsync = value as StreamFsyncPolicy;
+    else if (name === 'appendfsync') next.appendfsync = value as FsyncPolicy;
     else next[name] = value as number;
   }
   return STREAM_OPTIONS.some((o) => next[o] !== undefined) ? next : null;

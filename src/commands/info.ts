@@ -34,7 +34,7 @@ const SECTIONS: Record<string, Section> = {
     ['lru_clock', Math.floor(now / 1000) & 0xffffff],
     ['executable', process.argv[1] ?? ''],
     ['config_file', s.configFile],
-    ['io_threads_active', 0],
+    ['io_threads_active', s.ioThreads.active > 0 ? 1 : 0],
   ],
   clients: (s) => [
     ['connected_clients', s.clients.size],
@@ -103,6 +103,8 @@ const SECTIONS: Record<string, Section> = {
       ['pubsub_patterns', 0],
       ['total_error_replies', s.stats.totalErrorReplies],
       ['total_blocking_keys', s.blocking.blockedCount],
+      ['io_threaded_reads_processed', 0],
+      ['io_threaded_writes_processed', s.ioThreads.threadedWrites],
     ];
   },
   replication: () => [

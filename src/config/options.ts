@@ -28,6 +28,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'requirepass', type: 'string', default: '', mutable: true, doc: 'Password clients must give with AUTH; empty: none.' },
   { name: 'protected-mode', type: 'boolean', default: 'yes', mutable: true, doc: 'Refuse non-loopback clients when no password is set.' },
   { name: 'maxclients', type: 'integer', default: '10000', min: 1, max: 2 ** 31 - 1, mutable: true, doc: 'Maximum simultaneous clients.' },
+  { name: 'io-threads', type: 'integer', default: '2', min: 1, max: 128, mutable: false, doc: 'Threads writing replies, the main one included, as Redis\'s io-threads (1: the main thread alone). When one step produces replies for many clients at once (readers woken by one XADD, replies released by one fsync), the others take a share of the socket writes.' },
   { name: 'timeout', type: 'integer', default: '0', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'Close idle clients after this many seconds (0: never).' },
   { name: 'tcp-keepalive', type: 'integer', default: '300', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'TCP keepalive interval in seconds (0: off).' },
   { name: 'proto-max-bulk-len', type: 'memory', default: '536870912', min: 1024 * 1024, max: 2 ** 53, mutable: true, doc: 'Largest bulk string a request may carry.' },

@@ -133,8 +133,13 @@ export class BlockingManager {
     this.readyDbs.set(slot, { db, key });
   }
 
-  /** Serves clients blocked on keys signalled since the last call, FIFO per key. */
-  serveReady(): void {
+  /** Keys were signalled since the last serveReady(). */
+  get hasReady(): boolean {
+    return this.ready.size > 0;
+  }
+
+  /** Serves clients blocked on keys signalled since the last call, FIFO per key. (Bound: passed around as is.) */
+  readonly serveReady = (): void => {
     while (this.ready.size > 0) {
       const slots = [...this.ready];
       this.ready.clear();
@@ -145,7 +150,7 @@ export class BlockingManager {
         if (list) this.serveSlot(slot, target.key, list);
       }
     }
-  }
+  };
 
   /** Serves the clients waiting on one key, in the order they blocked. */
   private serveSlot(slot: string, key: string, list: readonly BlockedClient[]): void {

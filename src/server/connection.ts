@@ -10,6 +10,7 @@ import { ClientState } from './clientState';
 import { bufferLimitsOf } from '../config/options';
 import type { Dispatcher } from './dispatcher';
 import type { ServerState } from './serverState';
+import type { DirectTarget } from './ioThreads';
 
 /**
  * Replies gathered in the writer above which they are written out mid-pipeline. Once a write is not accepted
@@ -29,7 +30,7 @@ interface Held {
   replies: number;
 }
 
-export class Connection {
+export class Connection implements DirectTarget {
   readonly state: ClientState;
   readonly reply: ReplyWriter;
   private readonly reader: RequestReader;
@@ -243,6 +244,9 @@ export class Connection {
     if (this.checkOutputLimits()) return;
     // A closing client goes once every reply it is owed has been written.
     if (this.state.closing && this.held.length === 0) {
+      // A reply queued in the open write batch goes first: end() must not overtake it.
+      const queued = this.server.ioThreads.take(this);
+      if (queued !== null) this.writeSocket(queued);
       this.closed = true;
       this.socket.end();
       this.cleanup();
@@ -251,6 +255,23 @@ export class Connection {
 
   private write(bytes: Buffer): void {
     this.server.stats.netOutputBytes += bytes.length;
+    // Inside a fan-out (readers woken, replies released by an fsync) the write joins the batch of ioThreads.ts.
+    if (!this.server.ioThreads.offer(this, bytes)) this.writeSocket(bytes);
+  }
+
+  /** DirectTarget: the descriptor while nothing is queued in Node for this socket (so bytes keep their order). */
+  directFd(): number {
+    const socket = this.socket as Socket & { encrypted?: boolean; _handle?: { fd?: number } | null };
+    if (this.closed || this.state.closing || socket.encrypted === true || socket.writableLength !== 0) return -1;
+    return socket._handle?.fd ?? -1;
+  }
+
+  /** DirectTarget: bytes a direct write did not take, or that were not written directly. */
+  writeRest(bytes: Buffer): void {
+    if (!this.closed) this.writeSocket(bytes);
+  }
+
+  private writeSocket(bytes: Buffer): void {
     const accepted = this.socket.write(bytes);
     if (!accepted && !this.paused) {
       this.paused = true;

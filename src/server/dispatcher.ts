@@ -186,7 +186,8 @@ export class Dispatcher {
     const ms = performance.now() - started;
     stats.usec += ms * 1000;
     if (stats.duration !== null) stats.duration.observe(ms / 1000, 1);
-    server.blocking.serveReady();
+    // Readers woken by this command: their replies' socket writes are made as one batch.
+    if (server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
   }
 
   /** Recovery: runs a journaled command as it ran then (its time, no blocking), replies discarded. */

@@ -7,6 +7,7 @@ import { CommandRegistry } from '../commands/registry';
 import { ALL_COMMANDS } from '../commands';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { Connection } from './connection';
+import { IoThreads } from './ioThreads';
 import { Dispatcher } from './dispatcher';
 import { ServerState } from './serverState';
 import { Err } from '../errors';
@@ -82,15 +83,19 @@ export async function startServer(
     start.clock,
   );
   state.configFile = start.configFile ?? '';
+  state.ioThreads = new IoThreads(config.getNumber('io-threads') - 1);
+  stopped.then(() => state.ioThreads.close());
   const dispatcher = new Dispatcher(state);
   const logger: Logger = start.log ?? (() => undefined);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;
   state.durability = persistence;
-  persistence.onDurable(() => {
+  // One fsync can release the replies of every pipelining client: their socket writes are made as one batch.
+  const releaseAll = (): void => {
     for (const conn of connections.values()) conn.releaseDurable();
-  });
+  };
+  persistence.onDurable(() => state.ioThreads.batch(releaseAll));
   // Retention's periodic check (maxage/maxbytes) starts once the logs are recovered.
   state.retention.start();
 

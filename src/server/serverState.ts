@@ -1,6 +1,7 @@
 // Everything a command may look at beyond its own client: configuration, databases, clients, statistics,
 // blocked clients and WATCHes. One instance per server, so tests can run several servers in one process.
 
+import { IoThreads } from './ioThreads';
 import { ConfigStore } from '../config/configStore';
 import { Database } from '../keyspace/database';
 import type { CommandRegistry } from '../commands/registry';
@@ -119,6 +120,8 @@ export class ServerState {
   /** The config file the server was started with ('' when none): CONFIG REWRITE target. */
   configFile = '';
   readonly runId: string;
+  /** Socket writes of fan-outs shared with writer threads; startServer gives it its threads (none by default here). */
+  ioThreads = new IoThreads(0);
   /** What start-up recovery did (metrics: recovery duration); null until recovered or without persistence. */
   recovery: RecoverySummary | null = null;
 

@@ -62,6 +62,25 @@ describe('TLS listener', () => {
       expect(String(clients)).toMatch(/addr=127\.0\.0\.1:\d+/);
     });
 
+    test('TLS and plain readers woken by one XADD all get their reply (writer threads write plain sockets only)', async () => {
+      const opts = { host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0 };
+      const readers = Array.from({ length: 40 }, (_, i) =>
+        i % 2 === 0 ? new Redis({ ...opts, port: tlsPort, tls: { ca: readFileSync(pki.ca) } }) : new Redis({ ...opts, port: spool.port }),
+      );
+      await Promise.all(readers.map((r) => r.connect()));
+      const replies = readers.map((r) => r.xread('BLOCK', 0, 'STREAMS', 'tls-wake', '$'));
+      const writer = new Redis({ ...opts, port: spool.port });
+      await writer.connect();
+      const deadline = Date.now() + 10000;
+      while (!/blocked_clients:40\r/.test(await writer.info('clients'))) {
+        if (Date.now() > deadline) throw new Error('readers did not all block');
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await writer.xadd('tls-wake', '5-1', 'f', 'v');
+      for (const reply of await Promise.all(replies)) expect(reply).toEqual([['tls-wake', [['5-1', ['f', 'v']]]]]);
+      for (const r of [...readers, writer]) r.disconnect();
+    });
+
     test('a client that does not trust the CA fails the handshake; the server keeps serving', async () => {
       await expect(connectTls(tlsPort, { rejectUnauthorized: true, ca: readFileSync(pki.rogueCert) })).rejects.toThrow();
       const s = await connectTls(tlsPort, { ca: readFileSync(pki.ca), servername: 'localhost' });

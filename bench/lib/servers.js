@@ -109,7 +109,8 @@ class Server {
   constructor(kind, policy, { extraArgs = [], nodeFlags = [], env = null } = {}) {
     this.kind = kind;
     this.policy = policy;
-    this.extraArgs = extraArgs;
+    // BENCH_SPOOL_ARGS (e.g. '--io-threads 1') adds Spool options to every run, to compare settings.
+    this.extraArgs = kind === 'spool' ? [...extraArgs, ...(process.env.BENCH_SPOOL_ARGS || '').split(/\s+/).filter(Boolean)] : extraArgs;
     this.nodeFlags = nodeFlags; // Spool only: flags for node before the script (SPOOL_NODE_FLAGS adds more)
     this.env = env; // extra environment variables for the server process
     this.dir = tempDir(`${kind}-${policy}`);

@@ -1,6 +1,7 @@
 // Hostile and malformed input end to end over TCP: every case goes to an in-process Spool and to a private
 // redis-server 7.0.15 on its own connection; the reply bytes and whether the connection was closed must match.
 // Cases run concurrently (one connection each), so the suite takes about one wait period, not one per case.
+import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { encode, exchange, scanReply, startInProcess, type Exchange, type InProcessSpool } from './raw';
@@ -65,7 +66,25 @@ async function compare(cases: HostileCase[], waitMs: number, sentinel = false): 
     if (!mine[i].reply.equals(theirs[i].reply) || mine[i].closed !== theirs[i].closed)
       mismatches.push(`${c.name}:\n  spool ${show(mine[i])}\n  redis ${show(theirs[i])}`);
   });
+  if (process.env.HOSTILE_REPORT) report(process.env.HOSTILE_REPORT, cases, mine, theirs);
   expect(mismatches.join('\n')).toBe('');
+}
+
+/**
+ * HOSTILE_REPORT=<file>: appends a Markdown table of what each case got back (for the hardening issue's note):
+ * Spool's reply, shortened, whether the connection was closed, and whether Redis's bytes and fate were the same.
+ */
+function report(file: string, cases: HostileCase[], mine: Exchange[], theirs: Exchange[]): void {
+  const cell = (e: Exchange) => {
+    let t = JSON.stringify(e.reply.toString('latin1')).slice(1, -1);
+    if (t.length > 90) t = `${t.slice(0, 90)}… (${e.reply.length} bytes)`;
+    return t.replace(/\|/g, '\\|') || '(nothing)';
+  };
+  const rows = cases.map((c, i) => {
+    const same = mine[i].reply.equals(theirs[i].reply) && mine[i].closed === theirs[i].closed;
+    return `| ${c.name.replace(/\|/g, '\\|')} | \`${cell(mine[i])}\` | ${mine[i].closed ? 'closed' : 'open'} | ${same ? 'same' : 'differs'} |`;
+  });
+  appendFileSync(file, ['', '| Case | Spool replied | Connection | vs Redis 7.0.15 |', '|---|---|---|---|', ...rows, ''].join('\n'));
 }
 
 describe('hostile requests, Spool vs redis-server', () => {

@@ -106,10 +106,16 @@ interface Item {
   chunks: Buffer[];
 }
 
+/** The memory the main thread and the writers share. */
+interface Shared {
+  control: Int32Array;
+  table: Int32Array;
+  arena: Buffer;
+}
+
 export class IoThreads {
-  private readonly control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
-  private readonly table = new Int32Array(new SharedArrayBuffer(MAX_ITEMS * ITEM_WORDS * 4));
-  private readonly arena = Buffer.from(new SharedArrayBuffer(ARENA_BYTES));
+  /** Allocated only when there are writer threads (about 4.5 MiB). */
+  private readonly shared: Shared | null = null;
   private readonly workers: Worker[] = [];
   private depth = 0;
   private readonly items = new Map<DirectTarget, Item>();
@@ -117,21 +123,28 @@ export class IoThreads {
   threadedWrites = 0;
 
   /** `writers`: threads besides the main one (Redis's io-threads minus one); 0 writes everything on the main thread. */
-  constructor(writers: number) {
+  constructor(writers: number, warn: (message: string) => void = () => undefined) {
+    if (writers <= 0) return;
+    const shared = (this.shared = {
+      control: new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4)),
+      table: new Int32Array(new SharedArrayBuffer(MAX_ITEMS * ITEM_WORDS * 4)),
+      arena: Buffer.from(new SharedArrayBuffer(ARENA_BYTES)),
+    });
+    const workerData = { control: shared.control.buffer, table: shared.table.buffer, arena: shared.arena.buffer, layout: LAYOUT };
     for (let i = 0; i < writers; i++) {
-      const worker = new Worker(`${claimAndWrite.toString()}\n(${writerMain.toString()})()`, {
-        eval: true,
-        workerData: {
-          control: this.control.buffer,
-          table: this.table.buffer,
-          arena: this.arena.buffer,
-          layout: LAYOUT,
-        },
-      });
+      let worker: Worker;
+      try {
+        worker = new Worker(`${claimAndWrite.toString()}\n(${writerMain.toString()})()`, { eval: true, workerData });
+      } catch (err) {
+        // Threads are a speed-up, not a requirement: the main thread writes whatever no writer takes.
+        warn(`io-threads: cannot start a writer thread (${(err as Error).message}); continuing with ${this.workers.length}`);
+        break;
+      }
       // A writer never keeps the process alive; one that fails leaves its share to the main thread, which
       // claims items too.
       worker.unref();
-      worker.on('error', () => {
+      worker.on('error', (err) => {
+        warn(`io-threads: a writer thread failed: ${err.message}`);
         const at = this.workers.indexOf(worker);
         if (at >= 0) this.workers.splice(at, 1);
       });
@@ -185,6 +198,7 @@ export class IoThreads {
   }
 
   private round(items: Item[]): void {
+    const { control, table, arena } = this.shared!;
     const direct: { target: DirectTarget; bytes: Buffer }[] = [];
     const offsets = new Map<Buffer, number>();
     let used = 0;
@@ -195,7 +209,7 @@ export class IoThreads {
       let offset = offsets.get(bytes);
       if (offset === undefined && fd >= 0 && used + bytes.length <= ARENA_BYTES && items.length >= MIN_PARALLEL) {
         offset = used;
-        bytes.copy(this.arena, offset);
+        bytes.copy(arena, offset);
         used += bytes.length;
         offsets.set(bytes, offset);
       }
@@ -204,25 +218,24 @@ export class IoThreads {
         continue;
       }
       const at = direct.length * ITEM_WORDS;
-      this.table[at + FD] = fd;
-      this.table[at + OFFSET] = offset;
-      this.table[at + LENGTH] = bytes.length;
-      this.table[at + RESULT] = 0;
+      table[at + FD] = fd;
+      table[at + OFFSET] = offset;
+      table[at + LENGTH] = bytes.length;
+      table[at + RESULT] = 0;
       direct.push({ target, bytes });
     }
     if (direct.length === 0) return;
-    const control = this.control;
     Atomics.store(control, WORK, direct.length << 16);
     Atomics.add(control, GENERATION, 1);
     Atomics.notify(control, GENERATION);
-    const mine = claimAndWrite(control, this.table, this.arena, LAYOUT, fs);
+    const mine = claimAndWrite(control, table, arena, LAYOUT, fs);
     // Claimed writes finish quickly (non-blocking sockets); a writer cannot hold a claim past its finally block.
     for (let busy = Atomics.load(control, INFLIGHT); busy !== 0; busy = Atomics.load(control, INFLIGHT)) {
       Atomics.wait(control, INFLIGHT, busy, 100);
     }
     this.threadedWrites += direct.length - mine;
     for (let i = 0; i < direct.length; i++) {
-      const written = Atomics.load(this.table, i * ITEM_WORDS + RESULT);
+      const written = Atomics.load(table, i * ITEM_WORDS + RESULT);
       const { target, bytes } = direct[i];
       // An error is left to the socket: writing the rest through it raises the error the usual way.
       if (written < bytes.length) target.writeRest(written > 0 ? bytes.subarray(written) : bytes);
@@ -231,10 +244,12 @@ export class IoThreads {
 
   /** Stops the writer threads. */
   close(): void {
-    Atomics.store(this.control, STOP, 1);
-    Atomics.add(this.control, GENERATION, 1);
-    Atomics.notify(this.control, GENERATION);
     this.workers.length = 0;
+    if (this.shared === null) return;
+    const { control } = this.shared;
+    Atomics.store(control, STOP, 1);
+    Atomics.add(control, GENERATION, 1);
+    Atomics.notify(control, GENERATION);
   }
 }
 

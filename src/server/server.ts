@@ -83,10 +83,10 @@ export async function startServer(
     start.clock,
   );
   state.configFile = start.configFile ?? '';
-  state.ioThreads = new IoThreads(config.getNumber('io-threads') - 1);
+  const logger: Logger = start.log ?? (() => undefined);
+  state.ioThreads = new IoThreads(config.getNumber('io-threads') - 1, (message) => logger('warning', message));
   stopped.then(() => state.ioThreads.close());
   const dispatcher = new Dispatcher(state);
-  const logger: Logger = start.log ?? (() => undefined);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;

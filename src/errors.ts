@@ -12,6 +12,28 @@ export class CommandError extends Error {
   }
 }
 
+/** What strerror() (glibc) says for the errno codes a storage write or sync can fail with; else the code itself. */
+const ERRNO_TEXTS: Record<string, string> = {
+  ENOSPC: 'No space left on device',
+  EIO: 'Input/output error',
+  EROFS: 'Read-only file system',
+  EDQUOT: 'Disk quota exceeded',
+  EFBIG: 'File too large',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+  ENOMEM: 'Cannot allocate memory',
+  ENOENT: 'No such file or directory',
+  EBADF: 'Bad file descriptor',
+  EINVAL: 'Invalid argument',
+  ENXIO: 'No such device or address',
+};
+
+export function errnoText(code: string): string {
+  return ERRNO_TEXTS[code] ?? code;
+}
+
 /**
  * Renders a client-supplied argument the way Redis embeds it in error texts: printf's `%.128s`, so the text is
  * capped and stops at the first NUL byte (Redis formats arguments as C strings: `*1\r\n$3\r\n\xff\0\x01\r\n` gets
@@ -80,7 +102,8 @@ export const Err = {
     `ERR unknown subcommand or wrong number of arguments for '${quoteArg(sub)}'. Try ${container.toUpperCase()} HELP.`,
   sameKeyRename: 'ERR source and destination objects are the same',
   protoVersion: 'NOPROTO unsupported protocol version',
-  misconf: 'MISCONF Errors writing to the AOF file: No space left on device',
+  /** Writes refused after a storage write or sync error: Redis's AOF text with strerror() of the errno code. */
+  misconf: (code: string) => `MISCONF Errors writing to the AOF file: ${errnoText(code)}`,
   /** Spool only: a stream segment closed by the LRU could not be opened again (EMFILE...): retry later. */
   segmentUnavailable: 'ERR stream data is not available right now (a segment file could not be opened: check open files limits), retry',
   maxClients: 'ERR max number of clients reached',

@@ -81,7 +81,8 @@ const SECTIONS: Record<string, Section> = {
     ['aof_enabled', 1],
     ['aof_rewrite_in_progress', 0],
     ['aof_rewrite_scheduled', 0],
-    ['aof_last_write_status', 'ok'],
+    // 'err' while a storage write or sync error is sticky and writes get MISCONF (Redis: a failed AOF write or fsync).
+    ['aof_last_write_status', s.persistence !== null && !s.persistence.writable() ? 'err' : 'ok'],
     ['aof_last_bgrewrite_status', 'ok'],
     ['appendfsync', s.config.get('appendfsync')],
     ['uptime_in_seconds', Math.floor((now - s.startedAt) / 1000)],

@@ -118,9 +118,9 @@ export class Dispatcher {
       return;
     }
     // As Redis with a failed AOF write: refuse writes until the storage error clears (reads keep working).
-    const persistence = server.persistence;
-    if (persistence !== null && traits.write && !persistence.writable()) {
-      this.reject(client, reply, new CommandError(Err.misconf), statName);
+    const refused = traits.write ? (server.persistence?.storageErrorCode() ?? null) : null;
+    if (refused !== null) {
+      this.reject(client, reply, new CommandError(Err.misconf(refused)), statName);
       return;
     }
     if (client.multi !== null && !traits.multiControl) {

@@ -91,6 +91,11 @@ export class Persistence implements DurabilityGate {
     return this.batcher.writable();
   }
 
+  /** The errno code of the sticky storage error (for the MISCONF text), or null while writable. */
+  storageErrorCode(): string | null {
+    return this.batcher.storageError()?.code ?? null;
+  }
+
   /**
    * Whether reads may have to wait for the entries they see to be durable: under `always` only (the server's,
    * or a stream's own, see ticketOf). Under everysec/no an entry is acknowledged once in the mapping, and

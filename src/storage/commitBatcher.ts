@@ -213,15 +213,24 @@ export class CommitBatcher {
     return this.writeError === null && this.stalled.size === 0;
   }
 
+  /** The sticky error writes are refused for (its code goes into the MISCONF text), or null while writable. */
+  storageError(): StorageError | null {
+    if (this.writeError !== null) return this.writeError;
+    // Checked on every write command: no iterator unless something is stalled.
+    if (this.stalled.size === 0) return null;
+    return this.stalled.values().next().value ?? null;
+  }
+
   /**
    * Logs whose staged records cannot reach their mapping (the reservation failed, e.g. the disk is full).
    * Their batches cannot commit, so while any log is stalled writes are refused (MISCONF) instead of being
    * accepted and left without a reply; the log clears its stall when a reservation succeeds again.
    */
-  private readonly stalled = new Set<CommitTarget>();
+  private readonly stalled = new Map<CommitTarget, StorageError>();
 
-  stall(target: CommitTarget, stalled: boolean): void {
-    if (stalled) this.stalled.add(target);
+  /** `error`: why `target` is stalled; null: it is not (any more). */
+  stall(target: CommitTarget, error: StorageError | null): void {
+    if (error !== null) this.stalled.set(target, error);
     else this.stalled.delete(target);
   }
 

@@ -454,7 +454,7 @@ export class StreamLog implements CommitTarget {
         break;
       }
       this.reserveError = null;
-      this.batcher.stall(this, false);
+      this.batcher.stall(this, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
       this.reserveError = new StorageError(
@@ -463,7 +463,7 @@ export class StreamLog implements CommitTarget {
         e,
       );
       // Staged records that cannot land hold their batch (and every later one): refuse writes meanwhile.
-      if (this.runs.length > 0) this.batcher.stall(this, true);
+      if (this.runs.length > 0) this.batcher.stall(this, this.reserveError);
       if (!this.closing) this.setTimer(this.retryMs, () => this.kickReserve());
     } finally {
       this.reserving = false;

@@ -44,7 +44,7 @@ export class DurableEntryStore implements EntryStore {
         position = this.log.appendEntry(id.ms, id.seq, fields);
       } catch (err) {
         // Nothing was written and the stream is unchanged: the client gets Redis's AOF error text.
-        if (err instanceof StorageError) throw new CommandError(Err.misconf);
+        if (err instanceof StorageError) throw new CommandError(Err.misconf(err.code));
         throw err;
       }
       this.onWrite(this.log.lastTicket);

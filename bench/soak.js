@@ -12,6 +12,7 @@
 //   --rate N          XADD per second aimed at (default 3000)
 //   --streams N, --producers N, --consumers N, --readers N, --maxlen N
 //   --appendfsync P   passed to spool-server (always | everysec | no)
+//   --io-threads N    passed to spool-server (1: no writer threads)
 //   --segment-max-size S   passed to spool-server (default 2mb: segments roll over and are deleted often)
 //   --no-json         do not write the JSON file
 // SPOOL_ROOT=<checkout> runs another built checkout (e.g. a snapshot, so rebuilding this tree changes nothing).
@@ -36,6 +37,8 @@ async function main() {
   const serverArgs = [];
   const fsync = argv.indexOf('--appendfsync');
   if (fsync >= 0) serverArgs.push('--appendfsync', argv[fsync + 1]);
+  const ioThreads = argv.indexOf('--io-threads');
+  if (ioThreads >= 0) serverArgs.push('--io-threads', argv[ioThreads + 1]);
   const t0 = Date.now();
   const stamp = () => `[${((Date.now() - t0) / 1000).toFixed(0).padStart(4)}s]`;
   const result = await runSoak({
@@ -46,7 +49,7 @@ async function main() {
     streams: opt('--streams', 4),
     producers: opt('--producers', 3),
     consumers: opt('--consumers', 3),
-    readers: opt('--readers', 4),
+    readers: opt('--readers', 40),
     maxlen: opt('--maxlen', 5000),
     ...(argv.includes('--segment-max-size') ? { segmentMaxSize: argv[argv.indexOf('--segment-max-size') + 1] } : {}),
     serverArgs,

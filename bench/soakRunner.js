@@ -46,7 +46,8 @@ const DEFAULTS = {
   /** MINID-trimmed streams keep about this many seconds of entries. */
   minidWindowSec: 5,
   consumers: 3,
-  readers: 4,
+  // Enough per stream (10 on each of 4) that one XADD wakes a fan-out the writer threads share (io-threads).
+  readers: 40,
   /**
    * spool-server's segment-max-size. Small by default so that segments roll over and trimmed ones are deleted
    * many times during the run (with the 64mb default a stream only reaches its steady footprint after minutes,

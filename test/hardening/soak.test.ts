@@ -23,7 +23,7 @@ interface Check {
 describe('soak (short mode)', () => {
   it('runs mixed load for ~20 s with no errors, bounded fds and every acknowledged XADD readable', async () => {
     expect(existsSync(path.join(ROOT, 'dist', 'main.js')), 'dist/ is built (npm ci / npm run build)').toBe(true);
-    const result = await runSoak({ seconds: 20, sampleEvery: 2, warmup: 4, rate: 1000, readers: 3 });
+    const result = await runSoak({ seconds: 20, sampleEvery: 2, warmup: 4, rate: 1000, readers: 24 });
     const report = formatReport(result);
     if (result.errors.length > 0) console.error(report);
     expect(result.errors).toEqual([]);

@@ -30,6 +30,9 @@ export interface ReaderLimits {
   maxBulkLength: number;
 }
 
+/** Bytes findLineEnd scans byte by byte before it switches to Buffer.indexOf (long inline lines). */
+const SHORT_LINE_SCAN = 32;
+
 export class RequestReader {
   private buf: Buffer = EMPTY;
   private pos = 0;
@@ -143,9 +146,18 @@ export class RequestReader {
    * inputs such as `ECHO a\0b\r\n` (Redis: no reply; then "too big inline request" once 64 KiB are buffered).
    */
   private findLineEnd(byte: number): number {
-    const end = this.buf.indexOf(byte, this.pos);
+    // Header lines (`$100`, `*5`) are a few bytes: a plain loop beats two native searches and a subarray.
+    const buf = this.buf;
+    const shortEnd = Math.min(buf.length, this.pos + SHORT_LINE_SCAN);
+    for (let i = this.pos; i < shortEnd; i++) {
+      const b = buf[i];
+      if (b === byte) return i;
+      if (b === 0) return -1;
+    }
+    if (shortEnd === buf.length) return -1;
+    const end = buf.indexOf(byte, shortEnd);
     if (end < 0) return -1;
-    const nul = this.buf.subarray(this.pos, end).indexOf(0);
+    const nul = buf.subarray(shortEnd, end).indexOf(0);
     return nul < 0 ? end : -1;
   }
 

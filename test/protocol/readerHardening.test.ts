@@ -29,6 +29,20 @@ describe('RequestReader: NUL bytes hide line ends, as strchr() does in Redis', (
     expect(() => b.next()).toThrow('too big bulk count string');
   });
 
+  it('the same whether the NUL is near the line start or far into a long line (byte loop, then native search)', () => {
+    for (const at of [0, 5, 31, 32, 33, 100, 5000]) {
+      const r = reader();
+      const line = `ECHO ${'a'.repeat(at)}\x00b\r\nPING\r\n`;
+      r.feed(Buffer.from(line, 'latin1'));
+      expect(r.next(), `NUL at ${at}`).toBeUndefined();
+      // Without the NUL the same lines are two requests.
+      const ok = reader();
+      ok.feed(Buffer.from(line.replace('\x00', '_'), 'latin1'));
+      expect(ok.next()!.map(String)).toEqual(['ECHO', `${'a'.repeat(at)}_b`]);
+      expect(ok.next()!.map(String)).toEqual(['PING']);
+    }
+  });
+
   it('NUL inside bulk bodies and after a complete line is ordinary data', () => {
     const r = reader();
     r.feed(Buffer.from('PING\r\n*2\r\n$4\r\nECHO\r\n$3\r\na\x00b\r\n', 'latin1'));

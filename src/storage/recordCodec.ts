@@ -8,7 +8,7 @@
 //
 // The checksum covers type+flags+payload but not the length: a damaged length makes the CRC land on the wrong
 // bytes and fail anyway. Type and flags are not contiguous with the payload, so their CRC (2 bytes) is computed
-// in JS from a table and handed to the native CRC32C as its initial state: one native call per record.
+// in JS from a table and continued over the payload: in JS for small payloads, by one native call otherwise.
 //
 // Batches: every record of a batch but the last carries FLAG_BATCH_CONTINUES (hypercore's partial-batch bit).
 // A single-record batch has no flag. Recovery drops a trailing run of records that still "continue".
@@ -47,12 +47,36 @@ export function isKnownType(type: number): boolean {
 /** More records of the same batch follow; a batch ends with a record without this flag. */
 export const FLAG_BATCH_CONTINUES = 0x01;
 
-// CRC32C (Castagnoli, reflected 0x82F63B78) table for the two header bytes.
-const CRC_TABLE = new Uint32Array(256);
+// CRC32C (Castagnoli, reflected 0x82F63B78) tables: CRC_TABLE for byte-at-a-time (the two header bytes), and
+// the eight tables of slicing-by-8 for small payloads checksummed in JS (see checksumRange).
+const SLICES = Array.from({ length: 8 }, () => new Int32Array(256));
 for (let n = 0; n < 256; n++) {
   let c = n;
   for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
-  CRC_TABLE[n] = c >>> 0;
+  SLICES[0][n] = c;
+}
+for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) SLICES[k][n] = (SLICES[k - 1][n] >>> 8) ^ SLICES[0][SLICES[k - 1][n] & 0xff];
+const [CRC_TABLE, S1, S2, S3, S4, S5, S6, S7] = SLICES;
+
+/**
+ * Payloads shorter than this are checksummed in JS: below it the native call's fixed cost (and the subarray it
+ * needs) exceeds the work. Measured here: 130 B, native 400 ns and JS 180 ns; 1,100 B, native 590 ns and JS 1,690 ns.
+ */
+const JS_CRC_MAX = 256;
+
+/** CRC32C of bytes[start, end) continuing from `crc` (the convention of @node-rs/crc32's crc32c(buf, crc)). */
+function checksumRange(bytes: Uint8Array, start: number, end: number, crc: number): number {
+  if (end - start >= JS_CRC_MAX) return crc32c(bytes.subarray(start, end) as Buffer, crc) >>> 0;
+  let c = ~crc;
+  let i = start;
+  for (; i + 8 <= end; i += 8) {
+    const w = c ^ (bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16) | (bytes[i + 3] << 24));
+    c =
+      S7[w & 0xff] ^ S6[(w >>> 8) & 0xff] ^ S5[(w >>> 16) & 0xff] ^ S4[w >>> 24] ^
+      S3[bytes[i + 4]] ^ S2[bytes[i + 5]] ^ S1[bytes[i + 6]] ^ CRC_TABLE[bytes[i + 7]];
+  }
+  for (; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
 }
 /** CRC32C of the two bytes [type, flags]: equals crc32c(Buffer.from([type, flags])). */
 function crcTypeFlags(type: number, flags: number): number {
@@ -63,7 +87,7 @@ function crcTypeFlags(type: number, flags: number): number {
 }
 
 export function recordChecksum(type: number, flags: number, payload: Uint8Array): number {
-  return crc32c(payload, crcTypeFlags(type, flags)) >>> 0;
+  return checksumRange(payload, 0, payload.length, crcTypeFlags(type, flags));
 }
 
 /** Total size of a framed record with a payload of `payloadLength` bytes. */
@@ -74,7 +98,7 @@ export function recordSize(payloadLength: number): number {
 /** Writes the header for a payload already placed at target[offset + HEADER_SIZE ..]. Returns the record size. */
 export function sealRecord(target: Buffer, offset: number, type: number, flags: number, payloadLength: number): number {
   const p = offset + HEADER_SIZE;
-  const crc = recordChecksum(type, flags, target.subarray(p, p + payloadLength));
+  const crc = checksumRange(target, p, p + payloadLength, crcTypeFlags(type, flags));
   target.writeUInt32LE(payloadLength, offset);
   target[offset + 4] = type;
   target[offset + 5] = flags;

@@ -15,6 +15,17 @@ describe('recordCodec', () => {
     }
   });
 
+  it('the JS checksum of small payloads equals the native CRC32C, at every length around the switch-over', () => {
+    const bytes = Buffer.alloc(600);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 131 + 7) & 0xff;
+    for (let len = 0; len <= 600; len += len < 300 ? 1 : 37) {
+      for (const [t, f] of [[1, 0], [33, 1]]) {
+        const payload = bytes.subarray(600 - len);
+        expect(recordChecksum(t, f, payload), `length ${len}`).toBe(crc32c(Buffer.concat([Buffer.from([t, f]), payload])) >>> 0);
+      }
+    }
+  });
+
   it('round-trips an ENTRY encoded straight from argument buffers at an offset', () => {
     const size = entryRecordSize(args, 3);
     const target = Buffer.alloc(size + 100, 0xaa);

@@ -33,6 +33,8 @@ export interface DirectTarget {
 const MIN_PARALLEL = 8;
 /** Items per parallel round: the index and the count share one 32-bit word (16 bits each, sign bit unused). */
 const MAX_ITEMS = 0x7fff;
+/** How long the main thread waits for a writer's claimed write before it gives the writer threads up. */
+const WRITER_STALL_MS = 2000;
 /** Bytes of reply data one parallel round can carry; items beyond it are written by the main thread. */
 const ARENA_BYTES = 4 * 1024 * 1024;
 
@@ -123,7 +125,10 @@ export class IoThreads {
   threadedWrites = 0;
 
   /** `writers`: threads besides the main one (Redis's io-threads minus one); 0 writes everything on the main thread. */
-  constructor(writers: number, warn: (message: string) => void = () => undefined) {
+  constructor(
+    writers: number,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {
     if (writers <= 0) return;
     const shared = (this.shared = {
       control: new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4)),
@@ -229,8 +234,17 @@ export class IoThreads {
     Atomics.add(control, GENERATION, 1);
     Atomics.notify(control, GENERATION);
     const mine = claimAndWrite(control, table, arena, LAYOUT, fs);
-    // Claimed writes finish quickly (non-blocking sockets); a writer cannot hold a claim past its finally block.
+    // Claimed writes finish quickly (non-blocking sockets), and a writer's finally block ends its claims even when
+    // it throws. Only a thread killed outright (out of memory) could hold one for good: past WRITER_STALL_MS the
+    // pool is given up, rather than the server hanging, and the main thread writes everything from then on.
+    const stallDeadline = Date.now() + WRITER_STALL_MS;
     for (let busy = Atomics.load(control, INFLIGHT); busy !== 0; busy = Atomics.load(control, INFLIGHT)) {
+      if (Date.now() > stallDeadline) {
+        this.warn(`io-threads: a writer thread stopped answering; writing on the main thread from now on`);
+        for (const worker of this.workers) void worker.terminate();
+        this.workers.length = 0;
+        break;
+      }
       Atomics.wait(control, INFLIGHT, busy, 100);
     }
     this.threadedWrites += direct.length - mine;

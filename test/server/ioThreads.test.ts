@@ -166,6 +166,27 @@ describe('IoThreads', () => {
     }
   }, 30000);
 
+  it('gives the writer threads up, rather than hanging, when one holds a claim for good', async () => {
+    const warnings: string[] = [];
+    const io = new IoThreads(1, (m) => warnings.push(m));
+    try {
+      const ps = await pairs(8);
+      // White box: a writer that announced itself and never finishes (as a thread killed mid-claim would).
+      const control = (io as unknown as { shared: { control: Int32Array } }).shared.control;
+      Atomics.add(control, 2 /* INFLIGHT */, 1);
+      const started = Date.now();
+      io.batch(() => ps.forEach((p, i) => io.offer(targetOf(p.server), Buffer.from(`+${i}\r\n`))));
+      expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
+      expect(warnings.join()).toMatch(/stopped answering/);
+      expect(io.active).toBe(0);
+      for (const [i, p] of ps.entries()) expect((await receivedBytes(p, 4)).toString()).toBe(`+${i}\r\n`);
+      // From now on the caller writes: no batch is taken.
+      io.batch(() => expect(io.offer(targetOf(ps[0].server), Buffer.from('x'))).toBe(false));
+    } finally {
+      io.close();
+    }
+  });
+
   it('leaves targets that cannot be written directly to their own path', async () => {
     const io = new IoThreads(1);
     try {

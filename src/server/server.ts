@@ -84,13 +84,14 @@ export async function startServer(
   );
   state.configFile = start.configFile ?? '';
   const logger: Logger = start.log ?? (() => undefined);
-  state.ioThreads = new IoThreads(config.getNumber('io-threads') - 1, (message) => logger('warning', message));
-  stopped.then(() => state.ioThreads.close());
   const dispatcher = new Dispatcher(state);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;
   state.durability = persistence;
+  // Writer threads start once recovery succeeded (a failed start leaves none behind); close() stops them.
+  state.ioThreads = new IoThreads(config.getNumber('io-threads') - 1, (message) => logger('warning', message));
+  stopped.then(() => state.ioThreads.close());
   // One fsync can release the replies of every pipelining client: their socket writes are made as one batch.
   const releaseAll = (): void => {
     for (const conn of connections.values()) conn.releaseDurable();

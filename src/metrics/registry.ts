@@ -231,7 +231,7 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   // ---- streams: aggregates ----
   gauge('spool_streams', 'Streams (keys).', (g) => g.set(snapshot().streams));
   gauge('spool_stream_entries', 'Live entries in all streams.', (g) => g.set(snapshot().entries));
-  gauge('spool_stream_bytes', 'Log bytes of all streams.', (g) => g.set(snapshot().bytes));
+  gauge('spool_stream_bytes', 'Bytes of the segment files of all streams.', (g) => g.set(snapshot().bytes));
   gauge('spool_consumer_groups', 'Consumer groups.', (g) => g.set(snapshot().groups));
   gauge('spool_group_pending_entries', 'Entries delivered and not acknowledged, all groups.', (g) => g.set(snapshot().pending));
   gauge('spool_group_lag_entries', 'Entries not yet delivered, all groups whose lag is known.', (g) => g.set(snapshot().lag));
@@ -251,7 +251,7 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
     g.reset();
     for (const r of snapshot().labelled) g.set({ db: r.db, stream: keyLabel(r.key) }, r.stream.length);
   }, ['db', 'stream']);
-  gauge('spool_stream_size_bytes', 'Log bytes, per stream.', (g) => {
+  gauge('spool_stream_size_bytes', 'Bytes of the segment files, per stream.', (g) => {
     g.reset();
     for (const r of snapshot().labelled) g.set({ db: r.db, stream: keyLabel(r.key) }, r.stream.dataBytes);
   }, ['db', 'stream']);

@@ -228,6 +228,13 @@ export class StreamLog implements CommitTarget {
     return n;
   }
 
+  /** Bytes of the segment files on disk (reserved in full: a segment's file is its whole capacity). */
+  get diskBytes(): number {
+    let n = this.spare ? this.spare.capacity : 0;
+    for (const s of this.slots) if (s.exists) n += s.seg ? Math.max(s.seg.capacity, s.planned) : s.planned;
+    return n;
+  }
+
   /** Base positions of the segment files (oldest first). */
   segmentBases(): number[] {
     return this.slots.map((s) => s.base);

@@ -77,8 +77,9 @@ export class DurableEntryStore implements EntryStore {
     if (this.log.segmentOf(position) > this.log.firstSegmentBase) this.onReleasable();
   }
 
+  /** Bytes on disk: the stream's segment files (old ones are deleted behind checkpoints, so not log.end). */
   get bytes(): number {
-    return this.log.end;
+    return this.log.diskBytes;
   }
 
   destroy(): void {

@@ -19,7 +19,7 @@ export interface EntryStore {
   deleted(id: StreamId): void;
   /** Every entry located before (segment, offset) is gone: release what holds only them. */
   releaseBefore(segment: number, offset: number): void;
-  /** Bytes held (for INFO memory-like reporting). */
+  /** Bytes held: in memory for the in-memory store, the segment files for the durable one (INFO, metrics). */
   readonly bytes: number;
   destroy(): void;
 }

@@ -466,7 +466,7 @@ export class Stream {
     return incrementId(this.idAt(this.index.end - 1));
   }
 
-  /** Bytes of entry data held (chunks). */
+  /** Bytes its entries take where they are kept (the durable store: its segment files on disk). */
   get dataBytes(): number {
     return this.store.bytes;
   }

@@ -3,7 +3,7 @@
 // a bounded number of segment files, and a SIGKILL + restart (and a second one after more writes) reproduces
 // XINFO STREAM FULL, groups, PELs, entries and per-stream settings (XCFGSET) byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { RespConnection, type Arg } from '../helpers/resp';
 import { ensureBuilt, newDataDir, removeDir, spawnSpool } from './helpers';
@@ -21,6 +21,16 @@ afterAll(async () => {
 const SMALL_SEGMENTS = ['--segment-initial-size', '64kb', '--segment-max-size', '64kb'];
 
 /** Segment files per stream directory. */
+/** Bytes of all segment files in the data directory. */
+function segmentFileBytes(): number {
+  let total = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    for (const f of readdirSync(path.join(dir, e.name))) if (f.endsWith('.log')) total += statSync(path.join(dir, e.name, f)).size;
+  }
+  return total;
+}
+
 function segmentFiles(): number[] {
   return readdirSync(dir, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -88,6 +98,15 @@ describe('deleting segments behind checkpoints', () => {
         const reported = Number(/stream_segments:(\d+)/.exec(infoText)?.[1]);
         expect(reported).toBeGreaterThanOrEqual(3);
         expect(reported).toBeLessThanOrEqual(18); // deletions may still be finishing: the bound, not the count
+        // stream_bytes_on_disk is what the segment files take (not the bytes ever written: deleted ones are gone)
+        let onDisk = -1;
+        for (let waited = 0; waited < 5000; waited += 100) {
+          const [text] = await run(conn, [['INFO', 'streams']]);
+          onDisk = Number(/stream_bytes_on_disk:(\d+)/.exec(text.bytes.toString('latin1'))?.[1]);
+          if (onDisk === segmentFileBytes()) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(onDisk).toBe(segmentFileBytes());
         const before = await snapshot(conn, [0]);
         const [settingsBefore] = await run(conn, [['XCFGGET', 'byid']]);
         conn.close();

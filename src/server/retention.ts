@@ -8,7 +8,7 @@
 // index's cumulative byte column), applied exactly as `XTRIM key MINID <id>` and journaled as that command, so
 // recovery replays the same trim whatever the clock says then.
 
-import { StorageError } from '../storage/commitBatcher';
+import { StorageError, unrefInterval } from '../storage/commitBatcher';
 import type { Database } from '../keyspace/database';
 import type { Stream } from '../streams/stream';
 import { type StreamId, compareIds, formatId } from '../streams/streamId';
@@ -22,12 +22,6 @@ export interface RetentionOptions {
   periodMs?: number;
   /** Starts a periodic timer; returns its stop function (default setInterval, unref'd). */
   every?: (ms: number, fn: () => void) => () => void;
-}
-
-function defaultEvery(ms: number, fn: () => void): () => void {
-  const t = setInterval(fn, ms);
-  t.unref();
-  return () => clearInterval(t);
 }
 
 export class Retention {
@@ -54,7 +48,7 @@ export class Retention {
     opts: RetentionOptions = {},
   ) {
     this.periodMs = opts.periodMs ?? 1000;
-    this.every = opts.every ?? defaultEvery;
+    this.every = opts.every ?? unrefInterval;
     const config = server.config;
     this.defaultMaxAge = config.getNumber('stream-maxage');
     this.defaultMaxBytes = config.getNumber('stream-maxbytes');

@@ -90,7 +90,8 @@ export class StorageError extends Error {
   }
 }
 
-function defaultEvery(ms: number, fn: () => void): () => void {
+/** Runs `fn` every `ms` without keeping the process alive; returns the stop function (the default `every`). */
+export function unrefInterval(ms: number, fn: () => void): () => void {
   const t = setInterval(fn, ms);
   t.unref();
   return () => clearInterval(t);
@@ -142,7 +143,7 @@ export class CommitBatcher {
     this.policyValue = opts.policy ?? 'everysec';
     this.syncFn = opts.syncFn ?? ((s) => s.sync());
     this.schedule = opts.schedule ?? setImmediate;
-    this.every = opts.every ?? defaultEvery;
+    this.every = opts.every ?? unrefInterval;
     this.now = opts.now ?? Date.now;
     this.warn = opts.warn ?? ((m) => console.warn(m));
     this.retryMs = opts.retryMs ?? 1000;

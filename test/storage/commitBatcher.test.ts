@@ -1,58 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { CommitBatcher, type CommitTarget, type Syncable } from '../../src/storage/commitBatcher';
-
-/** A fake log: one fake segment, landed unless told otherwise. */
-function fakeTarget(name: string, journal: string[]) {
-  const seg: Syncable = { dirty: false, sync: async () => void journal.push(`sync ${name}`) };
-  let landing: { p: Promise<void>; resolve: () => void } | null = null;
-  const t: CommitTarget & { write(): void; stall(): void; land(): void } = {
-    whenLanded: () => landing?.p ?? null,
-    takeDirty: () => (seg.dirty ? ((seg.dirty = false), [seg]) : []),
-    write: () => void (seg.dirty = true),
-    stall: () => {
-      let resolve!: () => void;
-      const p = new Promise<void>((r) => (resolve = r));
-      landing = { p, resolve };
-    },
-    land: () => {
-      landing?.resolve();
-      landing = null;
-    },
-  };
-  return t;
-}
+import type { FsyncPolicy } from '../../src/storage/commitBatcher';
+import { batcherHarness, fakeTarget } from './batcherHarness';
 
 /** Manual scheduler and controllable syncs: no sleeping. */
-function harness(policy: 'always' | 'everysec' | 'no') {
-  const journal: string[] = [];
-  const turnEnds: (() => void)[] = [];
-  const pendingSyncs: { name: string; resolve: () => void; reject: (e: unknown) => void }[] = [];
-  let periodic: (() => void) | null = null;
-  const b = new CommitBatcher({
-    policy,
-    schedule: (fn) => void turnEnds.push(fn),
-    every: (_ms, fn) => {
-      periodic = fn;
-      return () => (periodic = null);
-    },
-    syncFn: (s) =>
-      new Promise<void>((resolve, reject) => {
-        pendingSyncs.push({ name: String(pendingSyncs.length), resolve, reject });
-        void s;
-      }),
-    warn: (m) => journal.push(`warn ${m}`),
-  });
-  const endTurn = () => turnEnds.splice(0).forEach((f) => f());
-  const flush = () => new Promise((r) => setImmediate(r));
-  return { b, journal, endTurn, pendingSyncs, flush, periodic: () => periodic?.() };
-}
+const harness = (policy: FsyncPolicy) => batcherHarness(policy);
 
 describe('CommitBatcher', () => {
   it('always: one batch per turn, synced in parallel, durable in order; the next batch fills meanwhile', async () => {
     const h = harness('always');
     const j: string[] = [];
-    const a = fakeTarget('a', j);
-    const c = fakeTarget('c', j);
+    const a = fakeTarget(() => j.push('sync a'));
+    const c = fakeTarget(() => j.push('sync c'));
     a.write();
     const t1 = h.b.touch(a, true);
     c.write();
@@ -86,7 +44,7 @@ describe('CommitBatcher', () => {
 
   it('always: a staged batch is synced only after it landed', async () => {
     const h = harness('always');
-    const a = fakeTarget('a', []);
+    const a = fakeTarget();
     a.stall();
     a.write();
     const t = h.b.touch(a, false);
@@ -103,13 +61,13 @@ describe('CommitBatcher', () => {
 
   it('everysec: tickets of landed appends are released at once; dirty segments synced by the periodic timer', async () => {
     const h = harness('everysec');
-    const a = fakeTarget('a', []);
+    const a = fakeTarget();
     a.write();
     const t = h.b.touch(a, true);
     expect(t).toBeLessThanOrEqual(h.b.durableTicket());
     h.endTurn();
     expect(h.pendingSyncs.length).toBe(0);
-    h.periodic();
+    h.runTimer();
     await h.flush();
     expect(h.pendingSyncs.length).toBe(1);
     h.pendingSyncs[0].resolve();
@@ -128,18 +86,18 @@ describe('CommitBatcher', () => {
 
   it('no: never syncs', async () => {
     const h = harness('no');
-    const a = fakeTarget('a', []);
+    const a = fakeTarget();
     a.write();
     h.b.touch(a, true);
     h.endTurn();
-    h.periodic();
+    h.runTimer();
     await h.flush();
     expect(h.pendingSyncs.length).toBe(0);
   });
 
   it('a failed sync is sticky until a retry succeeds; replies stay held meanwhile', async () => {
     const h = harness('always');
-    const a = fakeTarget('a', []);
+    const a = fakeTarget();
     a.write();
     const t = h.b.touch(a, true);
     h.endTurn();
@@ -163,7 +121,7 @@ describe('CommitBatcher', () => {
 
   it('policy can change at run time', async () => {
     const h = harness('everysec');
-    const a = fakeTarget('a', []);
+    const a = fakeTarget();
     a.write();
     h.b.touch(a, true);
     h.b.setPolicy('always');

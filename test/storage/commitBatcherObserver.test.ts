@@ -1,22 +1,11 @@
 // The commit batcher's operations hooks (CommitObserver): appends per batch, segments per sync round, and the
 // duration of each segment's sync, on an injected clock with manual turns and syncs (no sleeping).
 import { describe, expect, it } from 'vitest';
-import { CommitBatcher, type CommitObserver, type CommitTarget, type Syncable } from '../../src/storage/commitBatcher';
+import type { CommitObserver, FsyncPolicy } from '../../src/storage/commitBatcher';
+import { batcherHarness, fakeTarget } from './batcherHarness';
 
-/** A fake log with one fake segment per name; write() dirties it. */
-function fakeTarget(): CommitTarget & { write(): void } {
-  const seg: Syncable = { dirty: false, sync: async () => undefined };
-  return {
-    whenLanded: () => null,
-    takeDirty: () => (seg.dirty ? ((seg.dirty = false), [seg]) : []),
-    write: () => void (seg.dirty = true),
-  };
-}
-
-function harness(policy: 'always' | 'everysec') {
-  const turnEnds: (() => void)[] = [];
-  const pending: { resolve: () => void; reject: (e: unknown) => void }[] = [];
-  let periodic: (() => void) | null = null;
+/** The shared harness on an injected clock, with an observer recording what it is told. */
+function harness(policy: FsyncPolicy) {
   let clock = 0; // ms, advanced by the test
   const seen = { batches: [] as number[], rounds: [] as number[], fsyncs: [] as number[] };
   const observer: CommitObserver = {
@@ -24,27 +13,8 @@ function harness(policy: 'always' | 'everysec') {
     syncRound: (n) => void seen.rounds.push(n),
     fsync: (s) => void seen.fsyncs.push(s),
   };
-  const b = new CommitBatcher({
-    policy,
-    schedule: (fn) => void turnEnds.push(fn),
-    every: (_ms, fn) => {
-      if (!periodic) periodic = fn;
-      return () => (periodic = null);
-    },
-    syncFn: () => new Promise<void>((resolve, reject) => void pending.push({ resolve, reject })),
-    hrNow: () => clock,
-    warn: () => undefined,
-    observer,
-  });
-  return {
-    b,
-    seen,
-    pending,
-    endTurn: () => turnEnds.splice(0).forEach((f) => f()),
-    flush: () => new Promise((r) => setImmediate(r)),
-    advance: (ms: number) => void (clock += ms),
-    periodic: () => periodic?.(),
-  };
+  const h = batcherHarness(policy, { hrNow: () => clock, observer });
+  return { ...h, seen, pending: h.pendingSyncs, advance: (ms: number) => void (clock += ms) };
 }
 
 describe('CommitBatcher observer', () => {

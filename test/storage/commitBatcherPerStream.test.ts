@@ -1,53 +1,22 @@
 // Per-stream appendfsync in the commit batcher (XCFGSET appendfsync): a target's own policy overrides the
 // server's for its tickets and syncs. Manual scheduler and controllable syncs, as commitBatcher.test.ts.
 import { describe, expect, it } from 'vitest';
-import { CommitBatcher, type CommitTarget, type FsyncPolicy, type Syncable } from '../../src/storage/commitBatcher';
-
-function fakeTarget(name: string, synced: string[]) {
-  const seg: Syncable = { dirty: false, sync: async () => void synced.push(name) };
-  const t: CommitTarget & { write(): void; readonly dirty: boolean } = {
-    whenLanded: () => null,
-    takeDirty: () => (seg.dirty ? ((seg.dirty = false), [seg]) : []),
-    write: () => void (seg.dirty = true),
-    get dirty() {
-      return seg.dirty;
-    },
-  };
-  return t;
-}
+import type { FsyncPolicy } from '../../src/storage/commitBatcher';
+import { batcherHarness, fakeTarget } from './batcherHarness';
 
 function harness(policy: FsyncPolicy) {
   const synced: string[] = [];
-  const turnEnds: (() => void)[] = [];
-  const pending: { resolve: () => void; s: Syncable }[] = [];
-  let periodic: (() => void) | null = null;
-  const b = new CommitBatcher({
-    policy,
-    schedule: (fn) => void turnEnds.push(fn),
-    every: (_ms, fn) => {
-      periodic = fn;
-      return () => (periodic = null);
-    },
-    syncFn: (s) => new Promise<void>((resolve) => pending.push({ resolve: () => void s.sync().then(resolve), s })),
-    warn: () => undefined,
-  });
-  const endTurn = () => turnEnds.splice(0).forEach((f) => f());
-  const flush = async () => {
-    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  };
-  const completeSyncs = async () => {
-    await flush();
-    for (const p of pending.splice(0)) p.resolve();
-    await flush();
-  };
-  return { b, synced, endTurn, flush, completeSyncs, hasTimer: () => periodic !== null, runTimer: () => periodic?.() };
+  const h = batcherHarness(policy);
+  /** A fake stream log whose segment syncs are recorded under `name` in h.synced. */
+  const target = (name: string) => fakeTarget(() => void synced.push(name));
+  return { ...h, synced, target, flush: () => h.flush(5) };
 }
 
 describe('CommitBatcher per-target policy', () => {
   it('a stream under its own `always` holds its ticket until its segment is synced, under server everysec', async () => {
     const h = harness('everysec');
-    const a = fakeTarget('a', h.synced);
-    const other = fakeTarget('other', h.synced);
+    const a = h.target('a');
+    const other = h.target('other');
     h.b.setTargetPolicy(a, 'always');
     expect(h.b.policyFor(a)).toBe('always');
     expect(h.b.policyFor(other)).toBe('everysec');
@@ -71,7 +40,7 @@ describe('CommitBatcher per-target policy', () => {
 
   it('under server `no`, an own `always` still syncs (and nothing else does)', async () => {
     const h = harness('no');
-    const a = fakeTarget('a', h.synced);
+    const a = h.target('a');
     h.b.setTargetPolicy(a, 'always');
     a.write();
     const t = h.b.touch(a, true);
@@ -83,9 +52,9 @@ describe('CommitBatcher per-target policy', () => {
 
   it('under server `always`, an own everysec/no is released at once, even while always commits are in flight', async () => {
     const h = harness('always');
-    const slow = fakeTarget('slow', h.synced);
-    const e = fakeTarget('e', h.synced);
-    const n = fakeTarget('n', h.synced);
+    const slow = h.target('slow');
+    const e = h.target('e');
+    const n = h.target('n');
     h.b.setTargetPolicy(e, 'everysec');
     h.b.setTargetPolicy(n, 'no');
     expect(h.hasTimer()).toBe(true); // the periodic sync runs for the everysec stream
@@ -112,7 +81,7 @@ describe('CommitBatcher per-target policy', () => {
 
   it('an own everysec appended while unlanded still waits for its records to reach the map', async () => {
     const h = harness('always');
-    const e = fakeTarget('e', h.synced);
+    const e = h.target('e');
     h.b.setTargetPolicy(e, 'everysec');
     const t = h.b.touch(e, false);
     expect(t).toBeGreaterThan(h.b.durableTicket());
@@ -124,11 +93,11 @@ describe('CommitBatcher per-target policy', () => {
 
   it('switching a stream to `always` covers what it left unsynced; clearing the override follows the server', async () => {
     const h = harness('everysec');
-    const a = fakeTarget('a', h.synced);
+    const a = h.target('a');
     a.write();
     h.b.touch(a, true); // everysec: waiting for the periodic sync
     h.b.setTargetPolicy(a, 'always');
-    const b2 = fakeTarget('b', h.synced);
+    const b2 = h.target('b');
     b2.write();
     h.b.setTargetPolicy(b2, 'always');
     const t = h.b.touch(b2, true);
@@ -146,7 +115,7 @@ describe('CommitBatcher per-target policy', () => {
   it('the periodic timer runs while the server or some stream is under everysec', () => {
     const h = harness('always');
     expect(h.hasTimer()).toBe(false);
-    const e = fakeTarget('e', h.synced);
+    const e = h.target('e');
     h.b.setTargetPolicy(e, 'everysec');
     expect(h.hasTimer()).toBe(true);
     h.b.setTargetPolicy(e, 'no');

@@ -178,7 +178,8 @@ export class Connection implements DirectTarget {
   /** Queues bytes behind `ticket`; `replies`: how many command replies among them wait (for the wait metric). */
   private queue(ticket: number, bytes: Buffer, replies: number): void {
     if (bytes.length === 0) return;
-    if (this.holdStamp < 0) this.holdStamp = performance.now();
+    // Only the durability-wait metric reads the stamp: no clock read while metrics are off.
+    if (this.holdStamp < 0) this.holdStamp = this.server.stats.durabilityWait === null ? 0 : performance.now();
     const last = this.held[this.held.length - 1];
     if (last && last.ticket === ticket && last.since === this.holdStamp) {
       last.bytes = Buffer.concat([last.bytes, bytes]);

@@ -156,17 +156,18 @@ export class StreamLog implements CommitTarget {
 
   /** Renames the stream's directory (RENAME of its key); appends meanwhile are staged. */
   moveTo(dataDir: string, db: number, key: Buffer, after: Promise<unknown> | null): Promise<void> {
+    // What is in flight now, read now: quiet() would read `barrier` after a yield, when it is this move itself.
     const previous = Promise.all([this.barrier, this.reservation, this.deleting?.catch(() => undefined)]);
     const target = path.join(dataDir, streamDirName(db, key));
     const move = (async () => {
-      if (previous) await previous.catch(() => undefined);
+      await previous.catch(() => undefined);
       if (after) await after.catch(() => undefined);
       await fsp.rm(target, { recursive: true, force: true });
       await fsp.rename(this.dir, target);
       this.dir = target;
       if (needsKeyFile(key)) await writeFileAtomic(path.join(target, KEY_FILE), key);
       else await fsp.rm(path.join(target, KEY_FILE), { force: true });
-      await syncDir(dataDir);
+      await syncDirShared(dataDir);
     })();
     this.barrier = move;
     return move;
@@ -452,7 +453,15 @@ export class StreamLog implements CommitTarget {
           if (!this.spare) {
             const base = a.base + a.planned;
             const spare = await this.cache.withOpenSlot(() => Segment.create(this.slotPath({ base }), base, this.maxSize));
-            await syncDir(this.dir); // its name is durable before any record goes in
+            try {
+              // Its name is durable before any record goes in; the sync takes a descriptor, so it waits for a slot.
+              await this.cache.withOpenSlot(() => syncDir(this.dir), false);
+            } catch (e) {
+              // Not adopted: release its descriptor and file, so the retry can create it again.
+              await spare.close().catch(() => undefined);
+              await fsp.unlink(spare.path).catch(() => undefined);
+              throw e;
+            }
             this.cache.use(spare, this.canEvict);
             this.spare = spare;
             continue;
@@ -670,6 +679,6 @@ export class StreamLog implements CommitTarget {
     await this.quiet();
     await this.close();
     await fsp.rm(this.dir, { recursive: true, force: true });
-    await syncDir(path.dirname(this.dir)).catch(() => undefined);
+    await syncDirShared(path.dirname(this.dir)).catch(() => undefined);
   }
 }

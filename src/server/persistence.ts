@@ -205,7 +205,7 @@ export class Persistence implements DurabilityGate {
     this.compacting.add(stream);
     try {
       const keepFrom = this.keepFrom(stream, store);
-      if (log.segmentOf(keepFrom) <= log.firstSegmentBase) return;
+      if (!log.hasWholeSegmentsBefore(keepFrom)) return;
       this.appendCheckpoint(stream, store);
       await log.syncAll();
       if (this.stores.get(stream) !== store) return; // deleted meanwhile
@@ -419,7 +419,7 @@ export class Persistence implements DurabilityGate {
     }
     // A crash between a checkpoint and the deletion it allowed leaves old segments: finish that now.
     for (const [stream, store] of this.stores) {
-      if (store.log.segmentOf(this.keepFrom(stream, store)) > store.log.firstSegmentBase) this.checkpointDue(stream);
+      if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
     }
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };

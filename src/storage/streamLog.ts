@@ -605,9 +605,9 @@ export class StreamLog implements CommitTarget {
 
   // ---- deleting and closing ------------------------------------------------------------------------------------
 
-  /** Base of the oldest segment file. */
-  get firstSegmentBase(): number {
-    return this.slots[0].base;
+  /** Whether whole segment files lie before `pos` (they can be deleted once nothing before `pos` is needed). */
+  hasWholeSegmentsBefore(pos: number): boolean {
+    return this.segmentOf(pos) > this.slots[0].base;
   }
 
   /**

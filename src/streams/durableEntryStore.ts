@@ -74,7 +74,7 @@ export class DurableEntryStore implements EntryStore {
    */
   releaseBefore(segment: number, offset: number): void {
     const position = segment * TWO_32 + offset;
-    if (this.log.segmentOf(position) > this.log.firstSegmentBase) this.onReleasable();
+    if (this.log.hasWholeSegmentsBefore(position)) this.onReleasable();
   }
 
   /** Bytes on disk: the stream's segment files (old ones are deleted behind checkpoints, so not log.end). */

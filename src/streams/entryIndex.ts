@@ -6,7 +6,7 @@
 //
 // Byte accounting (for MAXBYTES retention) is switched on per index with trackBytes(): a cumulative column of
 // entry sizes (Float64Array, exact to 2^53 bytes) makes the bytes between two positions one subtraction, and
-// `deletedBytes` sums the sizes of flagged entries still in the index, so the live bytes are a difference of two
+// `delBytes` sums the sizes of flagged entries still in the index, so the live bytes are a difference of two
 // numbers and the first entry to keep under a byte bound is a binary search. Streams without a byte bound pay
 // nothing (no column).
 
@@ -75,7 +75,6 @@ export class EntryIndex {
       if (this.delArr[i] !== 0) deleted += size;
     }
     this.cum0 = 0;
-    if (this.head > 0) cum.fill(0, 0, this.head);
     this.cumArr = cum;
     this.delBytes = deleted;
   }
@@ -94,11 +93,6 @@ export class EntryIndex {
   get liveBytes(): number {
     if (this.cumArr === null) return 0;
     return this.cumBefore(this.n) - this.cumBefore(this.head) - this.delBytes;
-  }
-
-  /** Bytes of flagged entries still in the index (0 when bytes are not tracked). */
-  get deletedBytes(): number {
-    return this.delBytes;
   }
 
   /**

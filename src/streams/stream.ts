@@ -62,6 +62,13 @@ export interface StreamState {
   groups: GroupState[];
 }
 
+/** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
+function elementBytesOf(fields: readonly Buffer[]): number {
+  let n = 0;
+  for (let i = 0; i < fields.length; i++) n += fields[i].length;
+  return n;
+}
+
 export class Stream {
   /** last-generated-id */
   lastId: StreamId = MIN_ID;
@@ -235,8 +242,7 @@ export class Stream {
     }
     if (compareIds(id, last) <= 0) throw new CommandError(Err.xaddIdTooSmall);
 
-    let elementBytes = 0;
-    for (let i = 0; i < fields.length; i++) elementBytes += fields[i].length;
+    const elementBytes = elementBytesOf(fields);
     if (elementBytes > STREAM_LISTPACK_MAX_SIZE) throw new CommandError(StreamErr.elementsTooLarge);
 
     const newNode = this.nodes.needsNewNode(this.settings, elementBytes);
@@ -441,12 +447,7 @@ export class Stream {
   /** Starts counting the live entries' bytes (sum of field and value lengths); reads existing entries once. */
   trackBytes(): void {
     if (this.index.tracksBytes) return;
-    this.index.trackBytes((abs) => {
-      const fields = this.fieldsAt(abs);
-      let size = 0;
-      for (let i = 0; i < fields.length; i++) size += fields[i].length;
-      return size;
-    });
+    this.index.trackBytes((abs) => elementBytesOf(this.fieldsAt(abs)));
   }
 
   /** Bytes (field and value lengths) of the live entries; 0 unless trackBytes() was called. */

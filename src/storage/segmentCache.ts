@@ -136,7 +136,7 @@ export class SegmentCache {
     }
     // Still over: the rest were busy (reserving, staging, syncing). Nothing else may call use() soon (a burst of
     // new streams ends; their later opens fail with EMFILE and retry), so try again shortly.
-    if (excess > 0) this.retryTimer = setTimeout(() => this.evict(), 20);
+    if (excess > 0) this.retryTimer = setTimeout(() => this.evict(), 20).unref();
     if (this.waiting.length > 0) this.pump();
   }
 

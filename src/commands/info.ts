@@ -139,30 +139,18 @@ const SECTIONS: Record<string, Section> = {
       .filter((db) => db.size > 0)
       .map((db) => [`db${db.index}`, `keys=${db.size},expires=0,avg_ttl=0`]),
   streams: (s) => {
-    let streams = 0;
-    let entries = 0;
-    let groups = 0;
-    let pending = 0;
-    let bytes = 0;
     let segments = 0;
     const persistence = s.persistence;
-    for (const db of s.databases) {
-      for (const [, stream] of db.entries()) {
-        streams++;
-        entries += stream.length;
-        groups += stream.groups.size;
-        for (const group of stream.groups.values()) pending += group.pel.size;
-        bytes += stream.dataBytes;
-        if (persistence) segments += persistence.segmentsOf(stream);
-      }
-    }
+    const t = s.streamTotals((_db, _key, stream) => {
+      if (persistence) segments += persistence.segmentsOf(stream);
+    });
     const open = persistence?.openSegments;
     return [
-      ['streams', streams],
-      ['stream_entries', entries],
-      ['stream_groups', groups],
-      ['stream_pending_entries', pending],
-      ['stream_bytes_on_disk', bytes],
+      ['streams', t.streams],
+      ['stream_entries', t.entries],
+      ['stream_groups', t.groups],
+      ['stream_pending_entries', t.pending],
+      ['stream_bytes_on_disk', t.bytes],
       ['stream_segments', segments],
       ['stream_segments_open', open?.open ?? 0],
       ['stream_segments_open_limit', open?.limit ?? 0],

@@ -17,7 +17,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommitBatcher } from '../storage/commitBatcher';
-import type { ServerState } from '../server/serverState';
+import type { ServerState, StreamTotals } from '../server/serverState';
 import type { Stream } from '../streams/stream';
 import { streamFacts } from '../commands/streamGroups';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
@@ -29,13 +29,8 @@ interface StreamRow {
   stream: Stream;
 }
 
-interface Snapshot {
-  streams: number;
-  entries: number;
+interface Snapshot extends StreamTotals {
   entriesAdded: number;
-  bytes: number;
-  groups: number;
-  pending: number;
   lag: number;
   labelled: StreamRow[];
 }
@@ -135,22 +130,17 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   const snapshot = (): Snapshot => {
     if (cached) return cached;
     const rows: StreamRow[] = [];
-    const s: Snapshot = { streams: 0, entries: 0, entriesAdded: 0, bytes: 0, groups: 0, pending: 0, lag: 0, labelled: [] };
-    for (const db of state.databases) {
-      for (const [key, stream] of db.entries()) {
-        s.streams++;
-        s.entries += stream.length;
-        s.entriesAdded += Number(stream.entriesAdded);
-        s.bytes += stream.dataBytes;
-        s.groups += stream.groups.size;
-        for (const group of stream.groups.values()) {
-          s.pending += group.pel.size;
-          const lag = group.lag(streamFacts(stream));
-          if (lag !== null) s.lag += Number(lag);
-        }
-        rows.push({ db: String(db.index), key, stream });
+    let entriesAdded = 0;
+    let lag = 0;
+    const totals = state.streamTotals((db, key, stream) => {
+      entriesAdded += Number(stream.entriesAdded);
+      for (const group of stream.groups.values()) {
+        const groupLag = group.lag(streamFacts(stream));
+        if (groupLag !== null) lag += Number(groupLag);
       }
-    }
+      rows.push({ db: String(db.index), key, stream });
+    });
+    const s: Snapshot = { ...totals, entriesAdded, lag, labelled: [] };
     const max = state.config.getNumber('metrics-max-streams');
     if (rows.length > max) rows.sort((a, b) => b.stream.length - a.stream.length);
     s.labelled = rows.slice(0, max);

@@ -95,6 +95,16 @@ export interface ServerHooks {
   shutdown(): Promise<void>;
 }
 
+export interface StreamTotals {
+  streams: number;
+  entries: number;
+  /** Segment files on disk (in memory for streams without a log). */
+  bytes: number;
+  groups: number;
+  /** Entries in all consumer groups' PELs. */
+  pending: number;
+}
+
 export class ServerState {
   readonly databases: Database[];
   readonly clients = new Map<number, ClientState>();
@@ -166,6 +176,25 @@ export class ServerState {
           },
         ),
     );
+  }
+
+  /**
+   * Totals over every stream (INFO streams and the metrics both report them); `each` sees every stream on the
+   * way, for what a caller adds to them.
+   */
+  streamTotals(each?: (db: Database, key: string, stream: Stream) => void): StreamTotals {
+    const t: StreamTotals = { streams: 0, entries: 0, bytes: 0, groups: 0, pending: 0 };
+    for (const db of this.databases) {
+      for (const [key, stream] of db.entries()) {
+        t.streams++;
+        t.entries += stream.length;
+        t.bytes += stream.dataBytes;
+        t.groups += stream.groups.size;
+        for (const group of stream.groups.values()) t.pending += group.pel.size;
+        each?.(db, key, stream);
+      }
+    }
+    return t;
   }
 
   /** Records that the reply of the command in progress may only be released once `ticket` is durable. */

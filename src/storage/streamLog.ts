@@ -453,15 +453,7 @@ export class StreamLog implements CommitTarget {
           if (!this.spare) {
             const base = a.base + a.planned;
             const spare = await this.cache.withOpenSlot(() => Segment.create(this.slotPath({ base }), base, this.maxSize));
-            try {
-              // Its name is durable before any record goes in; the sync takes a descriptor, so it waits for a slot.
-              await this.cache.withOpenSlot(() => syncDir(this.dir), false);
-            } catch (e) {
-              // Not adopted: release its descriptor and file, so the retry can create it again.
-              await spare.close().catch(() => undefined);
-              await fsp.unlink(spare.path).catch(() => undefined);
-              throw e;
-            }
+            await syncDir(this.dir); // its name is durable before any record goes in
             this.cache.use(spare, this.canEvict);
             this.spare = spare;
             continue;

@@ -5,12 +5,58 @@ import { CommandError, Err } from '../errors';
 import { keywordEquals } from './args';
 import type { CommandSpec } from './types';
 
+/** What the dispatcher asks of a spec on every call, worked out once per spec instead of scanning its flags. */
+export interface Traits {
+  readonly noAuth: boolean;
+  readonly write: boolean;
+  /** Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+  readonly multiControl: boolean;
+}
+
 export interface Resolved {
   readonly spec: CommandSpec;
   /** Index of the first argument after the command (and subcommand) name. */
   readonly argStart: number;
   /** Name for statistics: `xinfo|stream` style for subcommands. */
   readonly statName: string;
+  readonly traits: Traits;
+}
+
+/** Commands that run immediately inside MULTI instead of being queued. */
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+function traitsOf(spec: CommandSpec): Traits {
+  return {
+    noAuth: spec.flags.includes('no_auth'),
+    write: spec.flags.includes('write'),
+    multiControl: MULTI_CONTROL.has(spec.name.split('|')[0]),
+  };
+}
+
+/**
+ * Slots of the name cache: a command name as the client spelled it (its bytes) and what it resolved to. Only
+ * commands without subcommands are cached (their resolution depends on the name alone). Direct-mapped by a
+ * hash of the length and the first and last bytes, so the common case costs a few byte compares instead of a
+ * string, a lower-casing and a map lookup per request.
+ */
+const NAME_CACHE_SLOTS = 64;
+const NAME_CACHE_MAX = 24;
+
+interface CachedName {
+  readonly name: Buffer;
+  readonly resolved: Resolved;
+}
+
+function nameSlot(name: Buffer): number {
+  const n = name.length;
+  return (n * 7 + (name[0] | 0x20) + (name[n - 1] | 0x20) * 3) & (NAME_CACHE_SLOTS - 1);
+}
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
@@ -43,11 +89,15 @@ function arityOk(arity: number, argc: number): boolean {
 
 export class CommandRegistry {
   private readonly byName = new Map<string, CommandSpec>();
+  private readonly traits = new Map<CommandSpec, Traits>();
+  private readonly nameCache: (CachedName | undefined)[] = new Array(NAME_CACHE_SLOTS).fill(undefined);
 
   constructor(specs: readonly CommandSpec[]) {
     for (const spec of specs) {
       if (this.byName.has(spec.name)) throw new Error(`command ${spec.name} declared twice`);
       this.byName.set(spec.name, spec);
+      this.traits.set(spec, traitsOf(spec));
+      for (const sub of spec.subcommands ?? []) this.traits.set(sub, traitsOf(sub));
     }
   }
 
@@ -65,23 +115,39 @@ export class CommandRegistry {
 
   /** Resolves args (args[0] = name) or throws the CommandError Redis would reply. */
   resolve(args: Buffer[]): Resolved {
-    const name = args[0].toString('latin1').toLowerCase();
+    const nameBytes = args[0];
+    const cacheable = nameBytes.length > 0 && nameBytes.length <= NAME_CACHE_MAX;
+    if (cacheable) {
+      const hit = this.nameCache[nameSlot(nameBytes)];
+      if (hit !== undefined && sameBytes(hit.name, nameBytes)) {
+        if (!arityOk(hit.resolved.spec.arity, args.length)) throw new CommandError(Err.wrongArity(hit.resolved.statName));
+        return hit.resolved;
+      }
+    }
+    const name = nameBytes.toString('latin1').toLowerCase();
     const spec = this.byName.get(name);
     if (!spec) throw new CommandError(Err.unknownCommand(args[0], args.slice(1, 1 + 20)));
     if (spec.subcommands && spec.subcommands.length > 0) {
       if (args.length === 1) {
         // A container with a handler of its own (COMMAND) runs it when called bare.
-        if (spec.handler) return { spec, argStart: 1, statName: name };
+        if (spec.handler) return this.resolved(spec, 1, name);
         throw new CommandError(Err.wrongArity(name));
       }
       const subName = `${name}|${args[1].toString('latin1').toLowerCase()}`;
       const sub = spec.subcommands.find((s) => s.name === subName);
       if (!sub) throw new CommandError(Err.unknownSubcommand(args[1], name));
       if (!arityOk(sub.arity, args.length)) throw new CommandError(Err.wrongArity(subName));
-      return { spec: sub, argStart: 2, statName: subName };
+      return this.resolved(sub, 2, subName);
     }
+    const resolved = this.resolved(spec, 1, name);
+    // The name bytes are a view of the client's input buffer: the cache keeps a copy.
+    if (cacheable) this.nameCache[nameSlot(nameBytes)] = { name: Buffer.from(nameBytes), resolved };
     if (!arityOk(spec.arity, args.length)) throw new CommandError(Err.wrongArity(name));
-    return { spec, argStart: 1, statName: name };
+    return resolved;
+  }
+
+  private resolved(spec: CommandSpec, argStart: number, statName: string): Resolved {
+    return { spec, argStart, statName, traits: this.traits.get(spec)! };
   }
 }
 

@@ -12,50 +12,28 @@ import type { BlockRequest } from './blocking';
 import type { ClientState } from './clientState';
 import type { ServerState } from './serverState';
 
-/** Commands that run immediately inside MULTI instead of being queued. */
-const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
-
-/** What the dispatcher asks of a spec on every call, worked out once per spec instead of scanning its flags. */
-interface Traits {
-  readonly noAuth: boolean;
-  readonly write: boolean;
-  readonly multiControl: boolean;
-}
-
-const traitsBySpec = new WeakMap<CommandSpec, Traits>();
-
-function traitsOf(spec: CommandSpec): Traits {
-  let t = traitsBySpec.get(spec);
-  if (t === undefined) {
-    t = {
-      noAuth: spec.flags.includes('no_auth'),
-      write: spec.flags.includes('write'),
-      multiControl: MULTI_CONTROL.has(spec.name.split('|')[0]),
-    };
-    traitsBySpec.set(spec, t);
-  }
-  return t;
-}
-
 /**
  * The CommandContext of one call. A class rather than an object literal with two closures: handlers rarely use
  * block/callQueued, so they live on the prototype instead of being allocated per command.
  */
 class CallContext implements CommandContext {
-  readonly argv: ArgReader;
+  private reader: ArgReader | null = null;
 
   constructor(
     readonly server: ServerState,
     readonly client: ClientState,
     readonly db: ServerState['databases'][number],
     readonly args: Buffer[],
-    argStart: number,
+    private readonly argStart: number,
     readonly reply: ReplyWriter,
     readonly now: number,
     readonly inTransaction: boolean,
     private readonly dispatcher: Dispatcher,
-  ) {
-    this.argv = new ArgReader(args, argStart);
+  ) {}
+
+  /** Made on first use: the hot commands read their arguments by position and never ask for it. */
+  get argv(): ArgReader {
+    return (this.reader ??= new ArgReader(this.args, this.argStart));
   }
 
   block(request: BlockRequest): void {
@@ -109,9 +87,8 @@ export class Dispatcher {
       this.reject(client, reply, err, null);
       return;
     }
-    const { spec, statName } = resolved;
+    const { statName, traits } = resolved;
     client.lastCommand = statName;
-    const traits = traitsOf(spec);
 
     if (!client.authenticated && !traits.noAuth) {
       this.reject(client, reply, new CommandError(Err.noAuth), statName);
@@ -176,7 +153,7 @@ export class Dispatcher {
       // An error reveals no data and acknowledges nothing: it need not wait for any commit.
       server.takeTicket();
     }
-    else if (server.persistence !== null && client.blocked === null && traitsOf(spec).write) {
+    else if (server.persistence !== null && client.blocked === null && resolved.traits.write) {
       server.persistence.journal(ctx.db, statName, args, ctx.now);
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.

@@ -127,6 +127,8 @@ export class BlockingManager {
 
   /** Marks a key ready; clients blocked on it are served by serveReady(). */
   signal(db: Database, key: string): void {
+    // Every XADD signals its key: build the slot name only when some client waits on anything at all.
+    if (this.waiters.size === 0) return;
     const slot = BlockingManager.slot(db, key);
     if (!this.waiters.has(slot)) return;
     this.ready.add(slot);

@@ -101,6 +101,9 @@ export class Connection implements DirectTarget {
   process(): void {
     const client = this.state;
     this.holdStamp = -1;
+    // Read once per turn, not per command: with no normal-class limit (the default) the loop skips the check.
+    const limit = bufferLimitsOf(this.server.config.get('client-output-buffer-limit')).normal;
+    const limited = limit.hard > 0 || limit.soft > 0;
     try {
       // `paused`: the socket is not draining, so running more requests would only pile up replies (backpressure).
       while (!this.closed && !client.closing && client.blocked === null && !this.paused && this.mapping === null) {
@@ -125,7 +128,7 @@ export class Connection implements DirectTarget {
         this.dispatcher.execute(client, args, this.reply);
         if (client.replyMode !== 'on' && client.blocked === null && this.replyDropped()) this.reply.truncate(mark);
         this.holdIfNeeded(mark, this.server.takeTicket());
-        if (this.checkOutputLimits()) return;
+        if (limited && this.checkOutputLimits()) return;
         if (this.reply.size > OUTPUT_HIGH_WATER) this.flush();
       }
     } catch (err) {

@@ -240,6 +240,8 @@ export class ServerState {
   }
 
   private keyTouched(db: Database, key: string): void {
+    // Every write touches its key: build the slot name only when some client watches anything at all.
+    if (this.watchers.size === 0) return;
     const set = this.watchers.get(`${db.index}\0${key}`);
     if (set) for (const c of set) c.watchDirty = true;
   }

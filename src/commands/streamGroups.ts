@@ -62,7 +62,7 @@ export function streamFacts(s: Stream): GroupStreamFacts {
 /** One entry as Redis replies it: [id, [field, value, ...]]; a deleted entry seen in a PEL has null fields. */
 export function writeEntry(reply: ReplyWriter, id: StreamId, fields: Buffer[] | null): void {
   reply.array(2);
-  reply.bulk(formatId(id));
+  reply.streamId(id.ms, id.seq);
   if (fields === null) {
     reply.nullArray();
     return;

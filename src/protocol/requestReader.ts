@@ -9,6 +9,7 @@
 
 import { parseStrictInteger } from './numbers';
 import { splitInlineArgs } from './inline';
+import { argView } from './argView';
 
 /** Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or header line before a protocol error. */
 export const INLINE_MAX_SIZE = 64 * 1024;
@@ -112,7 +113,7 @@ export class RequestReader {
           if (needed - available > GATHER_THRESHOLD) this.gatherTarget = needed - available;
           return undefined;
         }
-        this.args!.push(this.buf.subarray(this.pos, this.pos + this.bulkLength));
+        this.args!.push(argView(this.buf, this.pos, this.pos + this.bulkLength));
         // Like Redis, the two bytes after a body are skipped, not checked.
         this.pos += needed;
         this.bulkLength = -1;

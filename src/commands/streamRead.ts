@@ -11,6 +11,7 @@ import type { Database } from '../keyspace/database';
 import type { Stream } from '../streams/stream';
 import {
   type StreamId,
+  MAX_ID,
   MIN_ID,
   compareIds,
   decrementId,
@@ -35,30 +36,40 @@ function latin1(arg: Buffer): string {
   return arg.toString('latin1');
 }
 
-/** One entry as Redis replies it: [id, [field, value, ...]]. */
-function writeEntry(reply: ReplyWriter, id: StreamId, fields: Buffer[]): void {
+/**
+ * One entry at an index position as Redis replies it, [id, [field, value, ...]], straight from the stored
+ * record: the ID from the index's words and the items copied from the mapping, no object per entry.
+ */
+function writeEntryAt(reply: ReplyWriter, stream: Stream, abs: number): void {
   reply.array(2);
-  reply.streamId(id.ms, id.seq);
-  reply.array(fields.length);
-  for (let i = 0; i < fields.length; i++) {
-    const f = fields[i];
-    reply.bulkFrom(f, 0, f.length);
+  const ms = stream.msAt(abs);
+  const seq = stream.seqAt(abs);
+  if (ms >= 0 && seq >= 0) reply.streamIdOf(ms, seq);
+  else {
+    const id = stream.idAt(abs);
+    reply.streamId(id.ms, id.seq);
+  }
+  const items = stream.itemsAt(abs);
+  let p = stream.itemsOffset;
+  const count = items.readUInt32LE(p);
+  p += 4;
+  reply.array(count);
+  for (let i = 0; i < count; i++) {
+    const len = items.readUInt32LE(p);
+    p += 4;
+    reply.bulkFrom(items, p, p + len);
+    p += len;
   }
 }
 
-/**
- * Writes the entries of [start, end] as an array (its length known only after the walk, so entries are
- * gathered first; views into the store, no copies until the reply writer).
- */
+/** Positions of one range reply; a reply is written as soon as its range is known, so one list serves all. */
+const positions: number[] = [];
+
+/** Writes the entries of [start, end] as an array. */
 function writeRange(reply: ReplyWriter, stream: Stream, start: StreamId, end: StreamId, count: number, rev: boolean): void {
-  const ids: StreamId[] = [];
-  const fields: Buffer[][] = [];
-  stream.range(start, end, count, rev, (id, f) => {
-    ids.push(id);
-    fields.push(f);
-  });
-  reply.array(ids.length);
-  for (let i = 0; i < ids.length; i++) writeEntry(reply, ids[i], fields[i]);
+  const n = stream.positionsInRange(start, end, count, rev, positions);
+  reply.array(n);
+  for (let i = 0; i < n; i++) writeEntryAt(reply, stream, positions[i]);
 }
 
 /** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
@@ -132,19 +143,16 @@ function xlen(ctx: CommandContext): void {
 
 interface ServedStream {
   key: Buffer;
-  ids: StreamId[];
-  fields: Buffer[][];
+  stream: Stream;
+  /** Index positions of the entries served, written before the stream can change. */
+  positions: number[];
 }
 
 /** Entries of `stream` with IDs greater than `after`, at most `count` (0: all). */
 function readAfter(key: Buffer, stream: Stream, after: StreamId, count: number): ServedStream {
-  const served: ServedStream = { key, ids: [], fields: [] };
+  const served: ServedStream = { key, stream, positions: [] };
   const start = incrementId(after);
-  if (start === null) return served;
-  stream.range(start, { ms: 18446744073709551615n, seq: 18446744073709551615n }, count, false, (id, f) => {
-    served.ids.push(id);
-    served.fields.push(f);
-  });
+  if (start !== null) stream.positionsInRange(start, MAX_ID, count, false, served.positions);
   return served;
 }
 
@@ -155,8 +163,8 @@ function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
   for (const s of served) {
     if (reply.protocol === 2) reply.array(2);
     reply.bulk(s.key);
-    reply.array(s.ids.length);
-    for (let i = 0; i < s.ids.length; i++) writeEntry(reply, s.ids[i], s.fields[i]);
+    reply.array(s.positions.length);
+    for (let i = 0; i < s.positions.length; i++) writeEntryAt(reply, s.stream, s.positions[i]);
   }
 }
 

@@ -113,18 +113,20 @@ export class ReplyWriter {
   streamId(ms: bigint, seq: bigint): void {
     const m = u64ToSafeNumber(ms);
     const q = u64ToSafeNumber(seq);
-    if (m < 0 || q < 0) {
-      this.bulk(`${ms}-${seq}`);
-      return;
-    }
-    const dm = digitCount(m);
-    const dq = digitCount(q);
+    if (m < 0 || q < 0) this.bulk(`${ms}-${seq}`);
+    else this.streamIdOf(m, q);
+  }
+
+  /** streamId() of parts given as Numbers below 2^53. */
+  streamIdOf(ms: number, seq: number): void {
+    const dm = digitCount(ms);
+    const dq = digitCount(seq);
     this.reserve(dm + dq + 40);
     this.header(DOLLAR, dm + dq + 1);
     const buf = this.buf;
-    writeDigits(buf, this.len, m, dm);
+    writeDigits(buf, this.len, ms, dm);
     buf[this.len + dm] = 0x2d; // '-'
-    writeDigits(buf, this.len + dm + 1, q, dq);
+    writeDigits(buf, this.len + dm + 1, seq, dq);
     this.len += dm + dq + 1;
     buf[this.len++] = 0x0d;
     buf[this.len++] = 0x0a;

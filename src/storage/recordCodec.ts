@@ -126,6 +126,8 @@ export function encodeRecord(type: number, flags: number, payload: Uint8Array): 
 // payload: u64 LE ms, u64 LE seq, u32 LE item count (fields + values), then per item u32 LE length + bytes.
 
 const ENTRY_FIXED = 8 + 8 + 4;
+/** Where an ENTRY payload's item count is (after the two ID words). */
+export const ENTRY_ITEMS_OFFSET = 16;
 
 /** Payload size of an entry whose field/value items are args[from..to). */
 export function entryPayloadSize(args: readonly Uint8Array[], from = 0, to = args.length): number {

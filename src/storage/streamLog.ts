@@ -526,6 +526,21 @@ export class StreamLog implements CommitTarget {
    * is not mapped right now (evicted by the LRU): `await load(pos)` and read again. The view stays valid after
    * eviction (it keeps the mapping alive); `recordTypeAt` gives the type.
    */
+  /** Offset of the payload found by the last payloadAt() in the buffer it returned. */
+  payloadOffset = 0;
+
+  /**
+   * The buffer holding the payload of the record at `pos` (the mapping, or the staging buffer), its offset in
+   * payloadOffset; null when the segment is not mapped. read() without the view: for readers that walk the
+   * payload's bytes themselves.
+   */
+  payloadAt(pos: number): Buffer | null {
+    const buf = this.locate(pos);
+    if (!buf) return null;
+    this.payloadOffset = this.woff + HEADER_SIZE;
+    return buf;
+  }
+
   read(pos: number): Buffer | null {
     const buf = this.locate(pos);
     if (!buf) return null;

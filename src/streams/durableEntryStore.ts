@@ -2,7 +2,7 @@
 // index points at them by log position (split over the index's two 32-bit columns). Reads are zero-copy views
 // of the mapping. During recovery the entry is already in the log: `replayAt` makes the next append adopt it.
 
-import { StorageError, type StreamLog, forEachEntryItem } from '../storage';
+import { ENTRY_ITEMS_OFFSET, StorageError, type StreamLog, forEachEntryItem } from '../storage';
 import { CommandError, Err } from '../errors';
 import type { EntryStore } from './entryStore';
 import type { StreamId } from './streamId';
@@ -51,6 +51,15 @@ export class DurableEntryStore implements EntryStore {
     }
     this.lastSegment = Math.floor(position / TWO_32);
     this.lastOffset = position % TWO_32;
+  }
+
+  itemsOffset = 0;
+
+  itemsAt(segment: number, offset: number): Buffer {
+    const buf = this.log.payloadAt(segment * TWO_32 + offset);
+    if (buf === null) throw new CommandError(Err.segmentUnavailable);
+    this.itemsOffset = this.log.payloadOffset + ENTRY_ITEMS_OFFSET;
+    return buf;
   }
 
   read(segment: number, offset: number): Buffer[] {

@@ -11,6 +11,13 @@
 // nothing (no column).
 
 const INITIAL_CAPACITY = 64;
+/** The high word below which hi * 2^32 + lo is an exact Number (2^53). */
+const SAFE_HIGH = 2 ** 21;
+
+function safeNumber(words: Uint32Array, at: number): number {
+  const hi = words[at + 1];
+  return hi < SAFE_HIGH ? hi * 2 ** 32 + words[at] : -1;
+}
 
 export class EntryIndex {
   private cap = INITIAL_CAPACITY;
@@ -22,6 +29,9 @@ export class EntryIndex {
   private n = 0;
   private msArr = new BigUint64Array(this.cap);
   private seqArr = new BigUint64Array(this.cap);
+  /** The same memory as 32-bit words (little-endian: low word first), to read IDs without making bigints. */
+  private msWords = new Uint32Array(this.msArr.buffer);
+  private seqWords = new Uint32Array(this.seqArr.buffer);
   private segArr = new Uint32Array(this.cap);
   private offArr = new Uint32Array(this.cap);
   private delArr = new Uint8Array(this.cap);
@@ -135,6 +145,14 @@ export class EntryIndex {
   seq(abs: number): bigint {
     return this.seqArr[abs - this.base];
   }
+  /** The entry's ms as a Number without making a bigint, or -1 when it is 2^53 or more (use ms()). */
+  msNumber(abs: number): number {
+    return safeNumber(this.msWords, (abs - this.base) * 2);
+  }
+  /** The entry's sequence number as a Number, or -1 when it is 2^53 or more (use seq()). */
+  seqNumber(abs: number): number {
+    return safeNumber(this.seqWords, (abs - this.base) * 2);
+  }
   segment(abs: number): number {
     return this.segArr[abs - this.base];
   }
@@ -238,9 +256,11 @@ export class EntryIndex {
     const ms = new BigUint64Array(this.cap);
     ms.set(this.msArr);
     this.msArr = ms;
+    this.msWords = new Uint32Array(ms.buffer);
     const seq = new BigUint64Array(this.cap);
     seq.set(this.seqArr);
     this.seqArr = seq;
+    this.seqWords = new Uint32Array(seq.buffer);
     const seg = new Uint32Array(this.cap);
     seg.set(this.segArr);
     this.segArr = seg;

@@ -15,6 +15,12 @@ export interface EntryStore {
   readonly lastOffset: number;
   /** The entry's [field, value, ...] as views into the segment. */
   read(segment: number, offset: number): Buffer[];
+  /**
+   * The bytes holding the entry's items, for readers that copy them straight into a reply: at `itemsOffset`
+   * (set by this call) a u32 LE item count, then per item a u32 LE length and the bytes.
+   */
+  itemsAt(segment: number, offset: number): Buffer;
+  readonly itemsOffset: number;
   /** An entry was deleted (XDEL) or flagged by exact trimming; the bytes stay until their segment goes. */
   deleted(id: StreamId): void;
   /** Every entry located before (segment, offset) is gone: release what holds only them. */
@@ -64,6 +70,13 @@ export class MemoryEntryStore implements EntryStore {
       p += f.length;
     }
     this.used = p;
+  }
+
+  itemsOffset = 0;
+
+  itemsAt(segment: number, offset: number): Buffer {
+    this.itemsOffset = offset;
+    return this.chunks[segment - this.firstSegment];
   }
 
   read(segment: number, offset: number): Buffer[] {

@@ -136,8 +136,27 @@ export class Stream {
     return this.firstId;
   }
 
-  private idAt(abs: number): StreamId {
+  /** The ID of the entry at an index position (see positionsInRange). */
+  idAt(abs: number): StreamId {
     return { ms: this.index.ms(abs), seq: this.index.seq(abs) };
+  }
+
+  /** The ID parts of the entry at a position as Numbers, without making bigints; -1 for a part >= 2^53. */
+  msAt(abs: number): number {
+    return this.index.msNumber(abs);
+  }
+  seqAt(abs: number): number {
+    return this.index.seqNumber(abs);
+  }
+
+  /** The bytes of the entry's items at a position (count, then length-prefixed items from `itemsOffset`). */
+  itemsAt(abs: number): Buffer {
+    return this.store.itemsAt(this.index.segment(abs), this.index.offset(abs));
+  }
+
+  /** Where the items begin in the buffer the last itemsAt() returned. */
+  get itemsOffset(): number {
+    return this.store.itemsOffset;
   }
 
   private fieldsAt(abs: number): Buffer[] {
@@ -190,32 +209,37 @@ export class Stream {
     return abs >= 0 && !this.index.isDeleted(abs);
   }
 
-  /** Visits live entries with start <= id <= end (ascending, or descending when reverse), at most count (0 = no limit). */
-  range(start: StreamId, end: StreamId, count: number, reverse: boolean, visit: EntryVisitor): number {
+  /**
+   * Index positions of the live entries with start <= id <= end, ascending (descending when reverse), at most
+   * count (0 = no limit), into `out` (emptied first). Valid until the stream next changes. The bounds are two
+   * binary searches, so the walk reads no ID.
+   */
+  positionsInRange(start: StreamId, end: StreamId, count: number, reverse: boolean, out: number[]): number {
+    out.length = 0;
     if (this.live === 0 || compareIds(start, end) > 0) return 0;
     const index = this.index;
-    let n = 0;
+    const lo = index.lowerBound(start.ms, start.seq);
+    const hi = index.upperBound(end.ms, end.seq);
     if (!reverse) {
-      const last = index.end;
-      for (let abs = index.lowerBound(start.ms, start.seq); abs < last; abs++) {
+      for (let abs = lo; abs < hi; abs++) {
         if (index.isDeleted(abs)) continue;
-        const ms = index.ms(abs);
-        const seq = index.seq(abs);
-        if (ms > end.ms || (ms === end.ms && seq > end.seq)) break;
-        visit({ ms, seq }, this.fieldsAt(abs));
-        if (++n === count) break;
+        if (out.push(abs) === count) break;
       }
     } else {
-      const first = index.start;
-      for (let abs = index.upperBound(end.ms, end.seq) - 1; abs >= first; abs--) {
+      for (let abs = hi - 1; abs >= lo; abs--) {
         if (index.isDeleted(abs)) continue;
-        const ms = index.ms(abs);
-        const seq = index.seq(abs);
-        if (ms < start.ms || (ms === start.ms && seq < start.seq)) break;
-        visit({ ms, seq }, this.fieldsAt(abs));
-        if (++n === count) break;
+        if (out.push(abs) === count) break;
       }
     }
+    return out.length;
+  }
+
+  /** Visits live entries with start <= id <= end (ascending, or descending when reverse), at most count (0 = no limit). */
+  range(start: StreamId, end: StreamId, count: number, reverse: boolean, visit: EntryVisitor): number {
+    // A list of its own: a visitor may read the stream again.
+    const positions: number[] = [];
+    const n = this.positionsInRange(start, end, count, reverse, positions);
+    for (let i = 0; i < n; i++) visit(this.idAt(positions[i]), this.fieldsAt(positions[i]));
     return n;
   }
 

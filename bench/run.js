@@ -29,7 +29,11 @@ const {
   elapsedS,
   cleanup,
   benchArgs,
+  track,
+  freePort,
+  waitPing,
 } = require('./lib/servers');
+const { spawn, spawnSync } = require('node:child_process');
 
 const { quick: QUICK, opt } = benchArgs();
 const ROUNDS = opt('--rounds', QUICK ? 2 : 3);
@@ -41,9 +45,22 @@ const PREFILL = 100_000;
 
 // -------------------------------------------------------------------------------------------------- the cases
 
-const results = { cases: [], memory: [], groupLoop: null };
+const results = { cases: [], memory: [], groupLoop: null, reference: null, efficiency: [] };
 const VALUE_1K = 'v'.repeat(1024);
 const VALUE_100 = 'x'.repeat(100);
+
+// Progress: "case k of N" and an estimate of the time left from the average time of the cases done so far.
+const POLICIES = QUICK ? ['everysec', 'always'] : ['always', 'everysec', 'no'];
+/** xadd cases of every policy, 1 KiB, reference, two reads, group loop, per-command cost, memory and restart. */
+const plannedCases = () => POLICIES.reduce((n, p) => n + xaddCases(p).length, 0) + 1 + 1 + 2 + 1 + 1 + 1;
+const progress = { done: 0, total: 0, started: Date.now() };
+
+function startCase(name) {
+  const k = ++progress.done;
+  const spent = (Date.now() - progress.started) / 1000;
+  const left = k > 1 ? ((spent / (k - 1)) * (progress.total - k + 1)).toFixed(0) : '?';
+  log(`case ${k} of ${progress.total}: ${name} (${spent.toFixed(0)} s so far, about ${left} s left)`);
+}
 
 /** Runs one redis-benchmark case on a Spool/Redis pair (same command line for both). */
 function benchCase(pair, c) {
@@ -118,6 +135,7 @@ async function readCases(pair) {
     await benchCaseWith(pair, { ...c, group: 'read', pipeline: 16, prior: prior(200_000, 40_000) }, (s) => withMid(s.kind, c.command));
   }
   const loop = {};
+  startCase('XREADGROUP COUNT 10 + XACK loop');
   for (let r = 0; r < (QUICK ? 1 : 2); r++) {
     for (const s of pair) {
       const rate = await groupLoop(s);
@@ -140,6 +158,7 @@ async function readCases(pair) {
 
 /** Runs one case on the pair (Spool, Redis, Spool, Redis ...; see benchPair) and records it. */
 async function benchCaseWith(pair, c, commandFor) {
+  startCase(c.name);
   results.cases.push(await benchPair(pair, c, { rounds: ROUNDS, targetS: TARGET_S, clients: CLIENTS, commandFor }));
 }
 
@@ -186,6 +205,75 @@ async function memoryAndRestart() {
   }
 }
 
+/** The minimal Node server (lib/minimalServer.js): what one Node core can take for XADD here. */
+async function startMinimal() {
+  const port = await freePort();
+  const child = track(spawn(process.execPath, [path.join(__dirname, 'lib', 'minimalServer.js'), String(port)], { stdio: 'ignore' }));
+  await waitPing(port, child);
+  return { port, kind: 'redis', label: 'Minimal', policy: 'everysec', child };
+}
+
+/** XADD P64 on Spool (everysec) against the minimal Node server, alternating, as the other cases. */
+async function referenceCase(pair) {
+  startCase('XADD P64 against the minimal Node server');
+  const spool = pair.find((s) => s.kind === 'spool');
+  const minimal = await startMinimal();
+  try {
+    const c = { name: 'XADD 1 stream P64 everysec', pipeline: 64, random: 1_000_000, prior: prior(600_000, 200_000), command: ['XADD', 'ref', '*', 'f', '__rand_int__'] };
+    const entry = await benchPair([spool, minimal], c, { rounds: ROUNDS, targetS: TARGET_S, clients: CLIENTS });
+    results.reference = { name: c.name, spool: entry.spool.rps, minimal: entry.redis.rps, ratio: entry.ratio };
+  } finally {
+    minimal.child.kill('SIGKILL');
+  }
+}
+
+const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
+
+/** User + system CPU seconds of a process so far. */
+function cpuSeconds(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+}
+
+/** Young-generation collections (V8 scavenges) Spool logged so far under --trace-gc. */
+function scavenges(server) {
+  const text = fs.readFileSync(path.join(server.dir, 'spool.log'), 'latin1');
+  return (text.match(/Scavenge/g) || []).length;
+}
+
+/**
+ * Per-command cost, independent of how busy the machine is: the server's CPU time per command (Spool and
+ * Redis) and Spool's young-generation collections per million commands (how much the command path
+ * allocates), for a fixed number of XADD P64 and XRANGE COUNT 10 P16.
+ */
+async function efficiency() {
+  const cases = [
+    { name: 'XADD 1 stream P64', n: QUICK ? 300_000 : 1_000_000, pipeline: 64, random: 1_000_000, command: ['XADD', 's', '*', 'f', '__rand_int__'] },
+    { name: 'XRANGE COUNT 10 P16 (100 B values)', n: QUICK ? 100_000 : 300_000, pipeline: 16, command: ['XRANGE', 'big', '-', '+', 'COUNT', '10'] },
+  ];
+  const servers = [new Server('spool', 'everysec', { nodeFlags: ['--trace-gc'] }), new Server('redis', 'everysec')];
+  for (const s of servers) await s.start();
+  try {
+    for (const s of servers) await redisBenchmark(s.port, { n: 20_000, pipeline: 64, command: ['XADD', 'big', '*', 'f', VALUE_100] });
+    for (const c of cases) {
+      const row = { name: c.name, n: c.n };
+      for (const s of servers) {
+        await redisBenchmark(s.port, { ...c, n: Math.ceil(c.n / 4) }); // warm-up (JIT)
+        const gcBefore = s.kind === 'spool' ? scavenges(s) : 0;
+        const cpuBefore = cpuSeconds(s.child.pid);
+        await redisBenchmark(s.port, c);
+        row[s.kind] = { cpuUsPerCommand: ((cpuSeconds(s.child.pid) - cpuBefore) / c.n) * 1e6 };
+        if (s.kind === 'spool') row.spool.scavengesPer1M = ((scavenges(s) - gcBefore) / c.n) * 1e6;
+      }
+      row.ratio = row.spool.cpuUsPerCommand / row.redis.cpuUsPerCommand;
+      results.efficiency.push(row);
+      log(`  efficiency ${c.name}: CPU per command Spool ${row.spool.cpuUsPerCommand.toFixed(2)} us, Redis ${row.redis.cpuUsPerCommand.toFixed(2)} us; Spool ${row.spool.scavengesPer1M.toFixed(0)} young-generation GCs per 1M`);
+    }
+  } finally {
+    for (const s of servers) await s.kill('SIGTERM');
+  }
+}
+
 // ----------------------------------------------------------------------------------------------------- output
 
 function markdown(meta) {
@@ -206,6 +294,21 @@ function markdown(meta) {
     lines.push('|---|---:|---:|---:|---:|');
     for (const c of lat) lines.push(`| ${c.name} | ${fmtMs(c.spool.p50)} | ${fmtMs(c.spool.p99)} | ${fmtMs(c.redis.p50)} | ${fmtMs(c.redis.p99)} |`);
   }
+  if (results.reference) {
+    const r = results.reference;
+    lines.push('');
+    lines.push('| Against a minimal Node server (bench/lib/minimalServer.js) | Spool | Minimal | Spool/Minimal |');
+    lines.push('|---|---:|---:|---:|');
+    lines.push(`| ${r.name} | ${fmtRate(r.spool)}/s | ${fmtRate(r.minimal)}/s | ${r.ratio.toFixed(2)} |`);
+  }
+  if (results.efficiency.length) {
+    lines.push('');
+    lines.push('| Per command, fixed count (everysec) | Spool CPU | Redis CPU | Spool/Redis | Spool young-gen GCs per 1M |');
+    lines.push('|---|---:|---:|---:|---:|');
+    for (const e of results.efficiency) {
+      lines.push(`| ${e.name} | ${e.spool.cpuUsPerCommand.toFixed(2)} us | ${e.redis.cpuUsPerCommand.toFixed(2)} us | ${e.ratio.toFixed(2)} | ${e.spool.scavengesPer1M.toFixed(0)} |`);
+    }
+  }
   if (results.memory.length) {
     const m = Object.fromEntries(results.memory.map((x) => [x.kind, x]));
     const row = (label, f) => `| ${label} | ${m.spool ? f(m.spool) : 'n/a'} | ${m.redis ? f(m.redis) : 'n/a'} |`;
@@ -220,37 +323,40 @@ function markdown(meta) {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * One bar per case: the Spool/Redis ratio on one log scale from 0.1x to 10x around a 1.0x line, so cases of
+ * very different rates (100k/s XADD, 10k entries/s group loop) compare at a glance. Absolute rates are labels.
+ */
 function svg() {
   const cases = results.cases;
-  const rowH = 34;
+  const rowH = 22;
   const labelW = 330;
-  const barW = 420;
-  const top = 40;
-  const width = labelW + barW + 130;
-  const height = top + cases.length * rowH + 30;
-  const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const barW = 440;
+  const top = 52;
+  const width = labelW + barW + 190;
+  const height = top + cases.length * rowH + 34;
+  const esc = (t) => String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const x = (ratio) => labelW + ((Math.log10(Math.min(10, Math.max(0.1, ratio))) + 1) / 2) * barW;
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`);
-  out.push(`<rect width="100%" height="100%" fill="#fff"/>`);
-  out.push(`<text x="10" y="18" font-size="14" font-weight="bold">Spool vs Redis (AOF on), median throughput per case; bars scaled to the faster of the pair</text>`);
-  out.push(`<rect x="${labelW}" y="26" width="10" height="10" fill="#2b7bb9"/><text x="${labelW + 14}" y="35">Spool</text>`);
-  out.push(`<rect x="${labelW + 70}" y="26" width="10" height="10" fill="#d2463c"/><text x="${labelW + 84}" y="35">Redis</text>`);
+  out.push('<rect width="100%" height="100%" fill="#fff"/>');
+  out.push('<text x="10" y="18" font-size="14" font-weight="bold">Spool/Redis throughput ratio per case (median of rounds, same run; log scale)</text>');
+  for (const tick of [0.1, 0.25, 0.5, 1, 2, 4, 10]) {
+    const tx = x(tick).toFixed(1);
+    out.push(`<line x1="${tx}" y1="${top - 8}" x2="${tx}" y2="${top + cases.length * rowH}" stroke="${tick === 1 ? '#000' : '#ddd'}"/>`);
+    out.push(`<text x="${tx}" y="${top - 12}" text-anchor="middle">${tick}x</text>`);
+  }
   cases.forEach((c, i) => {
     const y = top + i * rowH;
-    const max = Math.max(c.spool.rps, c.redis.rps) || 1;
     const unit = c.unit ? ` ${c.unit}` : '/s';
-    out.push(`<text x="${labelW - 8}" y="${y + 17}" text-anchor="end">${esc(`${c.name}${c.name.includes(c.policy) ? '' : ` ${c.policy}`}`)}</text>`);
-    const bars = [
-      ['spool', '#2b7bb9', 2],
-      ['redis', '#d2463c', 17],
-    ];
-    for (const [k, color, dy] of bars) {
-      const w = Math.max(1, (c[k].rps / max) * barW);
-      out.push(`<rect x="${labelW}" y="${y + dy}" width="${w.toFixed(1)}" height="13" fill="${color}"/>`);
-      out.push(`<text x="${(labelW + w + 4).toFixed(1)}" y="${y + dy + 11}">${fmtRate(c[k].rps)}${esc(unit)}${k === 'spool' ? ` (x${c.ratio.toFixed(2)})` : ''}</text>`);
-    }
+    const from = x(1);
+    const to = x(c.ratio);
+    const color = c.ratio >= 1 ? '#2b7bb9' : '#d2463c';
+    out.push(`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end">${esc(`${c.name}${c.name.includes(c.policy) ? '' : ` ${c.policy}`}`)}</text>`);
+    out.push(`<rect x="${Math.min(from, to).toFixed(1)}" y="${y + 4}" width="${Math.max(1, Math.abs(to - from)).toFixed(1)}" height="13" fill="${color}"/>`);
+    out.push(`<text x="${labelW + barW + 8}" y="${y + 14}">x${c.ratio.toFixed(2)} (${fmtRate(c.spool.rps)} vs ${fmtRate(c.redis.rps)}${esc(unit)})</text>`);
   });
-  out.push(`<text x="10" y="${height - 8}" fill="#555">Shared 2-core machine: noisy; compare ratios within one run.</text>`);
+  out.push(`<text x="10" y="${height - 10}" fill="#555">Blue: Spool faster than Redis; red: slower. Shared 2-core machine: compare ratios within one run.</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }
@@ -261,11 +367,14 @@ async function main() {
   const redisVersion = checkPrerequisites();
   log(`mode ${QUICK ? 'quick' : 'full'}: ${ROUNDS} rounds per server, ~${TARGET_S} s per redis-benchmark run`);
 
-  for (const policy of QUICK ? ['everysec', 'always'] : ['always', 'everysec', 'no']) {
+  progress.total = plannedCases();
+  progress.started = Date.now();
+  for (const policy of POLICIES) {
     const pair = await startPair(policy);
     try {
       for (const c of xaddCases(policy)) await benchCase(pair, c);
       if (policy === 'everysec') {
+        await referenceCase(pair);
         await benchCase(pair, {
           name: 'XADD 1 KiB value P16 everysec',
           group: 'xadd1k',
@@ -279,7 +388,9 @@ async function main() {
       await stopPair(pair);
     }
   }
-  log('memory and restart');
+  startCase('per-command cost');
+  await efficiency();
+  startCase('memory and restart');
   await memoryAndRestart();
 
   const meta = {
@@ -295,11 +406,13 @@ async function main() {
   };
   const outDir = path.join(__dirname, 'results');
   fs.mkdirSync(outDir, { recursive: true });
-  fs.writeFileSync(path.join(outDir, 'latest.json'), JSON.stringify({ meta, ...results }, null, 2) + '\n');
-  fs.writeFileSync(path.join(outDir, 'latest.md'), markdown(meta));
-  fs.writeFileSync(path.join(outDir, 'latest.svg'), svg());
+  // A quick run never replaces the full run's files (the README shows those).
+  const base = QUICK ? 'quick' : 'latest';
+  fs.writeFileSync(path.join(outDir, `${base}.json`), JSON.stringify({ meta, ...results }, null, 2) + '\n');
+  fs.writeFileSync(path.join(outDir, `${base}.md`), markdown(meta));
+  fs.writeFileSync(path.join(outDir, `${base}.svg`), svg());
   process.stdout.write(markdown(meta));
-  log(`wrote bench/results/latest.{json,md,svg} in ${elapsedS().toFixed(0)} s`);
+  log(`wrote bench/results/${base}.{json,md,svg} in ${elapsedS().toFixed(0)} s`);
 }
 
 main()

@@ -149,8 +149,8 @@ export function entryRecordSize(args: readonly Uint8Array[], from = 0, to = args
 export function encodeEntryInto(
   target: Buffer,
   offset: number,
-  ms: bigint,
-  seq: bigint,
+  ms: bigint | number,
+  seq: bigint | number,
   args: readonly Uint8Array[],
   from = 0,
   to = args.length,

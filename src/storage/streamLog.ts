@@ -245,10 +245,11 @@ export class StreamLog implements CommitTarget {
 
   /**
    * Appends an ENTRY record whose field/value items are args[from..to) (Buffers straight from the request).
+   * The ID parts are bigints, or Numbers when below 2^53 (written without bigint arithmetic).
    * Returns its position; `lastTicket` is the durability ticket of the batch it joined.
    * Throws StorageError when writes are refused (sticky write error, or no space could be reserved).
    */
-  appendEntry(ms: bigint, seq: bigint, args: readonly Uint8Array[], from = 0, to = args.length, flags = 0): number {
+  appendEntry(ms: bigint | number, seq: bigint | number, args: readonly Uint8Array[], from = 0, to = args.length, flags = 0): number {
     const size = entryRecordSize(args, from, to);
     const pos = this.place(size);
     encodeEntryInto(this.wbuf, this.woff, ms, seq, args, from, to, flags);

@@ -35,13 +35,13 @@ export class DurableEntryStore implements EntryStore {
     this.replayPosition = position;
   }
 
-  append(id: StreamId, fields: Buffer[]): void {
+  append(ms: bigint | number, seq: bigint | number, fields: Buffer[]): void {
     let position = this.replayPosition;
     if (position >= 0) {
       this.replayPosition = -1;
     } else {
       try {
-        position = this.log.appendEntry(id.ms, id.seq, fields);
+        position = this.log.appendEntry(ms, seq, fields);
       } catch (err) {
         // Nothing was written and the stream is unchanged: the client gets Redis's AOF error text.
         if (err instanceof StorageError) throw new CommandError(Err.misconf(err.code));

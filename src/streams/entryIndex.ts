@@ -4,19 +4,28 @@
 // by ID are binary searches. Deleted entries stay in the index, flagged, as long as their listpack node exists
 // in Redis's layout (see nodeModel.ts).
 //
+// IDs are kept as Numbers (Float64Array, exact below 2^53: every ID a clock makes), so appending, searching and
+// replying read and write plain doubles. The first entry with a part at or beyond 2^53 (only an explicit ID can
+// be that large) switches the index to exact 64-bit columns (BigUint64Array) for good: the slow path, with the
+// bigint comparisons the whole index used before.
+//
 // Byte accounting (for MAXBYTES retention) is switched on per index with trackBytes(): a cumulative column of
 // entry sizes (Float64Array, exact to 2^53 bytes) makes the bytes between two positions one subtraction, and
 // `delBytes` sums the sizes of flagged entries still in the index, so the live bytes are a difference of two
 // numbers and the first entry to keep under a byte bound is a binary search. Streams without a byte bound pay
 // nothing (no column).
 
-const INITIAL_CAPACITY = 64;
-/** The high word below which hi * 2^32 + lo is an exact Number (2^53). */
-const SAFE_HIGH = 2 ** 21;
+import { u64ToSafeNumber } from '../util/u64';
 
-function safeNumber(words: Uint32Array, at: number): number {
-  const hi = words[at + 1];
-  return hi < SAFE_HIGH ? hi * 2 ** 32 + words[at] : -1;
+const INITIAL_CAPACITY = 64;
+
+/**
+ * A search bound as a Number for the Number columns: a part at or beyond 2^53 is above every value they hold
+ * (they hold only smaller ones), so it searches as Infinity.
+ */
+function searchKey(part: bigint): number {
+  const n = u64ToSafeNumber(part);
+  return n < 0 ? Infinity : n;
 }
 
 export class EntryIndex {
@@ -27,11 +36,11 @@ export class EntryIndex {
   private head = 0;
   /** One past the last local slot. */
   private n = 0;
-  private msArr = new BigUint64Array(this.cap);
-  private seqArr = new BigUint64Array(this.cap);
-  /** The same memory as 32-bit words (little-endian: low word first), to read IDs without making bigints. */
-  private msWords = new Uint32Array(this.msArr.buffer);
-  private seqWords = new Uint32Array(this.seqArr.buffer);
+  private msArr = new Float64Array(this.cap);
+  private seqArr = new Float64Array(this.cap);
+  /** Exact columns once an ID part reached 2^53 (then msArr/seqArr are not read); null until then. */
+  private bigMs: BigUint64Array | null = null;
+  private bigSeq: BigUint64Array | null = null;
   private segArr = new Uint32Array(this.cap);
   private offArr = new Uint32Array(this.cap);
   private delArr = new Uint8Array(this.cap);
@@ -54,10 +63,30 @@ export class EntryIndex {
 
   /** `size`: the entry's bytes (sum of its field and value lengths), kept when bytes are tracked. */
   append(ms: bigint, seq: bigint, segment: number, offset: number, size = 0): number {
+    const m = u64ToSafeNumber(ms);
+    const q = u64ToSafeNumber(seq);
+    if (this.bigMs === null && m >= 0 && q >= 0) return this.appendSafe(m, q, segment, offset, size);
+    if (this.bigMs === null) this.goExact();
     if (this.n === this.cap) this.grow();
-    const i = this.n++;
+    const i = this.n;
+    this.bigMs![i] = ms;
+    this.bigSeq![i] = seq;
+    return this.place(segment, offset, size);
+  }
+
+  /** append() of an ID whose parts are Numbers below 2^53. */
+  appendSafe(ms: number, seq: number, segment: number, offset: number, size = 0): number {
+    if (this.bigMs !== null) return this.append(BigInt(ms), BigInt(seq), segment, offset, size);
+    if (this.n === this.cap) this.grow();
+    const i = this.n;
     this.msArr[i] = ms;
     this.seqArr[i] = seq;
+    return this.place(segment, offset, size);
+  }
+
+  /** The rest of an append, once the ID is stored at slot n. */
+  private place(segment: number, offset: number, size: number): number {
+    const i = this.n++;
     this.segArr[i] = segment;
     this.offArr[i] = offset;
     this.delArr[i] = 0;
@@ -140,18 +169,22 @@ export class EntryIndex {
   }
 
   ms(abs: number): bigint {
-    return this.msArr[abs - this.base];
+    const i = abs - this.base;
+    return this.bigMs !== null ? this.bigMs[i] : BigInt(this.msArr[i]);
   }
   seq(abs: number): bigint {
-    return this.seqArr[abs - this.base];
+    const i = abs - this.base;
+    return this.bigSeq !== null ? this.bigSeq[i] : BigInt(this.seqArr[i]);
   }
   /** The entry's ms as a Number without making a bigint, or -1 when it is 2^53 or more (use ms()). */
   msNumber(abs: number): number {
-    return safeNumber(this.msWords, (abs - this.base) * 2);
+    const i = abs - this.base;
+    return this.bigMs !== null ? u64ToSafeNumber(this.bigMs[i]) : this.msArr[i];
   }
   /** The entry's sequence number as a Number, or -1 when it is 2^53 or more (use seq()). */
   seqNumber(abs: number): number {
-    return safeNumber(this.seqWords, (abs - this.base) * 2);
+    const i = abs - this.base;
+    return this.bigSeq !== null ? u64ToSafeNumber(this.bigSeq[i]) : this.seqArr[i];
   }
   segment(abs: number): number {
     return this.segArr[abs - this.base];
@@ -170,6 +203,16 @@ export class EntryIndex {
 
   /** Absolute position of the first entry (deleted or not) with ID >= ms-seq; `end` when none. */
   lowerBound(ms: bigint, seq: bigint): number {
+    return this.bigMs !== null ? this.searchExact(ms, seq, false) : this.search(searchKey(ms), searchKey(seq), false);
+  }
+
+  /** Absolute position of the first entry with ID > ms-seq; `end` when none. */
+  upperBound(ms: bigint, seq: bigint): number {
+    return this.bigMs !== null ? this.searchExact(ms, seq, true) : this.search(searchKey(ms), searchKey(seq), true);
+  }
+
+  /** The first position whose ID is >= (> when `after`) ms-seq, over the Number columns. */
+  private search(ms: number, seq: number, after: boolean): number {
     let lo = this.head;
     let hi = this.n;
     const msA = this.msArr;
@@ -177,22 +220,24 @@ export class EntryIndex {
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const m = msA[mid];
-      if (m < ms || (m === ms && seqA[mid] < seq)) lo = mid + 1;
+      const before = m < ms || (m === ms && (after ? seqA[mid] <= seq : seqA[mid] < seq));
+      if (before) lo = mid + 1;
       else hi = mid;
     }
     return this.base + lo;
   }
 
-  /** Absolute position of the first entry with ID > ms-seq; `end` when none. */
-  upperBound(ms: bigint, seq: bigint): number {
+  /** search() over the exact 64-bit columns. */
+  private searchExact(ms: bigint, seq: bigint, after: boolean): number {
     let lo = this.head;
     let hi = this.n;
-    const msA = this.msArr;
-    const seqA = this.seqArr;
+    const msA = this.bigMs!;
+    const seqA = this.bigSeq!;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       const m = msA[mid];
-      if (m < ms || (m === ms && seqA[mid] <= seq)) lo = mid + 1;
+      const before = m < ms || (m === ms && (after ? seqA[mid] <= seq : seqA[mid] < seq));
+      if (before) lo = mid + 1;
       else hi = mid;
     }
     return this.base + lo;
@@ -202,8 +247,7 @@ export class EntryIndex {
   find(ms: bigint, seq: bigint): number {
     const abs = this.lowerBound(ms, seq);
     if (abs >= this.end) return -1;
-    const i = abs - this.base;
-    return this.msArr[i] === ms && this.seqArr[i] === seq ? abs : -1;
+    return this.ms(abs) === ms && this.seq(abs) === seq ? abs : -1;
   }
 
   /** Forgets every entry before absolute position `abs`. */
@@ -235,6 +279,8 @@ export class EntryIndex {
     const h = this.head;
     this.msArr.copyWithin(0, h, this.n);
     this.seqArr.copyWithin(0, h, this.n);
+    this.bigMs?.copyWithin(0, h, this.n);
+    this.bigSeq?.copyWithin(0, h, this.n);
     this.segArr.copyWithin(0, h, this.n);
     this.offArr.copyWithin(0, h, this.n);
     this.delArr.copyWithin(0, h, this.n);
@@ -247,20 +293,38 @@ export class EntryIndex {
     this.head = 0;
   }
 
+  /** Switches to the exact 64-bit columns, filled from the Number ones (exact: every ID so far is below 2^53). */
+  private goExact(): void {
+    const bigMs = new BigUint64Array(this.cap);
+    const bigSeq = new BigUint64Array(this.cap);
+    for (let i = this.head; i < this.n; i++) {
+      bigMs[i] = BigInt(this.msArr[i]);
+      bigSeq[i] = BigInt(this.seqArr[i]);
+    }
+    this.bigMs = bigMs;
+    this.bigSeq = bigSeq;
+  }
+
   private grow(): void {
     if (this.head > 0 && this.head * 4 >= this.n) {
       this.compact();
       return;
     }
     this.cap *= 2;
-    const ms = new BigUint64Array(this.cap);
+    const ms = new Float64Array(this.cap);
     ms.set(this.msArr);
     this.msArr = ms;
-    this.msWords = new Uint32Array(ms.buffer);
-    const seq = new BigUint64Array(this.cap);
+    const seq = new Float64Array(this.cap);
     seq.set(this.seqArr);
     this.seqArr = seq;
-    this.seqWords = new Uint32Array(seq.buffer);
+    if (this.bigMs !== null) {
+      const bigMs = new BigUint64Array(this.cap);
+      bigMs.set(this.bigMs);
+      this.bigMs = bigMs;
+      const bigSeq = new BigUint64Array(this.cap);
+      bigSeq.set(this.bigSeq!);
+      this.bigSeq = bigSeq;
+    }
     const seg = new Uint32Array(this.cap);
     seg.set(this.segArr);
     this.segArr = seg;

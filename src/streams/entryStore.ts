@@ -9,8 +9,11 @@
 import type { StreamId } from './streamId';
 
 export interface EntryStore {
-  /** Appends an entry; its location is then in lastSegment/lastOffset (no object per append). */
-  append(id: StreamId, fields: Buffer[]): void;
+  /**
+   * Appends the entry with ID ms-seq (each part a bigint, or a Number below 2^53); its location is then in
+   * lastSegment/lastOffset (no object per append).
+   */
+  append(ms: bigint | number, seq: bigint | number, fields: Buffer[]): void;
   readonly lastSegment: number;
   readonly lastOffset: number;
   /** The entry's [field, value, ...] as views into the segment. */
@@ -44,7 +47,7 @@ export class MemoryEntryStore implements EntryStore {
   lastOffset = 0;
   bytes = 0;
 
-  append(_id: StreamId, fields: Buffer[]): void {
+  append(_ms: bigint | number, _seq: bigint | number, fields: Buffer[]): void {
     let need = 4;
     for (let i = 0; i < fields.length; i++) need += 4 + fields[i].length;
     let chunk = this.chunks.length > 0 ? this.chunks[this.chunks.length - 1] : null;

@@ -87,8 +87,16 @@ export function stringElementSize(b: Buffer): number {
 }
 
 /** An unsigned 64-bit difference as the int64 lpAppendInteger receives. */
-function deltaSize(a: bigint, b: bigint): number {
-  const d = a - b;
+/**
+ * Listpack size of an entry's ID part stored as a delta from its node's master ID (a - b as int64). Numbers
+ * below 2^53 (every clock-made ID) take the plain path; their difference is exact.
+ */
+export function deltaSize(a: number | bigint, b: number | bigint): number {
+  if (typeof a === 'number' && typeof b === 'number') {
+    const d = a - b;
+    return d >= 0 && d <= 127 ? 2 : intElementSize(d);
+  }
+  const d = BigInt(a) - BigInt(b);
   if (d >= 0n && d <= 127n) return 2;
   return intElementSize(BigInt.asIntN(64, d));
 }
@@ -171,22 +179,15 @@ export class NodeTable {
 
   /**
    * Appends the entry at index position `abs` to the tail node (entries of a removed node may lie between it
-   * and the node's previous entry: they belong to no node): `masterMs/Seq` the node's master ID, `sameFields` whether its field
-   * names equal the master's (STREAM_ITEM_FLAG_SAMEFIELDS), `fieldBytes`/`valueBytes` the element sizes.
+   * and the node's previous entry: they belong to no node): `idDeltaBytes` the size of its ID as deltas from the
+   * node's master ID (deltaSize of each part), `sameFields` whether its field names equal the master's
+   * (STREAM_ITEM_FLAG_SAMEFIELDS).
    */
-  addEntry(
-    abs: number,
-    ms: bigint,
-    seq: bigint,
-    masterMs: bigint,
-    masterSeq: bigint,
-    fields: Buffer[],
-    sameFields: boolean,
-  ): void {
+  addEntry(abs: number, idDeltaBytes: number, fields: Buffer[], sameFields: boolean): void {
     const k = this.n - 1;
     const numFields = fields.length >> 1;
     // flags (0 or 2), ms-diff, seq-diff
-    let size = 2 + deltaSize(ms, masterMs) + deltaSize(seq, masterSeq);
+    let size = 2 + idDeltaBytes;
     let lpCount = numFields + 3;
     if (!sameFields) {
       size += intElementSize(numFields);

@@ -8,7 +8,7 @@ import { u64ToSafeNumber } from '../util/u64';
 import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex } from './entryIndex';
-import { NodeTable, STREAM_LISTPACK_MAX_SIZE, raxNodeCount } from './nodeModel';
+import { NodeTable, STREAM_LISTPACK_MAX_SIZE, deltaSize, raxNodeCount } from './nodeModel';
 import type { StreamOverrides } from './streamSettings';
 import {
   type ParsedId,
@@ -258,7 +258,9 @@ export class Stream {
       // when the millisecond changes.
       const ms = Math.max(0, Math.floor(now));
       const lastMs = u64ToSafeNumber(last.ms);
-      return this.appendChecked(fields, lastMs >= 0 && ms > lastMs ? { ms: BigInt(ms), seq: 0n } : incrementId(last)!);
+      if (lastMs >= 0 && ms > lastMs) return this.appendChecked(fields, { ms: BigInt(ms), seq: 0n }, ms, 0);
+      const next = incrementId(last)!;
+      return this.appendChecked(fields, next, u64ToSafeNumber(next.ms), u64ToSafeNumber(next.seq));
     } else if (!idArg.seqGiven) {
       if (idArg.id.ms === last.ms) {
         if (last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdTooSmall);
@@ -270,29 +272,40 @@ export class Stream {
       id = idArg.id;
     }
     if (compareIds(id, last) <= 0) throw new CommandError(Err.xaddIdTooSmall);
-    return this.appendChecked(fields, id);
+    return this.appendChecked(fields, id, u64ToSafeNumber(id.ms), u64ToSafeNumber(id.seq));
   }
 
-  /** Appends an entry whose ID is known to be greater than the last one. */
-  private appendChecked(fields: Buffer[], id: StreamId): StreamId {
+  /**
+   * Appends an entry whose ID is known to be greater than the last one; `ms`/`seq` are its parts as Numbers
+   * (-1 for a part at or beyond 2^53), so the index and the node model work on doubles.
+   */
+  private appendChecked(fields: Buffer[], id: StreamId, ms: number, seq: number): StreamId {
     const elementBytes = elementBytesOf(fields);
     if (elementBytes > STREAM_LISTPACK_MAX_SIZE) throw new CommandError(StreamErr.elementsTooLarge);
 
     const newNode = this.nodes.needsNewNode(this.settings, elementBytes);
-    this.store.append(id, fields);
-    const abs = this.index.append(id.ms, id.seq, this.store.lastSegment, this.store.lastOffset, elementBytes);
+    const safe = ms >= 0 && seq >= 0;
+    if (safe) this.store.append(ms, seq, fields);
+    else this.store.append(id.ms, id.seq, fields);
+    const { lastSegment, lastOffset } = this.store;
+    const abs = safe
+      ? this.index.appendSafe(ms, seq, lastSegment, lastOffset, elementBytes)
+      : this.index.append(id.ms, id.seq, lastSegment, lastOffset, elementBytes);
     let sameFields = true;
-    let masterMs = id.ms;
-    let masterSeq = id.seq;
+    let idDeltaBytes = 4; // the master entry itself: deltas 0 and 0
     if (newNode) {
       this.nodes.openNode(abs, fields);
     } else {
       const tailStart = this.nodes.start(this.nodes.count - 1);
-      masterMs = this.index.ms(tailStart);
-      masterSeq = this.index.seq(tailStart);
+      const masterMs = this.index.msNumber(tailStart);
+      const masterSeq = this.index.seqNumber(tailStart);
+      idDeltaBytes =
+        safe && masterMs >= 0 && masterSeq >= 0
+          ? deltaSize(ms, masterMs) + deltaSize(seq, masterSeq)
+          : deltaSize(id.ms, this.index.ms(tailStart)) + deltaSize(id.seq, this.index.seq(tailStart));
       sameFields = this.sameAsMaster(tailStart, fields);
     }
-    this.nodes.addEntry(abs, id.ms, id.seq, masterMs, masterSeq, fields, sameFields);
+    this.nodes.addEntry(abs, idDeltaBytes, fields, sameFields);
 
     this.live++;
     this.entriesAdded++;

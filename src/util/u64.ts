@@ -9,8 +9,21 @@ const TWO_32 = 2 ** 32;
 /** The high word below which hi * 2^32 + lo is an exact Number (2^53). */
 const SAFE_HIGH = 2 ** 21;
 
-/** Writes `value` (0 .. 2^64-1) little-endian at target[at .. at+8). */
-export function writeU64LE(target: Uint8Array, at: number, value: bigint): void {
+/** Writes `value` (0 .. 2^64-1; a Number must be a safe integer) little-endian at target[at .. at+8). */
+export function writeU64LE(target: Uint8Array, at: number, value: bigint | number): void {
+  if (typeof value === 'number') {
+    const lo = value >>> 0;
+    const hi = (value - lo) / TWO_32;
+    target[at] = lo;
+    target[at + 1] = lo >>> 8;
+    target[at + 2] = lo >>> 16;
+    target[at + 3] = lo >>> 24;
+    target[at + 4] = hi;
+    target[at + 5] = hi >>> 8;
+    target[at + 6] = hi >>> 16;
+    target[at + 7] = hi >>> 24;
+    return;
+  }
   SCRATCH[0] = value;
   for (let i = 0; i < 8; i++) target[at + i] = BYTES[i];
 }

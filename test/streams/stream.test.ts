@@ -190,11 +190,35 @@ describe('storage pieces', () => {
     expect(ix.upperBound(4000n, 0n)).toBe(4001);
   });
 
+  it('entry index keeps exact IDs after a part reaches 2^53: Number columns until then, 64-bit columns after', () => {
+    const ix = new EntryIndex();
+    for (let i = 0; i < 100; i++) ix.appendSafe(1700000000000 + i, i, 0, i);
+    expect(ix.msNumber(50)).toBe(1700000000050);
+    expect(ix.find(1700000000050n, 50n)).toBe(50);
+    expect(ix.lowerBound(2n ** 60n, 0n)).toBe(100); // a bound beyond 2^53 is above every Number-held ID
+    expect(ix.upperBound(1700000000099n, 2n ** 60n)).toBe(100);
+    expect(ix.lowerBound(1700000000010n, 2n ** 60n)).toBe(11);
+    const big = 2n ** 53n + 1n; // not a double: the switch must keep it exact
+    ix.append(big, UINT64_MAX, 0, 100);
+    expect(ix.ms(100)).toBe(big);
+    expect(ix.seq(100)).toBe(UINT64_MAX);
+    expect(ix.msNumber(100)).toBe(-1);
+    expect(ix.msNumber(50)).toBe(1700000000050);
+    expect(ix.seq(50)).toBe(50n);
+    expect(ix.find(big, UINT64_MAX)).toBe(100);
+    expect(ix.find(big, UINT64_MAX - 1n)).toBe(-1);
+    for (let i = 0; i < 200; i++) ix.append(big + 1n, BigInt(i), 0, 101 + i); // grows in exact mode
+    expect(ix.find(big + 1n, 150n)).toBe(251);
+    expect(ix.seqNumber(251)).toBe(150);
+    ix.dropBefore(90);
+    expect(ix.find(1700000000095n, 95n)).toBe(95);
+  });
+
   it('entry store returns views and releases whole chunks behind the first entry', () => {
     const store = new MemoryEntryStore();
     const locs: [number, number][] = [];
     for (let i = 0; i < 2000; i++) {
-      store.append(MIN_ID, fv('field', 'v'.repeat(100)));
+      store.append(0n, 0n, fv('field', 'v'.repeat(100)));
       locs.push([store.lastSegment, store.lastOffset]);
     }
     const segs = new Set(locs.map((l) => l[0]));

@@ -11,6 +11,7 @@
 // A batch whose last record lies in the region lost that record: its earlier records are dropped with the
 // region (recovery drops a partial batch at the tail the same way). A region shorter than a record header
 // cannot hold a PAD: it grows over the following records until it can, and those are reported as dropped.
+// Damage that starts right where a region ends extends that region (one PAD) instead of starting a new one.
 // A bad record with nothing valid after it is a torn tail: left to recoverStream's 'fix' mode, which cuts it.
 // A CHECKPOINT after a region whose entries it counts (the region ends past the checkpoint's first needed entry)
 // describes a state that included the lost bytes and could not be loaded (it counts the entries to restore): it
@@ -91,6 +92,21 @@ function countsLostEntries(seg: Seg, v: RecordView, regions: DroppedRegion[]): b
   return firstEntry !== null && regions.some((r) => r.endPosition > firstEntry!);
 }
 
+/** The byte ranges that neutralise [from, end): zeros where nothing valid follows in a segment, else a PAD. */
+function rangesBetween(segs: Seg[], from: Pos, end: Pos): DroppedRange[] {
+  const ranges: DroppedRange[] = [];
+  for (let s = from.seg; s <= end.seg; s++) {
+    const start = s === from.seg ? from.off : 0;
+    const seg = segs[s];
+    if (s < end.seg || end.off >= seg.nz) {
+      if (seg.nz > start) ranges.push({ file: seg.file, from: start, to: seg.nz, action: 'zeroed' });
+    } else if (end.off > start) {
+      ranges.push({ file: seg.file, from: start, to: end.off, action: 'padded' });
+    }
+  }
+  return ranges;
+}
+
 function lengthOfRecordAt(seg: Seg, off: number, v: RecordView): number {
   return decodeAt(seg.buf, off, seg.buf.length, v) === DecodeStatus.OK ? v.size : 0;
 }
@@ -112,6 +128,8 @@ export async function salvageStream(dir: string, dryRun = false): Promise<Salvag
   let batchStart: Pos | null = null;
   let batchRecords = 0;
   let at: Pos = { seg: 0, off: 0 };
+  /** Where the last region began and ended: damage right after it extends it rather than starting another. */
+  let last: { from: Pos; end: Pos; region: DroppedRegion } | null = null;
   while (at.seg < segs.length) {
     const seg = segs[at.seg];
     const st = decodeAt(seg.buf, at.off, seg.buf.length, v);
@@ -139,12 +157,16 @@ export async function salvageStream(dir: string, dryRun = false): Promise<Salvag
     const badContinues = (v.flags & FLAG_BATCH_CONTINUES) !== 0;
     const next = resync(segs, { seg: at.seg, off: at.off + 1 }, v);
     if (next === null) break; // a torn tail: recoverStream cuts it
-    const region: DroppedRegion = { reason, badFile: seg.file, badOffset: at.off, ranges: [], bytes: 0, recordsDropped: batchRecords, endPosition: 0 };
+    const extending: boolean = last !== null && last.end.seg === at.seg && last.end.off === at.off;
+    const region: DroppedRegion = extending
+      ? last!.region
+      : { reason, badFile: seg.file, badOffset: at.off, ranges: [], bytes: 0, recordsDropped: 0, endPosition: 0 };
+    region.recordsDropped += batchRecords;
     // Does a broken batch go on after the region? Yes if the damaged record (when its framing is confirmed by
     // the resync point) says so; otherwise when a batch was open before it.
     const framed = next.seg === at.seg && next.off === at.off + badSize;
     const batchGoesOn = framed ? badContinues : batchStart !== null;
-    const from = batchStart ?? at;
+    const from: Pos = extending ? last!.from : (batchStart ?? at);
     batchStart = null;
     batchRecords = 0;
     let end: Pos = next;
@@ -168,19 +190,12 @@ export async function salvageStream(dir: string, dryRun = false): Promise<Salvag
       const last = segs.length - 1;
       end = resync(segs, { seg: end.seg, off: end.off + 1 }, v) ?? { seg: last, off: segs[last].nz };
     }
-    for (let s = from.seg; s <= end.seg; s++) {
-      const start = s === from.seg ? from.off : 0;
-      const seg2 = segs[s];
-      if (s < end.seg || end.off >= seg2.nz) {
-        // Nothing valid follows in this segment: zero the rest of its data.
-        if (seg2.nz > start) region.ranges.push({ file: seg2.file, from: start, to: seg2.nz, action: 'zeroed' });
-      } else if (end.off > start) {
-        region.ranges.push({ file: seg2.file, from: start, to: end.off, action: 'padded' });
-      }
-    }
+    region.ranges = rangesBetween(segs, from, end);
+    region.bytes = 0;
     for (const r of region.ranges) region.bytes += r.to - r.from;
     region.endPosition = segs[end.seg].base + end.off;
-    report.regions.push(region);
+    if (!extending) report.regions.push(region);
+    last = { from, end, region };
     at = end;
   }
   if (!dryRun && report.regions.length > 0) {

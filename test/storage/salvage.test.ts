@@ -117,6 +117,25 @@ describe('spool-check --fix keeps the records after a damaged region', () => {
     expect(await entryIds(dir)).toEqual([...range(0, first), ...range(lastHit + 1, 200)]);
   });
 
+  it('a valid record closer than a header after the damage is absorbed; damage right after a region extends it', async () => {
+    const { dir, pos, sizes } = await makeLog(60);
+    const { file } = await locate(dir, pos[41]);
+    expect(sizes[41]).toBe(sizes[42] + 6); // values of 56 and 50 bytes
+    // Record 41 becomes 5 junk bytes, a copy of record 42 (valid anywhere: the checksum does not cover the
+    // position), and its own last byte: the resync point is 5 bytes in, too close for a padding header.
+    const copy = Buffer.alloc(sizes[42]);
+    const fd = openSync(file, 'r');
+    readSync(fd, copy, 0, copy.length, pos[42]);
+    closeSync(fd);
+    patch(file, pos[41], Buffer.concat([Buffer.alloc(5, 0xee), copy]));
+
+    const report = await salvageStream(dir);
+    expect(report.regions).toHaveLength(1);
+    expect(report.regions[0]).toMatchObject({ badOffset: pos[41], recordsDropped: 1, bytes: sizes[41] });
+    expect(report.regions[0].ranges).toEqual([{ file, from: pos[41], to: pos[42], action: 'padded' }]);
+    expect(await entryIds(dir)).toEqual([...range(0, 41), ...range(42, 60)]);
+  });
+
   it('a damaged record inside a batch drops the whole batch and keeps the batches around it', async () => {
     const t = tempDir('salvage-batch');
     cleanup = t.cleanup;

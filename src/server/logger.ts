@@ -1,8 +1,8 @@
 // Structured logs: one pino logger per process (main.ts makes it), JSON lines on standard output or in
 // `logfile`; human-readable lines (src/server/logFormat.ts) when standard output is a terminal. pino because it
 // writes newline-delimited JSON that log shippers (Loki, Fluent Bit, CloudWatch, journald + jq) read without
-// parsing rules, it is among the fastest Node loggers (a disabled level costs one
-// function call that returns at once), and it is well maintained.
+// parsing rules, it is among the fastest Node loggers (a disabled level costs one function call that returns at
+// once), and it is well maintained.
 //
 // Levels follow Redis's `loglevel` names: debug, verbose (-> debug), notice (-> info), warning (-> warn),
 // nothing (-> silent). The level follows CONFIG SET loglevel once follow() is given the server's config.

@@ -53,7 +53,11 @@ export async function checkLogs(target: string, fix: boolean): Promise<CheckResu
     // Corruption before the tail: find each damaged region (with fix: neutralise it, keeping what follows).
     const salvage = await salvageStream(dir, !fix);
     const r = await recoverStream(dir, null, fix ? 'fix' : 'check');
-    lines.push(`${await describeStream(dir)}: ${describeReport(r)}`);
+    const described = describeReport(r).split('\n');
+    // Without fix, the scan stopped at the first damage and would cut there; what fix does instead is the salvage
+    // (its lines below), so the cut it would have made is not shown.
+    const shown = !fix && salvage.regions.length > 0 ? described.slice(0, 1) : described;
+    lines.push(`${await describeStream(dir)}: ${shown[0]}`, ...shown.slice(1));
     lines.push(...describeSalvage(salvage));
     if (r.corruption || salvage.regions.length > 0) corrupt++;
     if (r.tornTail || r.partialBatch || r.corruption || salvage.regions.length > 0) cut++;

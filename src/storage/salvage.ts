@@ -234,7 +234,8 @@ export function describeSalvage(r: SalvageReport): string[] {
         ', keeping the records after it',
     );
     for (const range of region.ranges) {
-      const how = range.action === 'padded' ? 'replaced by a padding record' : 'zeroed (the segment\'s data ends there)';
+      const done = r.modified ? '' : 'to be ';
+      const how = range.action === 'padded' ? `${done}replaced by a padding record` : `${done}zeroed (the segment's data ends there)`;
       lines.push(`    ${path.basename(range.file)} offsets ${range.from}-${range.to} (${range.to - range.from} bytes): ${how}`);
     }
   }

@@ -75,6 +75,8 @@ describe('spool-check --fix keeps the records after a damaged region', () => {
     const check = await checkLogs(dir, false);
     expect(check.code).toBe(1);
     expect(check.lines.join('\n')).toContain(`would drop ${sizes[40]} byte(s)`);
+    expect(check.lines.join('\n')).toContain('to be replaced by a padding record');
+    expect(check.lines.join('\n')).not.toContain('of data dropped'); // the plain cut is not what --fix does
     expect(await entryIds(dir).catch(() => 'still corrupt')).toBe('still corrupt'); // check changed nothing
 
     const fixed = await checkLogs(dir, true);

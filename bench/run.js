@@ -2,8 +2,8 @@
 'use strict';
 // Side-by-side benchmark: Spool against redis-server (AOF on, same appendfsync policy, own temp dir), both on
 // loopback, driven by redis-benchmark (50 clients). Every case alternates Spool, Redis, Spool, Redis ... and
-// reports medians and the Spool/Redis ratio: the machines are shared and noisy (DESIGN.md section 5), so only
-// same-run ratios mean anything.
+// reports medians and the Spool/Redis ratio: benchmark machines are often shared and noisy (other jobs, CPU
+// frequency, page cache), so only ratios from the same run mean anything.
 //
 // Usage: npm run build && npm run bench [-- --quick]
 //   --quick   fewer cases and rounds, smaller runs (finishes in under 2 minutes)

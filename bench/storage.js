@@ -2,13 +2,15 @@
 'use strict';
 // Storage layer benchmark: appends/s and MB/s for 100 B and 4 KiB entries under each appendfsync policy, next to
 // raw disk figures measured in the same run (sequential write MB/s, fdatasync latency), and the two candidate
-// `always` commit paths of DESIGN.md section 5: copy into the map + fdatasync vs one pwrite on an O_DSYNC fd.
+// `always` commit paths (docs/ARCHITECTURE.md, "Group commit"): copy into the map + fdatasync vs one pwrite on an
+// O_DSYNC fd.
 //
 // Decision for `always` (measured here, 2-core VM, ext4): one pwrite on an O_DSYNC descriptor commits a record in
 // about half the time of copy-into-map + fdatasync (p50 0.23 ms vs 0.47 ms for 100 B and 4 KiB; p99 0.41 vs
 // 0.69-1.09 ms): syncing pages dirtied through a mapping faults and journals more. So the faster `always` path is
 // pwrite(O_DSYNC) of each batch's bytes from a staging buffer while the map serves reads; StreamLog today copies
-// into the map under every policy (its staging buffer is the hook for that path) - see the storage report.
+// into the map under every policy (its staging buffer is the hook for that path); this script's output is the
+// measurement behind that choice.
 // Usage: npm run build && node bench/storage.js [dir]   (SPOOL_STORAGE_DIST overrides dist/storage)
 const fs = require('node:fs');
 const os = require('node:os');

@@ -134,7 +134,7 @@ export class Connection implements DirectTarget {
     } catch (err) {
       if (!(err instanceof ProtocolError)) throw err;
       this.reply.error(err.reply);
-      this.server.stats.error('ERR');
+      this.server.stats.error('ERR', err.reply, null, client);
       client.closing = true;
     }
     this.state.queryBufferBytes = this.reader.bufferedBytes;

@@ -84,7 +84,7 @@ export class Dispatcher {
     try {
       resolved = server.registry.resolve(args);
     } catch (err) {
-      this.reject(client, reply, err, null);
+      this.reject(client, reply, err, null, args);
       return;
     }
     const { statName, traits } = resolved;
@@ -146,7 +146,7 @@ export class Dispatcher {
     } catch (err) {
       if (!(err instanceof CommandError)) throw err;
       reply.error(err.reply);
-      server.stats.error(err.code);
+      server.stats.error(err.code, err.reply, statName, client);
     }
     if (reply.errorsWritten !== errorsBefore) {
       stats.failedCalls++;
@@ -180,7 +180,8 @@ export class Dispatcher {
     }
   }
 
-  private reject(client: ClientState, reply: ReplyWriter, err: unknown, statName: string | null): void {
+  /** `args`: the request, when it did not resolve to a command (its name is then only read for the debug log). */
+  private reject(client: ClientState, reply: ReplyWriter, err: unknown, statName: string | null, args?: Buffer[]): void {
     if (!(err instanceof CommandError)) throw err;
     if (client.multi !== null) client.multiError = true;
     if (statName === 'exec' || (statName === null && err.reply === Err.wrongArity('exec'))) {
@@ -188,13 +189,16 @@ export class Dispatcher {
       client.multi = null;
       client.multiError = false;
       this.server.unwatchAll(client);
-      reply.error(`EXECABORT Transaction discarded because of: ${err.reply.replace(/^ERR /, '')}`);
-      this.server.stats.error('EXECABORT');
+      const text = `EXECABORT Transaction discarded because of: ${err.reply.replace(/^ERR /, '')}`;
+      reply.error(text);
+      this.server.stats.error('EXECABORT', text, statName, client);
       return;
     }
     if (statName) this.server.stats.command(statName).rejectedCalls++;
     reply.error(err.reply);
-    this.server.stats.error(err.code);
+    const stats = this.server.stats;
+    const named = statName ?? (stats.onErrorReply !== null && args !== undefined && args.length > 0 ? args[0].toString('latin1').toLowerCase() : null);
+    stats.error(err.code, err.reply, named, client);
   }
 }
 

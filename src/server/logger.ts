@@ -1,7 +1,8 @@
 // Structured logs: one pino logger per process (main.ts makes it), JSON lines on standard output or in
-// `logfile`. pino because it writes newline-delimited JSON that log shippers (Loki, Fluent Bit, CloudWatch,
-// journald + jq) read without parsing rules, it is among the fastest Node loggers (a disabled level costs one
-// function call that returns at once), and it is well maintained.
+// `logfile`; human-readable lines (src/server/logFormat.ts) when standard output is a terminal. pino because it
+// writes newline-delimited JSON that log shippers (Loki, Fluent Bit, CloudWatch, journald + jq) read without
+// parsing rules, it is among the fastest Node loggers (a disabled level costs one function call that returns at
+// once), and it is well maintained.
 //
 // Levels follow Redis's `loglevel` names: debug, verbose (-> debug), notice (-> info), warning (-> warn),
 // nothing (-> silent). The level follows CONFIG SET loglevel once follow() is given the server's config.
@@ -9,7 +10,8 @@
 import pino from 'pino';
 import type { ConfigStore } from '../config/configStore';
 import type { Logger } from './persistence';
-import type { ServerStats } from './serverState';
+import type { ErrorReplyClient, ServerStats } from './serverState';
+import { humanReadable } from './logFormat';
 
 const LEVELS: Record<string, pino.LevelWithSilent> = {
   debug: 'debug',
@@ -48,6 +50,11 @@ export interface LoggerOptions {
   file?: string;
   /** For tests: where the lines go instead of stdout/file. */
   stream?: NodeJS.WritableStream;
+  /**
+   * Human-readable lines instead of JSON. Default: when the lines go to standard output and it is a terminal
+   * (a person is reading); JSON otherwise (log shippers, files, pipes).
+   */
+  human?: boolean;
 }
 
 export function createLogger(opts: LoggerOptions = {}): SpoolLogger {
@@ -58,6 +65,7 @@ export function createLogger(opts: LoggerOptions = {}): SpoolLogger {
     (opts.file
       ? pino.destination({ dest: opts.file, sync: false, mkdir: true })
       : pino.destination({ dest: 1, sync: true }));
+  const human = opts.human ?? (opts.stream === undefined && !opts.file && process.stdout.isTTY === true);
   const logger = pino(
     {
       level: pinoLevel(opts.level ?? 'notice'),
@@ -66,10 +74,15 @@ export function createLogger(opts: LoggerOptions = {}): SpoolLogger {
       // Level names ("info") instead of numbers (30): readable without a lookup table.
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination,
+    human ? humanReadable(destination as { write(chunk: string): boolean }) : destination,
   );
   let errorStats: ServerStats | null = null;
-  const debugErrors = (code: string) => logger.debug({ event: 'error_reply', code }, `error reply sent to a client: ${code}`);
+  // Installed only while debug is on (setLevel), so the fields are gathered only for lines that are written.
+  const debugErrors = (code: string, text: string, command: string | null, client: ErrorReplyClient | null) =>
+    logger.debug(
+      { event: 'error_reply', code, command: command ?? undefined, client_id: client?.id, addr: client?.remoteAddress },
+      `error reply to client${client ? ` id=${client.id} addr=${client.remoteAddress}` : ''}${command ? ` (${command})` : ''}: ${text || code}`,
+    );
   const api: SpoolLogger = {
     pino: logger,
     log: (level, message) => {

@@ -30,6 +30,14 @@ export interface CommandStats {
   duration: TimingObserver | null;
 }
 
+/** What the error-reply log line says about the client (a ClientState is one). */
+export interface ErrorReplyClient {
+  readonly id: number;
+  readonly remoteAddress: string;
+}
+
+export type ErrorReplyHook = (code: string, text: string, command: string | null, client: ErrorReplyClient | null) => void;
+
 export class ServerStats {
   totalConnections = 0;
   rejectedConnections = 0;
@@ -42,7 +50,7 @@ export class ServerStats {
   readonly commands = new Map<string, CommandStats>();
   readonly errors = new Map<string, number>();
   /** Operations: set only while debug logging is on (src/server/logger.ts), so an error reply costs one check. */
-  onErrorReply: ((code: string) => void) | null = null;
+  onErrorReply: ErrorReplyHook | null = null;
   /**
    * Operations (metrics): gives the duration observer of a command (CommandStats.duration); null while metrics
    * are off. Set it with observeCommands(), which also equips the commands already counted.
@@ -66,10 +74,14 @@ export class ServerStats {
     for (const [name, s] of this.commands) s.duration = of(name);
   }
 
-  error(code: string): void {
+  /**
+   * Counts an error reply. `text`, `command` and `client` are only for the debug log (onErrorReply): the
+   * reply's text, the command it answers (null: not resolved, e.g. unknown) and who gets it.
+   */
+  error(code: string, text = '', command: string | null = null, client: ErrorReplyClient | null = null): void {
     this.totalErrorReplies++;
     this.errors.set(code, (this.errors.get(code) ?? 0) + 1);
-    if (this.onErrorReply !== null) this.onErrorReply(code);
+    if (this.onErrorReply !== null) this.onErrorReply(code, text, command, client);
   }
 
   reset(): void {

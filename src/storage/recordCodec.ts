@@ -36,6 +36,11 @@ export const RecordType = {
   CHECKPOINT: 32,
   /** A stream write command other than XADD's entry, replayed through its handler at recovery. */
   COMMAND: 33,
+  /**
+   * Filler over bytes that spool-check --fix gave up (salvage.ts): keeps the positions of the records after a
+   * damaged region; replay skips it. Its payload is zeros.
+   */
+  PAD: 48,
 } as const;
 export type RecordTypeCode = (typeof RecordType)[keyof typeof RecordType];
 

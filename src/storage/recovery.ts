@@ -34,7 +34,7 @@ export class CorruptLogError extends Error {
   ) {
     super(
       `corrupt stream log ${file} at offset ${offset}: ${reason}; valid records follow, so this is not a torn ` +
-        `tail. Repair (drops everything from that offset on) with: ${REPAIR_HINT} ${dir}`,
+        `tail. Repair (drops the damaged bytes, keeps the valid records after them) with: ${REPAIR_HINT} ${dir}`,
     );
     this.name = 'CorruptLogError';
   }
@@ -92,7 +92,8 @@ interface Seg {
   nz: number;
 }
 
-async function readWhole(file: string): Promise<Buffer> {
+/** A whole file read with async reads (thread pool). */
+export async function readWhole(file: string): Promise<Buffer> {
   const fh = await fsp.open(file, 'r');
   try {
     const { size } = await fh.stat();
@@ -123,7 +124,9 @@ function validRecordAfter(segs: Seg[], i: number, from: number): boolean {
 
 /**
  * Scans one stream directory. 'recover' cuts a torn tail / partial batch and throws CorruptLogError on corruption
- * before the tail; 'check' modifies nothing and reports; 'fix' cuts at the first bad record whatever follows.
+ * before the tail; 'check' modifies nothing and reports; 'fix' cuts at the first bad record whatever follows
+ * (spool-check runs salvage.ts first, which repairs corruption before the tail keeping what follows, so 'fix'
+ * is then left with the tail).
  */
 export async function recoverStream(dir: string, onRecord: RecordCallback | null, mode: RecoveryMode = 'recover'): Promise<RecoveryReport> {
   const t0 = Date.now();

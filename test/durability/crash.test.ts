@@ -1,6 +1,6 @@
 // SIGKILL under XADD load, per appendfsync policy: every acknowledged entry survives a restart byte for byte,
-// in order, and nothing that was not added appears (DESIGN.md section 2: a process crash loses nothing under
-// any policy, because acknowledged records are in the MAP_SHARED mapping, i.e. the page cache).
+// in order, and nothing that was not added appears (docs/ARCHITECTURE.md, "Durability": a process crash loses
+// nothing under any policy, because acknowledged records are in the MAP_SHARED mapping, i.e. the page cache).
 // Each policy runs a few kill/restart rounds on the same data directory (the restarted server is the next
 // round's target, so recovery after a cut tail is exercised too).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -112,8 +112,11 @@ describe('recovery', () => {
     expect(code).toBe(1);
     const out = execFileSync(process.execPath, [cli, '--fix', dir], { env, stdio: 'pipe' }).toString();
     expect(out).toContain('CORRUPT');
+    // the damaged record became padding; every record after it is kept (test/storage/salvage.test.ts)
     const { records } = await collect(dir);
-    expect(records.length).toBe(40);
+    expect(records.length).toBe(100);
+    expect(records.filter((r) => r.type === RecordType.ENTRY).length).toBe(99);
+    expect(records[40].type).toBe(RecordType.PAD);
   });
 
   it('drops a trailing partial batch and keeps complete batches', async () => {

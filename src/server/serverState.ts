@@ -158,6 +158,10 @@ export class ServerState {
       hooks.deliver,
       { take: () => this.takeTicket(), require: (t) => this.requireTicket(t) },
       (entry, key) => this.persistence?.journalServed(entry.db, entry.statName, entry.args, key, clock()),
+      (entry, code) => {
+        this.stats.error(code);
+        this.stats.command(entry.statName).failedCalls++;
+      },
     );
     const count = config.getNumber('databases');
     this.databases = Array.from(

@@ -62,6 +62,8 @@ export const Err = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   noSuchKey: 'ERR no such key',
   dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidFirstDbIndex: 'ERR invalid first DB index',
+  invalidSecondDbIndex: 'ERR invalid second DB index',
   invalidStreamId: 'ERR Invalid stream ID specified as stream command argument',
   xaddIdTooSmall: 'ERR The ID specified in XADD is equal or smaller than the target stream top item',
   xaddIdZero: 'ERR The ID specified in XADD must be greater than 0-0',

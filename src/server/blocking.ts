@@ -139,6 +139,19 @@ export class BlockingManager {
     this.readyDbs.set(slot, { db, key });
   }
 
+  /**
+   * SWAPDB (Redis's scanDatabaseForReadyKeys): signals every key of `db` that clients wait on and that exists
+   * there now, so they are served from the stream that was swapped in.
+   */
+  signalExisting(db: Database): void {
+    const prefix = `${db.index}\0`;
+    for (const slot of this.waiters.keys()) {
+      if (!slot.startsWith(prefix)) continue;
+      const key = slot.slice(prefix.length);
+      if (db.has(key)) this.signal(db, key);
+    }
+  }
+
   /** Keys were signalled since the last serveReady(). */
   get hasReady(): boolean {
     return this.ready.size > 0;

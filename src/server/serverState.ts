@@ -248,6 +248,26 @@ export class ServerState {
     if (set) for (const c of set) c.watchDirty = true;
   }
 
+  /**
+   * SWAPDB: databases `a` and `b` exchange their streams. As Redis's dbSwapDatabases: clients stay in the
+   * database (index) they selected, watched keys of either database that exist in either are touched
+   * (touchAllWatchedKeysInDb both ways), and clients blocked on a key that exists after the swap are served.
+   */
+  swapDatabases(a: Database, b: Database): void {
+    a.swapWith(b);
+    this.retention.databasesSwapped(a, b);
+    this.persistence?.databasesSwapped(a.index, b.index);
+    for (const [slot, set] of this.watchers) {
+      const sep = slot.indexOf('\0');
+      const index = Number(slot.slice(0, sep));
+      if (index !== a.index && index !== b.index) continue;
+      const key = slot.slice(sep + 1);
+      if (a.has(key) || b.has(key)) for (const c of set) c.watchDirty = true;
+    }
+    this.blocking.signalExisting(a);
+    this.blocking.signalExisting(b);
+  }
+
   /** Marks every watcher of every key of a database dirty (FLUSHDB/FLUSHALL). */
   touchAll(db: Database): void {
     const prefix = `${db.index}\0`;

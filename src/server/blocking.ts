@@ -139,16 +139,13 @@ export class BlockingManager {
     this.readyDbs.set(slot, { db, key });
   }
 
-  /**
-   * SWAPDB (Redis's scanDatabaseForReadyKeys): signals every key of `db` that clients wait on and that exists
-   * there now, so they are served from the stream that was swapped in.
-   */
-  signalExisting(db: Database): void {
+  /** SWAPDB: signals every key of `db` that clients wait on and for which `affected(key)` holds. */
+  signalWaitedKeys(db: Database, affected: (key: string) => boolean): void {
     const prefix = `${db.index}\0`;
     for (const slot of this.waiters.keys()) {
       if (!slot.startsWith(prefix)) continue;
       const key = slot.slice(prefix.length);
-      if (db.has(key)) this.signal(db, key);
+      if (affected(key)) this.signal(db, key);
     }
   }
 

@@ -249,23 +249,24 @@ export class ServerState {
   }
 
   /**
-   * SWAPDB: databases `a` and `b` exchange their streams. As Redis's dbSwapDatabases: clients stay in the
-   * database (index) they selected, watched keys of either database that exist in either are touched
-   * (touchAllWatchedKeysInDb both ways), and clients blocked on a key that exists after the swap are served.
+   * SWAPDB: databases `a` and `b` exchange their streams. As Redis 7.0's dbSwapDatabases: clients stay in the
+   * database (index) they selected, and a key of either database that exists in either (before the swap or
+   * after it, the same thing) is touched for its watchers (touchAllWatchedKeysInDb) and signalled for its
+   * blocked clients: they are served from the stream swapped in (scanDatabaseForReadyKeys), or, for
+   * XREADGROUP, unblocked with an error when the key is gone (scanDatabaseForDeletedStreams).
    */
   swapDatabases(a: Database, b: Database): void {
     a.swapWith(b);
     this.retention.databasesSwapped(a, b);
     this.persistence?.databasesSwapped(a.index, b.index);
+    const inEither = (key: string): boolean => a.has(key) || b.has(key);
     for (const [slot, set] of this.watchers) {
       const sep = slot.indexOf('\0');
       const index = Number(slot.slice(0, sep));
-      if (index !== a.index && index !== b.index) continue;
-      const key = slot.slice(sep + 1);
-      if (a.has(key) || b.has(key)) for (const c of set) c.watchDirty = true;
+      if ((index === a.index || index === b.index) && inEither(slot.slice(sep + 1))) for (const c of set) c.watchDirty = true;
     }
-    this.blocking.signalExisting(a);
-    this.blocking.signalExisting(b);
+    this.blocking.signalWaitedKeys(a, inEither);
+    this.blocking.signalWaitedKeys(b, inEither);
   }
 
   /** Marks every watcher of every key of a database dirty (FLUSHDB/FLUSHALL). */

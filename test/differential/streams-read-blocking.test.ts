@@ -253,6 +253,19 @@ const scripts: Script[] = [
     ],
   },
   {
+    name: 'XREADGROUP BLOCK after a MULTI that adds to the key and deletes it is unblocked with an error',
+    steps: [
+      'XGROUP CREATE s g $ MKSTREAM',
+      { c: 1, cmd: 'XREADGROUP GROUP g alice BLOCK 20000 STREAMS s >', defer: true },
+      { waitBlocked: 1 },
+      'MULTI',
+      'XADD s 1-0 f 1',
+      'DEL s',
+      'EXEC',
+      { c: 1, collect: 1 },
+    ],
+  },
+  {
     name: 'blocked client closed before data arrives',
     steps: [
       { c: 1, cmd: 'XREAD BLOCK 0 STREAMS s $', defer: true },

@@ -132,6 +132,23 @@ const scripts: Script[] = [
     ],
   },
   {
+    name: 'SWAPDB unblocks XREADGROUP clients blocked on a key that no longer exists, XREAD ones keep waiting',
+    steps: [
+      'XGROUP CREATE s g $ MKSTREAM',
+      { c: 2, cmd: 'XREADGROUP GROUP g alice BLOCK 20000 STREAMS s >', defer: true },
+      { c: 3, cmd: 'XREAD BLOCK 400 STREAMS s 0', defer: true },
+      // blocked in db1 on a key that db1 does not hold before or after: not signalled
+      { c: 4, cmd: 'SELECT 1' },
+      { c: 4, cmd: 'XREAD BLOCK 400 STREAMS other 0', defer: true },
+      { waitBlocked: 3 },
+      'SWAPDB 0 1',
+      { c: 2, collect: 1 },
+      { c: 3, collect: 1 },
+      { c: 4, collect: 1 },
+      'DBSIZE',
+    ],
+  },
+  {
     name: 'SWAPDB inside MULTI serves blocked clients after EXEC',
     steps: [
       { c: 1, cmd: 'SELECT 1' },

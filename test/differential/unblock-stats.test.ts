@@ -8,7 +8,7 @@ import { RespConnection, nodeText, type Arg } from '../helpers/resp';
 import { split } from '../helpers/differential';
 
 /** The INFO lines the scenarios are about (usec values are timing: dropped). */
-const COUNTED = /^(errorstat_|total_error_replies:|cmdstat_(xread|xreadgroup|client\|unblock|xgroup\|destroy|del|flushall|rename):)/;
+const COUNTED = /^(errorstat_|total_error_replies:|cmdstat_(xread|xreadgroup|client\|unblock|xgroup\|destroy|del|flushall|rename|swapdb):)/;
 
 async function counters(c: RespConnection): Promise<string[]> {
   const lines: string[] = [];
@@ -44,6 +44,7 @@ const scenarios: Scenario[] = [
   { name: 'XREADGROUP unblocked by DEL of its key (UNBLOCKED)', setup: ['XGROUP CREATE s g $ MKSTREAM'], blocked: 'XREADGROUP GROUP g Alice BLOCK 0 STREAMS s >', unblock: ['DEL s'] },
   { name: 'XREADGROUP unblocked by FLUSHALL', setup: ['XGROUP CREATE s g $ MKSTREAM'], blocked: 'XREADGROUP GROUP g Alice BLOCK 0 STREAMS s >', unblock: ['FLUSHALL'] },
   { name: 'XREADGROUP unblocked by RENAME of its key', setup: ['XGROUP CREATE s g $ MKSTREAM'], blocked: 'XREADGROUP GROUP g Alice BLOCK 0 STREAMS s >', unblock: ['RENAME s t'] },
+  { name: 'XREADGROUP unblocked by SWAPDB with a database without its key', setup: ['XGROUP CREATE s g $ MKSTREAM'], blocked: 'XREADGROUP GROUP g Alice BLOCK 0 STREAMS s >', unblock: ['SWAPDB 0 1'] },
   { name: 'XREADGROUP unblocked by CLIENT UNBLOCK ERROR', setup: ['XGROUP CREATE s g $ MKSTREAM'], blocked: 'XREADGROUP GROUP g Alice BLOCK 0 STREAMS s >', unblock: ['CLIENT UNBLOCK $id ERROR'] },
   { name: 'XREAD unblocked by CLIENT UNBLOCK ERROR', setup: [], blocked: 'XREAD BLOCK 0 STREAMS s $', unblock: ['CLIENT UNBLOCK $id ERROR'] },
   { name: 'XREAD unblocked by CLIENT UNBLOCK TIMEOUT', setup: [], blocked: 'XREAD BLOCK 0 STREAMS s $', unblock: ['CLIENT UNBLOCK $id TIMEOUT'] },

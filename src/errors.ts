@@ -7,9 +7,14 @@ export class CommandError extends Error {
   }
   /** The first word of the reply ("ERR", "WRONGTYPE", ...), as INFO errorstats counts it. */
   get code(): string {
-    const space = this.reply.indexOf(' ');
-    return space < 0 ? this.reply : this.reply.slice(0, space);
+    return errorCodeOf(this.reply);
   }
+}
+
+/** The first word of an error reply ("ERR", "WRONGTYPE", ...), as INFO errorstats counts it. */
+export function errorCodeOf(reply: string): string {
+  const space = reply.indexOf(' ');
+  return space < 0 ? reply : reply.slice(0, space);
 }
 
 /** What strerror() (glibc) says for the errno codes a storage write or sync can fail with; else the code itself. */
@@ -47,6 +52,8 @@ export function quoteArg(arg: Buffer | string, max = 128): string {
 }
 
 export const Err = {
+  unblockedByClient: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
+  unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   syntax: 'ERR syntax error',
   notInteger: 'ERR value is not an integer or out of range',
   notFloat: 'ERR value is not a valid float',
@@ -55,6 +62,8 @@ export const Err = {
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   noSuchKey: 'ERR no such key',
   dbIndexOutOfRange: 'ERR DB index is out of range',
+  invalidFirstDbIndex: 'ERR invalid first DB index',
+  invalidSecondDbIndex: 'ERR invalid second DB index',
   invalidStreamId: 'ERR Invalid stream ID specified as stream command argument',
   xaddIdTooSmall: 'ERR The ID specified in XADD is equal or smaller than the target stream top item',
   xaddIdZero: 'ERR The ID specified in XADD must be greater than 0-0',

@@ -168,21 +168,32 @@ function onOff(ctx: CommandContext, apply: (on: boolean) => void): void {
   ctx.reply.ok();
 }
 
+/** CLIENT UNBLOCK's name in INFO commandstats. */
+const UNBLOCK_STAT = 'client|unblock';
+
 function unblock(ctx: CommandContext): void {
   const id = ctx.argv.int();
   let mode = 'TIMEOUT';
   if (ctx.argv.hasMore()) {
     mode = ctx.argv.nextKeyword();
-    if (mode !== 'TIMEOUT' && mode !== 'ERROR')
-      throw new CommandError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+    if (mode !== 'TIMEOUT' && mode !== 'ERROR') throw new CommandError(Err.unblockReason);
   }
   const target = ctx.server.clients.get(id);
   if (!target || target.blocked === null) {
     ctx.reply.integer(0);
     return;
   }
-  if (mode === 'ERROR') ctx.server.blocking.fail(target.blocked, 'UNBLOCKED client unblocked via CLIENT UNBLOCK');
-  else ctx.server.blocking.timeout(target.blocked);
+  const stats = ctx.server.stats;
+  if (mode === 'ERROR') {
+    // The error reply is counted by fail(). Redis also counts CLIENT UNBLOCK itself as failed: its call() sees
+    // the server's error count go up while it ran.
+    ctx.server.blocking.fail(target.blocked, Err.unblockedByClient);
+    stats.command(UNBLOCK_STAT).failedCalls++;
+  } else {
+    // Redis 7.0 counts an unblocked command as failed in either mode (updateStatsOnUnblock with had_errors set).
+    stats.command(target.blocked.statName).failedCalls++;
+    ctx.server.blocking.timeout(target.blocked);
+  }
   ctx.reply.integer(1);
 }
 

@@ -1,5 +1,5 @@
 // Generic keyspace commands over streams (the only type Spool stores): DEL, UNLINK, EXISTS, TYPE, RENAME,
-// RENAMENX, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL.
+// RENAMENX, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 
 import { CommandError, Err } from '../errors';
 import { globMatch } from '../keyspace/glob';
@@ -87,6 +87,23 @@ function scan(ctx: CommandContext): void {
   ctx.reply.bulkArray(matched);
 }
 
+/** A SWAPDB index as Redis's getIntFromObjectOrReply reads it: any non-integer or beyond C int range is `error`. */
+function dbIndexArg(ctx: CommandContext, error: string): number {
+  const index = ctx.argv.int(error);
+  if (index < -2147483648 || index > 2147483647) throw new CommandError(error);
+  return index;
+}
+
+function swapdb(ctx: CommandContext): void {
+  const first = dbIndexArg(ctx, Err.invalidFirstDbIndex);
+  const second = dbIndexArg(ctx, Err.invalidSecondDbIndex);
+  const databases = ctx.server.databases;
+  const inRange = (i: number) => i >= 0 && i < databases.length;
+  if (!inRange(first) || !inRange(second)) throw new CommandError(Err.dbIndexOutOfRange);
+  if (first !== second) ctx.server.swapDatabases(databases[first], databases[second]);
+  ctx.reply.ok();
+}
+
 function flushOption(ctx: CommandContext): void {
   if (ctx.args.length > 2) throw new CommandError(Err.syntax);
   if (ctx.args.length === 2) {
@@ -122,5 +139,6 @@ export const keyspaceCommands: CommandSpec[] = [
   command({ name: 'scan', arity: -2, flags: ['readonly'], aclCategories: ['@keyspace', '@read', '@slow'], summary: 'Incrementally iterate the keys space', since: '2.8.0', complexity: 'O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.', ...KEYSPACE, handler: scan }),
   command({ name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], aclCategories: ['@keyspace', '@read', '@fast'], summary: 'Return the number of keys in the selected database', since: '1.0.0', complexity: 'O(1)', group: 'server', handler: (ctx) => ctx.reply.integer(ctx.db.size) }),
   command({ name: 'flushdb', arity: -1, flags: ['write'], aclCategories: ['@keyspace', '@write', '@slow', '@dangerous'], summary: 'Remove all keys from the current database', since: '1.0.0', complexity: 'O(N) where N is the number of keys in the selected database', group: 'server', handler: flushdb }),
+  command({ name: 'swapdb', arity: 3, flags: ['write', 'fast'], aclCategories: ['@keyspace', '@write', '@fast', '@dangerous'], summary: 'Swaps two Redis databases', since: '4.0.0', complexity: 'O(N) where N is the count of clients watching or blocking on keys from both databases.', group: 'server', handler: swapdb }),
   command({ name: 'flushall', arity: -1, flags: ['write'], aclCategories: ['@keyspace', '@write', '@slow', '@dangerous'], summary: 'Remove all keys from all databases', since: '1.0.0', complexity: 'O(N) where N is the total number of keys in all databases', group: 'server', handler: flushall }),
 ];

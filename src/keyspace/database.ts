@@ -14,7 +14,8 @@ export interface DatabaseObserver {
 }
 
 export class Database {
-  private readonly streams = new Map<string, Stream>();
+  /** Not readonly: SWAPDB exchanges it with another database's (swapWith). */
+  private streams = new Map<string, Stream>();
 
   constructor(
     readonly index: number,
@@ -81,6 +82,16 @@ export class Database {
 
   entries(): IterableIterator<[string, Stream]> {
     return this.streams.entries();
+  }
+
+  /**
+   * SWAPDB: this database and `other` exchange their streams; each keeps its index, WATCHes and blocked clients
+   * (Redis's dbSwapDatabases swaps the dicts only). Touching watchers and serving readers is the caller's job.
+   */
+  swapWith(other: Database): void {
+    const mine = this.streams;
+    this.streams = other.streams;
+    other.streams = mine;
   }
 
   clear(): void {

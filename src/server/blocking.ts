@@ -7,6 +7,7 @@
 // their reply shareable (plain XREAD: same key, start ID, COUNT and protocol) have it encoded once per pass and
 // the same bytes written to every such client.
 
+import { errorCodeOf } from '../errors';
 import { ReplyWriter } from '../protocol/replyWriter';
 import type { ClientState } from './clientState';
 import type { Database } from '../keyspace/database';
@@ -81,6 +82,11 @@ export class BlockingManager {
     private readonly tickets: { take(): number; require(ticket: number): void },
     /** Called after a blocked client was served (the storage layer journals what the read changed). */
     private readonly onServed: (entry: BlockedClient, key: string) => void = () => undefined,
+    /**
+     * Called when a blocked client is unblocked with an error reply (`code`: its first word): Redis counts it
+     * in INFO errorstats and total_error_replies, and as a failed call of the blocked command.
+     */
+    private readonly onErrorReply: (entry: BlockedClient, code: string) => void = () => undefined,
   ) {}
 
   get blockedCount(): number {
@@ -133,6 +139,16 @@ export class BlockingManager {
     if (!this.waiters.has(slot)) return;
     this.ready.add(slot);
     this.readyDbs.set(slot, { db, key });
+  }
+
+  /** SWAPDB: signals every key of `db` that clients wait on and for which `affected(key)` holds. */
+  signalWaitedKeys(db: Database, affected: (key: string) => boolean): void {
+    const prefix = `${db.index}\0`;
+    for (const slot of this.waiters.keys()) {
+      if (!slot.startsWith(prefix)) continue;
+      const key = slot.slice(prefix.length);
+      if (affected(key)) this.signal(db, key);
+    }
   }
 
   /** Keys were signalled since the last serveReady(). */
@@ -198,6 +214,7 @@ export class BlockingManager {
             writer.error(e.reply);
             bytes = writer.take();
             cacheable = false;
+            this.onErrorReply(entry, errorCodeOf(e.reply));
           }
           if (cacheable) {
             // The ticket so far is what this read depends on: later sharers wait for the same.
@@ -277,6 +294,7 @@ export class BlockingManager {
     this.unblock(entry);
     const reply = this.newWriter(entry.client);
     reply.error(error);
+    this.onErrorReply(entry, errorCodeOf(error));
     this.deliver(entry.client, reply, 0);
   }
 }

@@ -163,8 +163,10 @@ export class Dispatcher {
     const ms = performance.now() - started;
     stats.usec += ms * 1000;
     if (stats.duration !== null) stats.duration.observe(ms / 1000, 1);
-    // Readers woken by this command: their replies' socket writes are made as one batch.
-    if (server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
+    // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
+    // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
+    // of a transaction, and is served what the keys hold once it is done.
+    if (!inTransaction && server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
   }
 
   /** Recovery: runs a journaled command as it ran then (its time, no blocking), replies discarded. */

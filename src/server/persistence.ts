@@ -6,6 +6,7 @@ import path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import {
   CommitBatcher,
+  DatabaseMap,
   RecordType,
   SegmentCache,
   automaticSegmentLimit,
@@ -50,6 +51,8 @@ export class Persistence implements DurabilityGate {
   /** Pending directory removals by path: a re-created stream waits for the old directory to go. */
   private readonly removals = new Map<string, Promise<void>>();
   private replaying = false;
+  /** Which number each database's stream directories carry (SWAPDB); read from the data directory by recover(). */
+  private dbMap: DatabaseMap;
 
   constructor(
     private readonly dataDir: string,
@@ -64,6 +67,7 @@ export class Persistence implements DurabilityGate {
     config.onChange((name, value) => {
       if (name === 'appendfsync') this.batcher.setPolicy(value as FsyncPolicy);
     });
+    this.dbMap = DatabaseMap.identity(dataDir, server.databases.length);
     const limit = config.getNumber('open-segments-limit');
     this.cache = new SegmentCache(limit > 0 ? limit : automaticSegmentLimit(config.getNumber('maxclients')));
   }
@@ -123,13 +127,15 @@ export class Persistence implements DurabilityGate {
 
   createStream(db: Database, key: string): Stream {
     const keyBytes = Buffer.from(key, 'latin1');
-    const dir = this.dirOf(db.index, keyBytes);
-    const log = StreamLog.createNow(this.dataDir, db.index, keyBytes, this.logOptions, this.removals.get(dir) ?? null);
+    const dirNumber = this.dbMap.dirNumberOf(db.index);
+    const dir = this.dirOf(dirNumber, keyBytes);
+    const log = StreamLog.createNow(this.dataDir, dirNumber, keyBytes, this.logOptions, this.removals.get(dir) ?? null);
     return this.attach(key, log);
   }
 
-  private dirOf(db: number, key: Buffer): string {
-    return path.join(this.dataDir, streamDirName(db, key));
+  /** The directory of `key` in the databases whose directories carry `dirNumber` (see DatabaseMap). */
+  private dirOf(dirNumber: number, key: Buffer): string {
+    return path.join(this.dataDir, streamDirName(dirNumber, key));
   }
 
   private attach(key: string, log: StreamLog): Stream {
@@ -257,11 +263,22 @@ export class Persistence implements DurabilityGate {
     const store = this.stores.get(stream);
     if (!store) return;
     const key = Buffer.from(to, 'latin1');
-    const target = this.dirOf(db.index, key);
+    const dirNumber = this.dbMap.dirNumberOf(db.index);
+    const target = this.dirOf(dirNumber, key);
     const move = store.log
-      .moveTo(this.dataDir, db.index, key, this.removals.get(target) ?? null)
+      .moveTo(this.dataDir, dirNumber, key, this.removals.get(target) ?? null)
       .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
     this.holdReplyFor(move);
+  }
+
+  /**
+   * SWAPDB: the two databases exchange their streams, and with them the numbers their directories carry (no
+   * directory moves). The reply is held, as RENAME's, until the new map is durable: no client is told the
+   * databases were swapped while a crash could still undo it.
+   */
+  databasesSwapped(a: number, b: number): void {
+    const write = this.dbMap.swap(a, b).catch((err: Error) => this.log('warning', `writing the database map: ${err.message}`));
+    this.holdReplyFor(write);
   }
 
   /** Whether the LRU (open-segments-limit) has ever closed a segment: until then no command needs whenMapped. */
@@ -325,6 +342,7 @@ export class Persistence implements DurabilityGate {
   async recover(dispatcher: Dispatcher): Promise<RecoverySummary> {
     const started = process.hrtime.bigint();
     await fsp.mkdir(this.dataDir, { recursive: true });
+    this.dbMap = await DatabaseMap.load(this.dataDir, this.server.databases.length);
     interface Collected {
       types: number[];
       positions: number[];
@@ -362,7 +380,8 @@ export class Persistence implements DurabilityGate {
     this.replaying = true;
     try {
       for (const report of reports) {
-        const { db: dbIndex, key } = await readStreamKey(report.dir);
+        const { db: dirNumber, key } = await readStreamKey(report.dir);
+        const dbIndex = this.dbMap.databaseOf(dirNumber);
         const db = this.server.databases[dbIndex];
         if (!db) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
         const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
@@ -445,6 +464,7 @@ export class Persistence implements DurabilityGate {
     await this.batcher.drain();
     await Promise.all([...this.stores.values()].map((store) => store.log.syncAll().catch(() => undefined)));
     await Promise.all([...this.removals.values()]);
+    await this.dbMap.settled();
     for (const store of this.stores.values()) await store.log.close().catch(() => undefined);
     this.batcher.close();
   }

@@ -106,6 +106,14 @@ export class Retention {
     return true;
   }
 
+  /** SWAPDB: the tracked streams of `a` are now in `b` and the other way round. */
+  databasesSwapped(a: Database, b: Database): void {
+    for (const [stream, db] of this.streams) {
+      if (db === a) this.streams.set(stream, b);
+      else if (db === b) this.streams.set(stream, a);
+    }
+  }
+
   /** The dispatcher, after a command was journaled: trims the stream it changed. Not during recovery. */
   flush(now: number): void {
     const stream = this.pendingStream;

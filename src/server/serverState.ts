@@ -170,6 +170,10 @@ export class ServerState {
       hooks.deliver,
       { take: () => this.takeTicket(), require: (t) => this.requireTicket(t) },
       (entry, key) => this.persistence?.journalServed(entry.db, entry.statName, entry.args, key, clock()),
+      (entry, code) => {
+        this.stats.error(code);
+        this.stats.command(entry.statName).failedCalls++;
+      },
     );
     const count = config.getNumber('databases');
     this.databases = Array.from(
@@ -256,6 +260,27 @@ export class ServerState {
     if (this.watchers.size === 0) return;
     const set = this.watchers.get(`${db.index}\0${key}`);
     if (set) for (const c of set) c.watchDirty = true;
+  }
+
+  /**
+   * SWAPDB: databases `a` and `b` exchange their streams. As Redis 7.0's dbSwapDatabases: clients stay in the
+   * database (index) they selected, and a key of either database that exists in either (before the swap or
+   * after it, the same thing) is touched for its watchers (touchAllWatchedKeysInDb) and signalled for its
+   * blocked clients: they are served from the stream swapped in (scanDatabaseForReadyKeys), or, for
+   * XREADGROUP, unblocked with an error when the key is gone (scanDatabaseForDeletedStreams).
+   */
+  swapDatabases(a: Database, b: Database): void {
+    a.swapWith(b);
+    this.retention.databasesSwapped(a, b);
+    this.persistence?.databasesSwapped(a.index, b.index);
+    const inEither = (key: string): boolean => a.has(key) || b.has(key);
+    for (const [slot, set] of this.watchers) {
+      const sep = slot.indexOf('\0');
+      const index = Number(slot.slice(0, sep));
+      if ((index === a.index || index === b.index) && inEither(slot.slice(sep + 1))) for (const c of set) c.watchDirty = true;
+    }
+    this.blocking.signalWaitedKeys(a, inEither);
+    this.blocking.signalWaitedKeys(b, inEither);
   }
 
   /** Marks every watcher of every key of a database dirty (FLUSHDB/FLUSHALL). */

@@ -4,6 +4,8 @@
 //   <dataDir>/<db>-<hex key>/00000000000000000000.log  segments, named by the logical byte offset of their
 //                                                  first byte in the stream's log (20 digits: they sort)
 //   <name>.tmp                                     a rewrite in progress, renamed into place when complete
+//   <dataDir>/DATABASES                            after a SWAPDB: which database each <db> number belongs to
+//                                                  (databaseMap.ts); without it <db> is the database itself
 //
 // Hex rather than base64url: case-insensitive file systems cannot confuse two keys, and it is trivially
 // reversible. A key whose hex would not fit a file name (255 bytes) gets "<db>-~<sha256>" and its raw
@@ -16,6 +18,8 @@ import * as path from 'node:path';
 export const SEGMENT_SUFFIX = '.log';
 export const TEMP_SUFFIX = '.tmp';
 export const KEY_FILE = 'KEY';
+/** The database map (databaseMap.ts): not a stream directory name, so recovery's scan passes it by. */
+export const DB_MAP_FILE = 'DATABASES';
 /** Keys up to this many bytes are named by their hex directly (2 * 120 + db prefix < 255). */
 const MAX_DIRECT_KEY = 120;
 

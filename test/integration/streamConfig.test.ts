@@ -164,6 +164,18 @@ describe('XCFGSET / XCFGGET', () => {
     await r.config('SET', 'stream-maxbytes', '0');
   });
 
+  test('the periodic check keeps trimming a stream SWAPDB moved to another database', async () => {
+    const r = await connect();
+    await r.flushall();
+    for (let i = 0; i < 20; i++) await r.xadd('swapped', '*', 'f', String(i));
+    await r.call('XCFGSET', 'swapped', 'maxage', '300');
+    expect(await r.call('SWAPDB', '0', '1')).toBe('OK');
+    await new Promise((res) => setTimeout(res, 1800)); // one tick past the bound (the timer runs every second)
+    await r.select(1);
+    expect(await r.xlen('swapped')).toBe(0);
+    await r.flushall();
+  });
+
   test('inside MULTI/EXEC and with per-stream appendfsync always, replies stay in order', async () => {
     const r = await connect();
     await r.flushall();

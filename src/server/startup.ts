@@ -12,7 +12,7 @@ export function checkDataDir(dir: string): string | null {
   const resolved = path.resolve(dir);
   const probe = path.join(resolved, `.spool-write-probe-${process.pid}`);
   try {
-    fs.mkdirSync(resolved, { recursive: true });
+    makeDirectoryTree(resolved);
     if (!fs.statSync(resolved).isDirectory()) return `data directory '${resolved}' is not a directory`;
     const fd = fs.openSync(probe, 'w');
     try {
@@ -24,9 +24,32 @@ export function checkDataDir(dir: string): string | null {
     }
     return null;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return `data directory '${resolved}' is unusable: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim();
+    return `data directory '${resolved}' is unusable: ${describeFsError(err)}`;
   }
+}
+
+/**
+ * `mkdir -p` one level at a time. Node's own `{ recursive: true }` never returns when a parent exists but
+ * refuses children with ENOENT (anything under /proc, a dangling symlink): it retries the parent forever at
+ * 100% CPU. Here each missing level is created once, so that ENOENT is final and reported.
+ */
+function makeDirectoryTree(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
+    missing.push(d);
+    if (path.dirname(d) === d) break; // a root that does not exist: let mkdir say why
+  }
+  for (const d of missing.reverse()) fs.mkdirSync(d);
+}
+
+/** `mkdir '/proc/x': No such file or directory (ENOENT)`: the call, its path, and the reason in strerror's words. */
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.code || !e.syscall) return e.message ?? String(err);
+  // Node's message is "CODE: strerror text, syscall 'path'"; keep the text, capitalised as strerror prints it.
+  const text = e.message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+( '.*')?$/, '');
+  const reason = text.charAt(0).toUpperCase() + text.slice(1);
+  return `${e.syscall}${e.path ? ` '${e.path}'` : ''}: ${reason} (${e.code})`;
 }
 
 /** One line telling why startServer failed. */

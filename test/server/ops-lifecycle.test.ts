@@ -178,4 +178,13 @@ describe('start-up failures exit non-zero with a clear message', () => {
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+  // procfs answers mkdir with ENOENT under an existing parent: Node's recursive mkdir retried that forever.
+  test('data directory that cannot be created (under /proc) exits 1 with the reason, at once', async () => {
+    for (const dir of ['/proc/spool-x', '/proc/spool-x/deeper/still']) {
+      const res = await runToExit(['--port', String(await freePort()), '--bind', '127.0.0.1', '--dir', dir], 10000);
+      expect(res.code).toBe(1);
+      expect(res.err).toContain(`Spool failed to start: data directory '${dir}' is unusable: mkdir '/proc/spool-x': No such file or directory (ENOENT)`);
+    }
+  });
 });

@@ -92,9 +92,13 @@ export class ClientPause {
     wake?.();
   }
 
-  /** Server shutdown: stop the timer (held clients are being closed anyway). */
+  /**
+   * Server shutdown: stops the timer. Held clients stay held: their connections are about to be closed, and a
+   * held write must not run while the server drains its last commit.
+   */
   close(): void {
-    this.unpause();
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   /**

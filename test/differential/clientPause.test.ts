@@ -2,7 +2,11 @@
 // (writes, XREADGROUP, EXEC with queued writes, writes inside MULTI) and which it serves at once (reads, EXEC of
 // reads, errors), that held clients resume in the order they were held, and that ALL holds everything.
 // Held clients are awaited through INFO blocked_clients (Redis counts them there), never by sleeping.
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startServer } from '../../src/server/server';
 import { differentialSuite, pipeline, type Script } from '../helpers/differential';
 import { maskAll } from '../helpers/mask';
 import { startRedis, type RunningRedis } from '../helpers/redis';
@@ -229,6 +233,36 @@ describe('CLIENT PAUSE defers time-based retention trims until it ends', () => {
       expect(nodeText(await conn.call(['XLEN', 'aged']))).toBe('0');
     } finally {
       conn.close();
+    }
+  });
+});
+
+describe('SHUTDOWN during a WRITE pause', () => {
+  test('the held write never runs: the connection closes unanswered and the data has no trace of it', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-pause-'));
+    try {
+      const first = await startServer({ port: '0', bind: '127.0.0.1', dir });
+      const [admin, writer] = await Promise.all([RespConnection.connect(first.port), RespConnection.connect(first.port)]);
+      expect(nodeText(await admin.call(['XADD', 's', '1-1', 'f', 'v']))).toBe('1-1');
+      expect(nodeText(await admin.call(['CLIENT', 'PAUSE', '100000', 'WRITE']))).toBe('OK');
+      writer.sendCommand(['XADD', 's', '2-1', 'f', 'v']);
+      const deadline = Date.now() + 5000;
+      while (first.state.clientPause.heldCount < 1) {
+        if (Date.now() > deadline) throw new Error('the write was never held');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      admin.sendCommand(['SHUTDOWN']);
+      await first.stopped;
+      await writer.closed;
+      expect(writer.take()).toEqual([]);
+      admin.close();
+      const second = await startServer({ port: '0', bind: '127.0.0.1', dir });
+      const conn = await RespConnection.connect(second.port);
+      expect(nodeText(await conn.call(['XLEN', 's']))).toBe('1');
+      conn.close();
+      await second.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -28,6 +28,7 @@ import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
+import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
@@ -324,7 +325,7 @@ export class Persistence implements DurabilityGate {
    */
   async recover(dispatcher: Dispatcher): Promise<RecoverySummary> {
     const started = process.hrtime.bigint();
-    await fsp.mkdir(this.dataDir, { recursive: true });
+    await makeDirectoryTree(this.dataDir); // not fsp.mkdir's recursive option: see makeDirectory.ts
     interface Collected {
       types: number[];
       positions: number[];

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirectoryTreeSync } from './makeDirectory';
 
 /**
  * Makes sure `dir` exists (created if needed) and accepts a file: creates, writes, syncs and removes a probe.
@@ -12,7 +13,7 @@ export function checkDataDir(dir: string): string | null {
   const resolved = path.resolve(dir);
   const probe = path.join(resolved, `.spool-write-probe-${process.pid}`);
   try {
-    makeDirectoryTree(resolved);
+    makeDirectoryTreeSync(resolved);
     if (!fs.statSync(resolved).isDirectory()) return `data directory '${resolved}' is not a directory`;
     const fd = fs.openSync(probe, 'w');
     try {
@@ -26,20 +27,6 @@ export function checkDataDir(dir: string): string | null {
   } catch (err) {
     return `data directory '${resolved}' is unusable: ${describeFsError(err)}`;
   }
-}
-
-/**
- * `mkdir -p` one level at a time. Node's own `{ recursive: true }` never returns when a parent exists but
- * refuses children with ENOENT (anything under /proc, a dangling symlink): it retries the parent forever at
- * 100% CPU. Here each missing level is created once, so that ENOENT is final and reported.
- */
-function makeDirectoryTree(dir: string): void {
-  const missing: string[] = [];
-  for (let d = dir; !fs.existsSync(d); d = path.dirname(d)) {
-    missing.push(d);
-    if (path.dirname(d) === d) break; // a root that does not exist: let mkdir say why
-  }
-  for (const d of missing.reverse()) fs.mkdirSync(d);
 }
 
 /** `mkdir '/proc/x': No such file or directory (ENOENT)`: the call, its path, and the reason in strerror's words. */

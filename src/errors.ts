@@ -59,6 +59,7 @@ export const Err = {
   notFloat: 'ERR value is not a valid float',
   timeoutNotInteger: 'ERR timeout is not an integer or out of range',
   timeoutNegative: 'ERR timeout is negative',
+  clientPauseMode: 'ERR CLIENT PAUSE mode must be WRITE or ALL',
   wrongType: 'WRONGTYPE Operation against a key holding the wrong kind of value',
   noSuchKey: 'ERR no such key',
   dbIndexOutOfRange: 'ERR DB index is out of range',

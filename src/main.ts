@@ -1,6 +1,7 @@
 // Wiring only: read the command line and config file, start the server, handle signals.
 
 import { ConfigFileError, parseCommandLine } from './config/configFile';
+import { infoRequest, usageText, versionLine } from './config/commandLineInfo';
 import { startServer } from './server/server';
 import { SPOOL_VERSION } from './version';
 import { writeFile } from 'node:fs/promises';
@@ -9,6 +10,12 @@ import { createLogger } from './server/logger';
 import { checkDataDir, describeStartupError } from './server/startup';
 
 export async function main(argv: string[]): Promise<void> {
+  const info = infoRequest(argv);
+  if (info) {
+    // As redis-server: answer and exit before reading any config or opening anything.
+    process.stdout.write(info === 'version' ? versionLine() : usageText());
+    process.exit(0);
+  }
   let parsed;
   try {
     parsed = parseCommandLine(argv);

@@ -1,8 +1,10 @@
 // CLIENT subcommands: ID, SETNAME, GETNAME, INFO, LIST, KILL, SETINFO, NO-EVICT, NO-TOUCH, UNBLOCK, REPLY,
-// HELP. CLIENT LIST lines use Redis 7's field order so tools that parse them keep working.
+// PAUSE, UNPAUSE, HELP. CLIENT LIST lines use Redis 7's field order so tools that parse them keep working.
 
 import { CommandError, Err } from '../errors';
 import type { ClientState } from '../server/clientState';
+import type { PauseKind } from '../server/clientPause';
+import { parseInt64 } from '../protocol/numbers';
 import { validateClientName } from './connection';
 import { command, type CommandContext, type CommandSpec } from './types';
 
@@ -15,7 +17,7 @@ const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
 export function describeClient(c: ClientState, now: number): string {
   let flags = '';
   if (c.multi !== null) flags += 'x';
-  if (c.blocked !== null) flags += 'b';
+  if (c.blocked !== null || c.held) flags += 'b';
   if (c.watchDirty) flags += 'd';
   if (c.closing) flags += 'c';
   if (c.noEvict) flags += 'e';
@@ -197,58 +199,91 @@ function unblock(ctx: CommandContext): void {
   ctx.reply.integer(1);
 }
 
-const HELP_LINES = [
-  'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
-  'CACHING (YES|NO)',
-  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
-  'GETREDIR',
-  '    Return the client ID we are redirecting to when tracking is enabled.',
-  'GETNAME',
-  '    Return the name of the current connection.',
-  'ID',
-  '    Return the ID of the current connection.',
-  'INFO',
-  '    Return information about the current client connection.',
-  'KILL <ip:port>',
-  '    Kill connection made from <ip:port>.',
-  'KILL <option> <value> [<option> <value> [...]]',
-  '    Kill connections. Options are:',
-  '    * ADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made from the specified address',
-  '    * LADDR (<ip:port>|<unixsocket>:0)',
-  '      Kill connections made to specified local address',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Kill connections by type.',
-  '    * USER <username>',
-  '      Kill connections authenticated by <username>.',
-  '    * SKIPME (YES|NO)',
-  '      Skip killing current connection (default: yes).',
-  '    * ID <client-id>',
-  '      Kill connections by client id.',
-  'LIST [options ...]',
-  '    Return information about client connections. Options:',
-  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
-  '      Return clients of specified type.',
-  'UNPAUSE',
-  '    Stop the current client pause, resuming traffic.',
-  'PAUSE <timeout> [WRITE|ALL]',
-  '    Suspend all, or just write, clients for <timeout> milliseconds.',
-  'REPLY (ON|OFF|SKIP)',
-  '    Control the replies sent to the current connection.',
-  'SETNAME <name>',
-  '    Assign the name <name> to the current connection.',
-  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
-  '    Unblock the specified blocked client.',
-  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
-  '         [OPTIN] [OPTOUT] [NOLOOP]',
-  '    Control server assisted client side caching.',
-  'TRACKINGINFO',
-  '    Report tracking status for the current connection.',
-  'NO-EVICT (ON|OFF)',
-  '    Protect current client connection from eviction.',
-  'HELP',
-  '    Print this help.',
+/**
+ * CLIENT HELP, entry by entry in Redis's order and words (7.0.15; SETINFO and NO-TOUCH as Redis 7.2 has them).
+ * The reply lists the entries of the subcommands registered below only, so it cannot offer one that does not
+ * exist; test/differential/client.test.ts checks that every registered subcommand has its entry.
+ */
+const CLIENT_HELP: readonly (readonly [subcommand: string, lines: readonly string[]])[] = [
+  ['getname', ['GETNAME', '    Return the name of the current connection.']],
+  ['id', ['ID', '    Return the ID of the current connection.']],
+  ['info', ['INFO', '    Return information about the current client connection.']],
+  ['kill', [
+    'KILL <ip:port>',
+    '    Kill connection made from <ip:port>.',
+    'KILL <option> <value> [<option> <value> [...]]',
+    '    Kill connections. Options are:',
+    '    * ADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made from the specified address',
+    '    * LADDR (<ip:port>|<unixsocket>:0)',
+    '      Kill connections made to specified local address',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Kill connections by type.',
+    '    * USER <username>',
+    '      Kill connections authenticated by <username>.',
+    '    * SKIPME (YES|NO)',
+    '      Skip killing current connection (default: yes).',
+  ]],
+  ['list', [
+    'LIST [options ...]',
+    '    Return information about client connections. Options:',
+    '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+    '      Return clients of specified type.',
+  ]],
+  ['unpause', ['UNPAUSE', '    Stop the current client pause, resuming traffic.']],
+  ['pause', ['PAUSE <timeout> [WRITE|ALL]', '    Suspend all, or just write, clients for <timeout> milliseconds.']],
+  ['reply', ['REPLY (ON|OFF|SKIP)', '    Control the replies sent to the current connection.']],
+  ['setname', ['SETNAME <name>', '    Assign the name <name> to the current connection.']],
+  ['setinfo', [
+    'SETINFO <option> <value>',
+    '    Set client meta attr. Options are:',
+    '    * LIB-NAME: the client lib name.',
+    '    * LIB-VER: the client lib version.',
+  ]],
+  ['unblock', ['UNBLOCK <clientid> [TIMEOUT|ERROR]', '    Unblock the specified blocked client.']],
+  ['no-evict', ['NO-EVICT (ON|OFF)', '    Protect current client connection from eviction.']],
+  ['no-touch', ['NO-TOUCH (ON|OFF)', '    Will not touch LRU/LFU stats when this mode is on.']],
+  ['help', ['HELP', '    Prints this help.']],
 ];
+
+const HELP_TITLE = 'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:';
+
+function help(ctx: CommandContext): void {
+  const registered = ctx.server.registry.find('client')?.subcommands ?? [];
+  const lines = [HELP_TITLE];
+  for (const [name, entry] of CLIENT_HELP) if (registered.some((s) => s.name === `client|${name}`)) lines.push(...entry);
+  ctx.reply.array(lines.length);
+  for (const line of lines) ctx.reply.simple(line);
+}
+
+/**
+ * CLIENT PAUSE timeout [WRITE|ALL], as Redis 7.0's clientCommand: the mode is checked before the timeout, and
+ * more than one option is the container's syntax error. The end is timeout + now in int64 arithmetic: Redis
+ * 7.0.15 does not check that sum, so one past 2^63-1 wraps to a time long gone (the pause ends at once).
+ */
+function pause(ctx: CommandContext): void {
+  const { argv } = ctx;
+  if (argv.remaining > 2) throw new CommandError(Err.unknownSubcommandOrArity(ctx.args[1], 'client'));
+  const timeoutArg = argv.next(); // parsed once the mode is known good
+  let kind: PauseKind = 'all';
+  if (argv.hasMore()) {
+    const mode = argv.nextKeyword();
+    if (mode === 'WRITE') kind = 'write';
+    else if (mode !== 'ALL') throw new CommandError(Err.clientPauseMode);
+  }
+  const timeout = parseInt64(timeoutArg);
+  if (timeout === null) throw new CommandError(Err.timeoutNotInteger);
+  if (timeout < 0n) throw new CommandError(Err.timeoutNegative);
+  let end = 0;
+  if (timeout > 0n) {
+    const sum = timeout + BigInt(ctx.now);
+    end = Number(sum > INT64_MAX ? sum - 2n ** 64n : sum);
+  }
+  ctx.server.clientPause.pause(kind, end);
+  ctx.reply.ok();
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
 
 function sub(name: string, arity: number, handler: (ctx: CommandContext) => void, admin = false, summary = '', since = '2.4.0') {
   return command({
@@ -296,10 +331,12 @@ export const clientCommands: CommandSpec[] = [
           if (ctx.client.replyMode !== 'off') ctx.client.replyMode = 'skipNext';
         } else throw new CommandError(Err.syntax);
       }, false, 'Instruct the server whether to reply to commands', '3.2.0'),
-      sub('help', 2, (ctx) => {
-        ctx.reply.array(HELP_LINES.length);
-        for (const line of HELP_LINES) ctx.reply.simple(line);
-      }, false, 'Show helpful text about the different subcommands', '5.0.0'),
+      sub('pause', -3, pause, true, 'Suspend commands processing', '3.0.0'),
+      sub('unpause', 2, (ctx) => {
+        ctx.server.clientPause.unpause();
+        ctx.reply.ok();
+      }, true, 'Resume processing of clients that were paused', '6.2.0'),
+      sub('help', 2, help, false, 'Show helpful text about the different subcommands', '5.0.0'),
     ],
   }),
 ];

@@ -42,7 +42,7 @@ const SECTIONS: Record<string, Section> = {
     ['maxclients', s.config.get('maxclients')],
     ['client_recent_max_input_buffer', 0],
     ['client_recent_max_output_buffer', 0],
-    ['blocked_clients', s.blocking.blockedCount],
+    ['blocked_clients', s.blocking.blockedCount + s.clientPause.heldCount],
     ['tracking_clients', 0],
     ['clients_in_timeout_table', s.blocking.blockedCount],
   ],

@@ -67,6 +67,8 @@ function scan(ctx: CommandContext): void {
       if (count < 1) throw new CommandError(Err.syntax);
     } else if (option === 'MATCH' && argv.hasMore()) {
       pattern = argv.nextString();
+      // As Redis: MATCH * means no filter, which differs from the matcher only for the empty key ('*' needs a byte).
+      if (pattern === '*') pattern = null;
     } else if (option === 'TYPE' && argv.hasMore()) {
       typeFilter = argv.nextString().toLowerCase();
     } else {

@@ -131,7 +131,7 @@ function commandList(ctx: CommandContext): void {
     if (!argv.accept('FILTERBY') || argv.remaining !== 2) throw new CommandError(Err.syntax);
     const kind = argv.nextKeyword();
     const value = argv.nextString();
-    if (kind === 'PATTERN') filter = (s) => globMatch(value.toLowerCase(), s.name, true);
+    if (kind === 'PATTERN') filter = (s) => globMatch(value, s.name, true); // nocase as Redis; lowering the pattern first would reorder ranges
     else if (kind === 'ACLCAT') filter = (s) => s.aclCategories.includes(`@${value.toLowerCase()}`);
     else if (kind === 'MODULE') filter = () => false;
     else throw new CommandError(Err.syntax);

@@ -24,6 +24,8 @@ export class ClientState {
   /** Watched keys as `${db}\0${key}`. */
   readonly watched = new Set<string>();
   blocked: BlockedClient | null = null;
+  /** Held by CLIENT PAUSE: its next command waits for the end of the pause (CLIENT LIST flag b, as Redis). */
+  held = false;
   lastCommand = 'NULL';
   /** The request being executed (kept for a blocked command, journaled when it is served). */
   currentArgs: Buffer[] = [];

@@ -330,6 +330,7 @@ export class Connection implements DirectTarget {
   private cleanup(): void {
     const client = this.state;
     if (client.blocked) this.server.blocking.unblock(client.blocked);
+    if (client.held) this.server.clientPause.forget(client);
     this.server.unwatchAll(client);
     this.server.clients.delete(client.id);
     this.onClose(this);

@@ -54,10 +54,15 @@ export class Dispatcher {
    * comes later through the blocking manager).
    */
   /**
-   * What must happen before `args` can run on this client, or null: the segments of the streams it names (or,
-   * for EXEC, that its queued commands name) mapped again after the LRU closed them (see Persistence.whenMapped).
+   * What must happen before `args` can run on this client, or null: the end of a CLIENT PAUSE that holds it
+   * (src/server/clientPause.ts), or the segments of the streams it names (or, for EXEC, that its queued
+   * commands name) mapped again after the LRU closed them (see Persistence.whenMapped).
    */
   whenReady(client: ClientState, args: Buffer[]): Promise<void> | null {
+    if (this.server.clientPause.active) {
+      const held = this.server.clientPause.holds(client, args, this.server.registry, this.server.persistence?.storageErrorCode() != null);
+      if (held !== null) return held;
+    }
     const persistence = this.server.persistence;
     if (persistence === null || !persistence.segmentsMayBeClosed) return null;
     const requests = client.multi !== null && keywordEquals(args[0], 'EXEC') ? client.multi.map((q) => q.args) : [args];

@@ -3,7 +3,6 @@
 // by replaying its log. The server's DurabilityGate is the commit batcher.
 
 import path from 'node:path';
-import { promises as fsp } from 'node:fs';
 import {
   CommitBatcher,
   DatabaseMap,
@@ -29,6 +28,7 @@ import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
+import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
@@ -341,7 +341,7 @@ export class Persistence implements DurabilityGate {
    */
   async recover(dispatcher: Dispatcher): Promise<RecoverySummary> {
     const started = process.hrtime.bigint();
-    await fsp.mkdir(this.dataDir, { recursive: true });
+    await makeDirectoryTree(this.dataDir); // not fsp.mkdir's recursive option: see makeDirectory.ts
     this.dbMap = await DatabaseMap.load(this.dataDir, this.server.databases.length);
     interface Collected {
       types: number[];

@@ -177,7 +177,8 @@ export class Retention {
 
   /** The periodic check (the timer calls it; tests may call it directly). */
   tick(): void {
-    if (this.closed) return;
+    // As Redis stops active expiry during CLIENT PAUSE: no time-based trim while clients are held.
+    if (this.closed || this.server.clientPause.active) return;
     const server = this.server;
     // Journaled trims require tickets; outside any command they must not leak into the next command's reply.
     const outer = server.takeTicket();

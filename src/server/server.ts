@@ -61,6 +61,7 @@ export async function startServer(
     closing = (async () => {
       // Stop accepting, let the batch in flight commit and its replies go out, then sync and close the logs.
       state.retention.close();
+      state.clientPause.close();
       const stopListening = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       await persistence.batcher.drain().catch(() => undefined);
       for (const conn of connections.values()) conn.flush();

@@ -12,6 +12,7 @@ import type { Persistence, RecoverySummary } from './persistence';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 import { Retention } from './retention';
+import { ClientPause } from './clientPause';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -127,6 +128,8 @@ export class ServerState {
   readonly streamSettings: StreamSettings;
   /** Retention by age and bytes (XCFGSET maxage/maxbytes, stream-maxage/stream-maxbytes). */
   readonly retention: Retention;
+  /** CLIENT PAUSE: holds commands while active (the dispatcher looks at it before running each one). */
+  readonly clientPause: ClientPause;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -164,6 +167,7 @@ export class ServerState {
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
     });
     this.retention = new Retention(this);
+    this.clientPause = new ClientPause(clock);
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,

@@ -3,6 +3,7 @@
 
 import fs from 'node:fs';
 import path from 'node:path';
+import { makeDirectoryTreeSync } from './makeDirectory';
 
 /**
  * Makes sure `dir` exists (created if needed) and accepts a file: creates, writes, syncs and removes a probe.
@@ -12,7 +13,7 @@ export function checkDataDir(dir: string): string | null {
   const resolved = path.resolve(dir);
   const probe = path.join(resolved, `.spool-write-probe-${process.pid}`);
   try {
-    fs.mkdirSync(resolved, { recursive: true });
+    makeDirectoryTreeSync(resolved);
     if (!fs.statSync(resolved).isDirectory()) return `data directory '${resolved}' is not a directory`;
     const fd = fs.openSync(probe, 'w');
     try {
@@ -24,9 +25,18 @@ export function checkDataDir(dir: string): string | null {
     }
     return null;
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    return `data directory '${resolved}' is unusable: ${e.code ?? ''} ${e.message}`.replace(/\s+/g, ' ').trim();
+    return `data directory '${resolved}' is unusable: ${describeFsError(err)}`;
   }
+}
+
+/** `mkdir '/proc/x': No such file or directory (ENOENT)`: the call, its path, and the reason in strerror's words. */
+function describeFsError(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.code || !e.syscall) return e.message ?? String(err);
+  // Node's message is "CODE: strerror text, syscall 'path'"; keep the text, capitalised as strerror prints it.
+  const text = e.message.replace(/^[A-Z0-9_]+: /, '').replace(/, \w+( '.*')?$/, '');
+  const reason = text.charAt(0).toUpperCase() + text.slice(1);
+  return `${e.syscall}${e.path ? ` '${e.path}'` : ''}: ${reason} (${e.code})`;
 }
 
 /** One line telling why startServer failed. */

@@ -82,6 +82,12 @@ const scripts: Script[] = [
       { cmd: 'SCAN 0 TYPE stream COUNT 100', mask: [sortAt(1)] },
       'SCAN 0 TYPE string COUNT 100',
       'SCAN 0 MATCH nomatch COUNT 100',
+      // The empty key: MATCH * is no filter at all, while the matcher itself wants a byte for a star.
+      ['XADD', '', '1-0', 'f', 'v'],
+      { cmd: 'SCAN 0 MATCH * COUNT 100', mask: [sortAt(1)] },
+      { cmd: 'SCAN 0 MATCH ** COUNT 100', mask: [sortAt(1)] },
+      { cmd: 'KEYS **', mask: [sortAt()] },
+      ['DEL', ''],
       'SCAN x',
       'SCAN 0 COUNT 0',
       'SCAN 0 COUNT x',

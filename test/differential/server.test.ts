@@ -20,6 +20,11 @@ const scripts: Script[] = [
   ...STREAM_COMMANDS.map((c) => ({ name: `COMMAND DOCS ${c}`, steps: [{ cmd: `COMMAND DOCS ${c}`, mask: [sortPairsUnderKey('subcommands')] }] })),
   { name: 'COMMAND DOCS unknown', steps: ['COMMAND DOCS nosuch', 'COMMAND DOCS xadd nosuch'] },
   {
+    // Redis matches the pattern as given, case-insensitively: [x-Z] swaps to Z..x, then lowers to z..x (empty).
+    name: 'COMMAND LIST FILTERBY PATTERN matches as stringmatchlen with nocase',
+    steps: [{ cmd: 'COMMAND LIST FILTERBY PATTERN X[A-D][D-E]*', mask: [sortAt()] }, 'COMMAND LIST FILTERBY PATTERN [x-Z]*'],
+  },
+  {
     name: 'CONFIG GET',
     steps: [
       'CONFIG GET stream-node-max-entries',

@@ -5,7 +5,7 @@ import { appendFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { encode, exchange, scanReply, startInProcess, type Exchange, type InProcessSpool } from './raw';
-import { PROTOCOL_CASES, streamNumberCases, type HostileCase } from './hostileCases';
+import { PROTOCOL_CASES, globCases, globSetup, streamNumberCases, type HostileCase } from './hostileCases';
 
 let spool: InProcessSpool;
 let redis: RunningRedis;
@@ -94,6 +94,12 @@ describe('hostile requests, Spool vs redis-server', () => {
 
   it('overflowing and malformed numbers in stream command arguments', async () => {
     await compare(streamNumberCases(), 15000, true);
+  });
+
+  // Before the bounded matcher these froze the event loop for minutes (exponential backtracking over long keys).
+  it('pathological glob patterns over long keys: KEYS, SCAN MATCH, CONFIG GET, COMMAND LIST', async () => {
+    await compare([globSetup()], 15000, true);
+    await compare(globCases(), 15000, true);
   });
 
   it('the server is still healthy afterwards', async () => {

@@ -126,3 +126,46 @@ export function streamNumberCases(): HostileCase[] {
   }
   return out;
 }
+
+/** Database the glob cases use, so their KEYS and SCAN see only the keys below, whatever other cases created. */
+const GLOB_DB = '9';
+
+/** Long keys that make an unbounded glob matcher backtrack exponentially (CVE-2022-36021's family). */
+export const GLOB_KEYS = ['a'.repeat(30), 'a'.repeat(60) + 'c', 'ab'.repeat(500), 'x'.repeat(1100)];
+
+/** Puts GLOB_KEYS in GLOB_DB (explicit IDs, so both servers reply the same bytes). */
+export function globSetup(): HostileCase {
+  const adds = GLOB_KEYS.map((k) => encode('XADD', k, '1-1', 'f', 'v'));
+  return { name: 'glob keys setup', bytes: Buffer.concat([encode('SELECT', GLOB_DB), encode('FLUSHDB'), ...adds]) };
+}
+
+/**
+ * Pathological KEYS / SCAN MATCH / CONFIG GET / COMMAND LIST patterns over GLOB_KEYS: each answers at once in Redis
+ * (bounded matcher); every reply holds at most one key, so hash-table order does not matter.
+ */
+export function globCases(): HostileCase[] {
+  const stars = (unit: string, n: number, tail: string) => unit.repeat(n) + tail;
+  const keys = (name: string, pattern: string): HostileCase => ({
+    name: `KEYS ${name}`,
+    bytes: Buffer.concat([encode('SELECT', GLOB_DB), encode('KEYS', pattern)]),
+  });
+  return [
+    keys('*a x9 *b (matches the 1000-byte key)', stars('*a', 9, '*b')),
+    keys('*a x14 *b', stars('*a', 14, '*b')),
+    keys('*a x40 *c (matches the 61-byte key)', stars('*a', 40, '*c')),
+    keys('*a x12 *d (matches nothing)', stars('*a', 12, '*d')),
+    keys('*? x40 *z', stars('*?', 40, '*z')),
+    keys('*[a-b] x15 *q', stars('*[a-b]', 15, '*q')),
+    keys('*[^x] x15 *q', stars('*[^x]', 15, '*q')),
+    keys('*\\a x15 *q', stars('*\\a', 15, '*q')),
+    keys('*x x1000 (nesting at the limit)', stars('*x', 1000, '')),
+    keys('*x x1001 (nesting over the limit)', stars('*x', 1001, '')),
+    keys('x* x1001', stars('x*', 1001, '')),
+    {
+      name: 'SCAN MATCH *a x14 *b',
+      bytes: Buffer.concat([encode('SELECT', GLOB_DB), encode('SCAN', '0', 'MATCH', stars('*a', 14, '*b'), 'COUNT', '1000')]),
+    },
+    { name: 'CONFIG GET *a x12 *z', bytes: encode('CONFIG', 'GET', stars('*a', 12, '*z')) },
+    { name: 'COMMAND LIST FILTERBY PATTERN *e x12 *z', bytes: encode('COMMAND', 'LIST', 'FILTERBY', 'PATTERN', stars('*e', 12, '*z')) },
+  ];
+}

@@ -23,4 +23,25 @@ describe('globMatch', () => {
     expect(globMatch('PORT', 'port', true)).toBe(true);
     expect(globMatch('PORT', 'port')).toBe(false);
   });
+
+  it('bounds nesting as Redis does: 1000 stars deep still match, 1001 do not', () => {
+    const text = 'a'.repeat(1005);
+    expect(globMatch('*a'.repeat(1000), text)).toBe(true);
+    expect(globMatch('*a'.repeat(1001), text)).toBe(false);
+  });
+
+  it('keeps stringmatchlen quirks: a star needs text, signed bytes in ranges, [a-] is a range up to ]', () => {
+    expect(globMatch('**', '')).toBe(false);
+    expect(globMatch('', '')).toBe(true);
+    expect(globMatch('[a-\xff]', '\x00')).toBe(true);
+    expect(globMatch('[a-\xff]', 'b')).toBe(false);
+    expect(globMatch('[a-]', '^')).toBe(true);
+    expect(globMatch('[a-]', '-')).toBe(false);
+    expect(globMatch('[\\', '\\')).toBe(true);
+  });
+
+  it('answers a pathological pattern over a long text without exponential backtracking', () => {
+    // 40 stars over 200 bytes: the unbounded matcher would need more steps than there is time.
+    expect(globMatch('*a'.repeat(40) + '*b', 'a'.repeat(200))).toBe(false);
+  });
 });

@@ -178,4 +178,39 @@ describe('start-up failures exit non-zero with a clear message', () => {
       rmSync(base, { recursive: true, force: true });
     }
   });
+
+  // procfs answers mkdir with ENOENT under an existing parent: Node's recursive mkdir retried that forever.
+  test('data directory that cannot be created (under /proc) exits 1 with the reason, at once', async () => {
+    for (const dir of ['/proc/spool-x', '/proc/spool-x/deeper/still']) {
+      const res = await runToExit(['--port', String(await freePort()), '--bind', '127.0.0.1', '--dir', dir], 10000);
+      expect(res.code).toBe(1);
+      expect(res.err).toContain(`Spool failed to start: data directory '${dir}' is unusable: mkdir '/proc/spool-x': No such file or directory (ENOENT)`);
+    }
+  });
+});
+
+describe('informational flags answer and exit, as redis-server', () => {
+  test('-v and --version print one version line in redis-server\'s shape and exit 0', async () => {
+    const redisLine = execFileSync('redis-server', ['--version'], { encoding: 'utf8' });
+    const shape = /^(\w+) server v=\S+( [a-z]+=\S+)+\n$/;
+    expect(redisLine).toMatch(shape);
+    for (const flag of ['-v', '--version']) {
+      const res = await runToExit([flag], 10000);
+      expect(res.code).toBe(0);
+      expect(res.err).toBe('');
+      expect(res.out).toMatch(shape);
+      expect(res.out).toMatch(/^Spool server v=\d+\.\d+\.\d+ redis=7\.0\.15 node=v\d+\S* bits=(64|32)\n$/);
+    }
+  });
+
+  test('-h and --help print the usage with every option and exit 0, opening nothing', async () => {
+    for (const flag of ['-h', '--help']) {
+      // A --dir that cannot be created: if the flag were read as a config file or options, start-up would fail.
+      const res = await runToExit([flag, '--dir', '/proc/spool-x'], 10000);
+      expect(res.code).toBe(0);
+      expect(res.err).toBe('');
+      expect(res.out).toMatch(/^Usage: spool-server \[\/path\/to\/spool\.conf\] \[options\]\n {7}spool-server -v or --version\n {7}spool-server -h or --help\n/);
+      for (const option of ['--port', '--dir', '--appendfsync', '--requirepass', '--tls-port']) expect(res.out).toContain(`\n       ${option} `);
+    }
+  });
 });

@@ -50,10 +50,6 @@ export class Dispatcher {
   constructor(private readonly server: ServerState) {}
 
   /**
-   * Executes args for client, writing the reply into reply. Returns false when the client blocked (the reply
-   * comes later through the blocking manager).
-   */
-  /**
    * What must happen before `args` can run on this client, or null: the end of a CLIENT PAUSE that holds it
    * (src/server/clientPause.ts), or the segments of the streams it names (or, for EXEC, that its queued
    * commands name) mapped again after the LRU closed them (see Persistence.whenMapped).
@@ -79,6 +75,7 @@ export class Dispatcher {
     return persistence.whenMapped(this.server.databases[client.dbIndex], keys);
   }
 
+  /** Executes args for client, writing the reply into reply (a client that blocks is answered later). */
   execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {
     const server = this.server;
     server.stats.totalCommands++;

@@ -126,6 +126,12 @@ export const WriteErr = {
   limitNegative: 'ERR The LIMIT argument must be >= 0.',
 } as const;
 
+/** Redis 8.2's XDELEX / XACKDEL (the IDS block), as its test suite (tests/unit/type/stream*.tcl) asserts them. */
+export const DeleteErr = {
+  numIds: 'ERR Number of IDs must be a positive integer',
+  numIdsMismatch: 'ERR The `numids` parameter must match the number of arguments',
+} as const;
+
 /** XCFGSET (Spool's per-stream settings): worded like CONFIG SET's errors. */
 export const CfgErr = {
   unknownOption: (name: string) => `ERR Unknown option or number of arguments for XCFGSET - '${quoteArg(name)}'`,

@@ -12,6 +12,7 @@ import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
 import { streamInfoCommands } from './streamInfo';
 import { streamConfigCommands } from './streamConfig';
+import { streamDeleteCommands } from './streamDelete';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -25,4 +26,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamGroupCommands,
   ...streamInfoCommands,
   ...streamConfigCommands,
+  ...streamDeleteCommands,
 ];

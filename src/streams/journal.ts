@@ -107,6 +107,8 @@ export function exactTrimOf(key: Buffer, firstLiveId: string | null): Buffer[] {
 export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler>([
   ['xadd', xaddTrim],
   ['xdel', whole(1)],
+  ['xdelex', whole(1)],
+  ['xackdel', whole(1)],
   ['xtrim', whole(1)],
   ['xsetid', whole(1)],
   ['xgroup|create', whole(2)],

@@ -1,8 +1,11 @@
 // Stream write commands: XADD, XDEL, XTRIM, XSETID. Argument rules, error texts and their order follow Redis
-// 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand).
+// 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand),
+// plus Redis 8.2's KEEPREF | DELREF | ACKED trim policy (Redis 7 takes that word for a bad ID or a syntax error).
 
 import { CommandError, Err, WriteErr } from '../errors';
 import { keywordEquals } from './args';
+import { checkSinglePolicy, refPolicyOf } from './refPolicy';
+import type { RefPolicy } from '../streams/references';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import type { Stream, TrimSpec } from '../streams/stream';
@@ -38,11 +41,13 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
   let limit = 0n;
   let limitGiven = false;
   let noMkStream = false;
+  let policy: RefPolicy | null = null;
   let id: ParsedId | null = null;
   let i = 2;
   for (; i < args.length; i++) {
     const more = args.length - 1 - i;
     const opt = args[i];
+    let named: RefPolicy | null;
     if (xadd && isSingle(opt, 0x2a /* * */)) {
       break;
     } else if ((keywordEquals(opt, 'MAXLEN') || keywordEquals(opt, 'MINID')) && more > 0) {
@@ -72,6 +77,9 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       i++;
     } else if (xadd && keywordEquals(opt, 'NOMKSTREAM')) {
       noMkStream = true;
+    } else if ((named = refPolicyOf(opt)) !== null) {
+      checkSinglePolicy(policy);
+      policy = named;
     } else if (xadd) {
       // Not an option: it must be the ID.
       const parsed = parseIdText(opt.toString('latin1'), 0n, { strict: true, allowSeqStar: true });
@@ -101,6 +109,7 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       minId,
       approx,
       limit: Number(limit),
+      ...(policy !== null && policy !== 'keepref' ? { policy } : {}),
     };
   }
   return { trim, noMkStream, id, idPos: i };

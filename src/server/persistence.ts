@@ -297,7 +297,7 @@ export class Persistence implements DurabilityGate {
       let recorded = record.args;
       if (isApproximateTrim(recorded)) {
         const first = stream.firstLiveId();
-        recorded = exactTrimOf(record.key, first ? formatId(first) : null);
+        recorded = exactTrimOf(record.key, first ? formatId(first) : null, recorded);
       }
       store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, recorded));
       this.server.requireTicket(store.log.lastTicket);

@@ -8,6 +8,7 @@
 // record per stream it read, without BLOCK (replay never blocks).
 
 import { keywordEquals } from '../commands/args';
+import { refPolicyOf } from '../commands/refPolicy';
 
 export interface JournalRecord {
   /** Key (in the client's database) whose log gets the record. */
@@ -25,13 +26,19 @@ const whole =
   (keyIndex: number): Journaler =>
   (args) => [{ key: args[keyIndex], args }];
 
-/** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n]) as an XTRIM, or nothing. */
+/** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n], KEEPREF | DELREF | ACKED) as an XTRIM, or nothing. */
 function xaddTrim(args: Buffer[]): JournalRecord[] {
   const trim: Buffer[] = [];
+  let strategy = false;
   for (let i = 2; i < args.length; i++) {
     const a = args[i];
     if (keywordEquals(a, 'NOMKSTREAM')) continue;
+    if (refPolicyOf(a) !== null) {
+      trim.push(a);
+      continue;
+    }
     if (keywordEquals(a, 'MAXLEN') || keywordEquals(a, 'MINID')) {
+      strategy = true;
       trim.push(a);
       const next = args[i + 1];
       if (next && next.length === 1 && (next[0] === 0x3d /* = */ || next[0] === 0x7e) /* ~ */) trim.push(args[++i]);
@@ -44,7 +51,8 @@ function xaddTrim(args: Buffer[]): JournalRecord[] {
     }
     break; // the ID: options end here
   }
-  return trim.length === 0 ? [] : [{ key: args[1], args: [XTRIM, args[1], ...trim] }];
+  // A policy without a strategy trims nothing.
+  return strategy ? [{ key: args[1], args: [XTRIM, args[1], ...trim] }] : [];
 }
 
 /**
@@ -94,13 +102,19 @@ export function isApproximateTrim(args: Buffer[]): boolean {
 }
 
 /**
- * The exact trim that leaves what an approximate one left: `~` removes whole nodes, so everything before the
- * first live entry is gone and `XTRIM MINID =` that entry (or MAXLEN 0 when none is left) does the same on the
- * same layout, whatever stream-node-max-entries/-bytes are when the log is replayed.
+ * The exact trim that leaves what an approximate one (`approxArgs`) left: `~` removes whole nodes, so everything
+ * before the first live entry is gone and `XTRIM MINID =` that entry (or MAXLEN 0 when none is left) does the
+ * same on the same layout, whatever stream-node-max-entries/-bytes are when the log is replayed. DELREF is kept
+ * (the removed entries leave the PELs too); ACKED is not needed: it removed only entries no group needed, which
+ * is what the plain exact trim removes then.
  */
-export function exactTrimOf(key: Buffer, firstLiveId: string | null): Buffer[] {
-  if (firstLiveId === null) return [XTRIM, key, Buffer.from('MAXLEN'), Buffer.from('='), Buffer.from('0')];
-  return [XTRIM, key, Buffer.from('MINID'), Buffer.from('='), Buffer.from(firstLiveId)];
+export function exactTrimOf(key: Buffer, firstLiveId: string | null, approxArgs: Buffer[] = []): Buffer[] {
+  const out =
+    firstLiveId === null
+      ? [XTRIM, key, Buffer.from('MAXLEN'), Buffer.from('='), Buffer.from('0')]
+      : [XTRIM, key, Buffer.from('MINID'), Buffer.from('='), Buffer.from(firstLiveId)];
+  for (let i = 2; i < approxArgs.length; i++) if (refPolicyOf(approxArgs[i]) === 'delref') out.push(approxArgs[i]);
+  return out;
 }
 
 /** By statistics name (`container|sub` for subcommands). Commands not listed change no stream state. */

@@ -21,10 +21,16 @@ function setup(key: string): Arg[][] {
   return cmds;
 }
 
-async function restartKeepsState(tag: string, signal: 'SIGKILL' | 'SIGTERM', cmds: Arg[][], expectAfter: (conn: RespConnection) => Promise<void>): Promise<void> {
+async function restartKeepsState(
+  tag: string,
+  signal: 'SIGKILL' | 'SIGTERM',
+  cmds: Arg[][],
+  expectAfter: (conn: RespConnection) => Promise<void>,
+  args: string[] = [],
+): Promise<void> {
   const dir = await newDataDir(tag);
   dirs.push(dir);
-  let server = await spawnSpool(dir);
+  let server = await spawnSpool(dir, args);
   try {
     let conn = await RespConnection.connect(server.port);
     await run(conn, cmds);
@@ -32,7 +38,7 @@ async function restartKeepsState(tag: string, signal: 'SIGKILL' | 'SIGTERM', cmd
     const before = await snapshot(conn, [0]);
     conn.close();
     await server.kill(signal);
-    server = await spawnSpool(dir);
+    server = await spawnSpool(dir, args);
     conn = await RespConnection.connect(server.port);
     expect(await snapshot(conn, [0])).toEqual(before);
     await expectAfter(conn);
@@ -64,5 +70,27 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('Redis 8 commands across a restar
         '*4\r\n:6\r\n$3\r\n3-0\r\n$4\r\n10-0\r\n*1\r\n*2\r\n$1\r\nb\r\n$1\r\n6\r\n',
       );
     });
+  }, 60000);
+
+  it('trims with DELREF and ACKED, exact and approximate (small nodes)', async () => {
+    const cmds = [
+      ...setup('t'),
+      ['XACK', 't', 'g1', '1-0', '2-0', '3-0', '4-0', '6-0'],
+      ['XACK', 't', 'g2', '1-0', '2-0', '3-0', '4-0', '6-0'],
+      // nodes of 2: [1,2] [3,4] [5,6] ...; 5 is pending in both groups
+      ['XTRIM', 't', 'MAXLEN', '~', '0', 'ACKED'],
+      ['XADD', 't', 'MAXLEN', '=', '3', 'ACKED', '11-0', 'f', 'v'],
+      ['XADD', 't', 'DELREF', 'MAXLEN', '~', '2', '12-0', 'f', 'v'],
+    ];
+    await restartKeepsState(
+      `r8trim-${signal}`,
+      signal,
+      cmds,
+      async (conn) => {
+        expect((await conn.call(['XLEN', 't'])).bytes.toString()).toBe(':2\r\n');
+        expect((await conn.call(['XPENDING', 't', 'g1'])).bytes.toString()).toBe('*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n');
+      },
+      ['--stream-node-max-entries', '2'],
+    );
   }, 60000);
 });

@@ -132,6 +132,19 @@ export const DeleteErr = {
   numIdsMismatch: 'ERR The `numids` parameter must match the number of arguments',
 } as const;
 
+/**
+ * Redis 8.8's XNACK. redis.io documents no error texts for it; these are the ones two independent
+ * reimplementations of 8.8 agree on (see the report of issue #14).
+ */
+export const NackErr = {
+  mode: 'ERR mode must be SILENT, FAIL, or FATAL',
+  numIds: 'ERR numids must be a positive integer',
+  numIdsMismatch: "ERR number of IDs doesn't match numids",
+  retryCount: 'ERR Invalid RETRYCOUNT value, must be >= 0',
+  unknownOption: (opt: Buffer) => `ERR Unrecognized XNACK option '${quoteArg(opt)}'`,
+  missingIds: 'ERR syntax error, expected IDS keyword',
+} as const;
+
 /** XCFGSET (Spool's per-stream settings): worded like CONFIG SET's errors. */
 export const CfgErr = {
   unknownOption: (name: string) => `ERR Unknown option or number of arguments for XCFGSET - '${quoteArg(name)}'`,

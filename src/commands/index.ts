@@ -13,6 +13,7 @@ import { streamGroupCommands } from './streamGroups';
 import { streamInfoCommands } from './streamInfo';
 import { streamConfigCommands } from './streamConfig';
 import { streamDeleteCommands } from './streamDelete';
+import { streamNackCommands } from './streamNack';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -27,4 +28,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamInfoCommands,
   ...streamConfigCommands,
   ...streamDeleteCommands,
+  ...streamNackCommands,
 ];

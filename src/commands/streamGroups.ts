@@ -510,7 +510,8 @@ function xpending(ctx: CommandContext): void {
     if (minIdle !== 0n && BigInt(now - time) < minIdle) return true;
     count--;
     const owner = group.ownerOf(ownerSlot);
-    rows.push({ id, owner: owner ? owner.name : '', idle: Math.max(0, now - time), count: deliveries });
+    // An entry XNACK released has no consumer: Redis 8.8 shows it with an empty name and idle -1.
+    rows.push({ id, owner: owner ? owner.name : '', idle: owner ? Math.max(0, now - time) : -1, count: deliveries });
     return true;
   };
   if (consumer) {

@@ -461,6 +461,23 @@ export class ConsumerGroup {
     return true;
   }
 
+  /**
+   * XNACK (Redis 8.8) of one ID: the NACK loses its consumer and its delivery time (0: idle "forever", so every
+   * claim takes it first) and its delivery count becomes `count(previous)`. Without a NACK, `force` creates an
+   * unowned one with `count(null)` (the caller checks the entry exists). False when nothing was released.
+   */
+  release(id: StreamId, force: boolean, count: (previous: bigint | null) => bigint): boolean {
+    const nack = this.pel.get(id);
+    if (!nack) {
+      if (!force) return false;
+      this.pel.insert(id, 0, count(null), -1);
+      return true;
+    }
+    this.ownerOf(nack.owner)?.pel.remove(id);
+    this.pel.update(id, { owner: -1, deliveryTime: 0, deliveryCount: count(nack.deliveryCount) });
+    return true;
+  }
+
   /** Removes a NACK whose entry no longer exists in the stream (XCLAIM / XAUTOCLAIM in 7.0). */
   dropPending(id: StreamId): boolean {
     return this.ack(id);

@@ -132,6 +132,7 @@ export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler
   ['xgroup|delconsumer', whole(2)],
   ['xreadgroup', xreadgroupPerKey],
   ['xack', whole(1)],
+  ['xnack', whole(1)],
   ['xclaim', whole(1)],
   ['xautoclaim', whole(1)],
   // Spool's per-stream settings: replayed at recovery, so they survive restarts.

@@ -93,4 +93,23 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('Redis 8 commands across a restar
       ['--stream-node-max-entries', '2'],
     );
   }, 60000);
+
+  it('XNACK (modes, RETRYCOUNT, FORCE): released entries stay unowned with their counts', async () => {
+    const cmds = [
+      ...setup('n'),
+      ['XNACK', 'n', 'g1', 'SILENT', 'IDS', '1', '1-0'],
+      ['XNACK', 'n', 'g1', 'FATAL', 'IDS', '1', '2-0'],
+      ['XNACK', 'n', 'g2', 'FAIL', 'IDS', '2', '3-0', '4-0', 'RETRYCOUNT', '9'],
+      ['XACK', 'n', 'g2', '5-0'],
+      ['XNACK', 'n', 'g2', 'FAIL', 'IDS', '1', '5-0', 'FORCE'],
+    ];
+    await restartKeepsState(`r8nack-${signal}`, signal, cmds, async (conn) => {
+      const rows = (await conn.call(['XPENDING', 'n', 'g1', '-', '+', '2'])).bytes.toString();
+      expect(rows).toBe('*2\r\n*4\r\n$3\r\n1-0\r\n$0\r\n\r\n:-1\r\n:0\r\n*4\r\n$3\r\n2-0\r\n$0\r\n\r\n:-1\r\n:9223372036854775807\r\n');
+      const g2 = (await conn.call(['XPENDING', 'n', 'g2', '3-0', '5-0', '3'])).bytes.toString();
+      expect(g2).toBe(
+        '*3\r\n*4\r\n$3\r\n3-0\r\n$0\r\n\r\n:-1\r\n:9\r\n*4\r\n$3\r\n4-0\r\n$0\r\n\r\n:-1\r\n:9\r\n*4\r\n$3\r\n5-0\r\n$0\r\n\r\n:-1\r\n:0\r\n',
+      );
+    });
+  }, 60000);
 });

@@ -176,4 +176,7 @@ export const GroupErr = {
   xautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
   xclaimOption: (name: string) => `ERR Invalid ${name} option argument for XCLAIM`,
   xclaimUnrecognized: (opt: string) => `ERR Unrecognized XCLAIM option '${opt}'`,
+  /** XREADGROUP CLAIM (Redis 8.4), as Redis's test suite asserts them. */
+  claimNotInteger: 'ERR min-idle-time is not an integer',
+  claimNegative: 'ERR min-idle-time must be a positive integer',
 } as const;

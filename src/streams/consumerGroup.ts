@@ -478,6 +478,18 @@ export class ConsumerGroup {
     return true;
   }
 
+  /**
+   * NACKs idle for at least `minIdle` ms at `now`, longest idle first (ties by ID): what XREADGROUP CLAIM
+   * (Redis 8.4) serves before new entries. A released NACK (XNACK: delivery time 0) is the idlest of all.
+   */
+  idlePending(minIdle: bigint, now: number): PendingEntry[] {
+    const out: PendingEntry[] = [];
+    this.pel.forEach(null, null, (e) => {
+      if (BigInt(now - e.deliveryTime) >= minIdle) out.push(e);
+    });
+    return out.sort((a, b) => a.deliveryTime - b.deliveryTime || compareIds(a.id, b.id));
+  }
+
   /** Removes a NACK whose entry no longer exists in the stream (XCLAIM / XAUTOCLAIM in 7.0). */
   dropPending(id: StreamId): boolean {
     return this.ack(id);

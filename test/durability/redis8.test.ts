@@ -112,4 +112,24 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('Redis 8 commands across a restar
       );
     });
   }, 60000);
+
+  it('XREADGROUP CLAIM: claimed entries keep their new owner, delivery time and count', async () => {
+    const cmds = [
+      ...setup('c'),
+      ['XADD', 'c', '11-0', 'f', 'v'],
+      ['XNACK', 'c', 'g1', 'FAIL', 'IDS', '1', '7-0'],
+      // takes 7-0 (released: the idlest), then 1-0 and 2-0; COUNT leaves 11-0 undelivered
+      ['XREADGROUP', 'GROUP', 'g1', 'z', 'COUNT', '3', 'CLAIM', '0', 'STREAMS', 'c', '>'],
+      // nothing idle that long: only the new 11-0, not pending (NOACK)
+      ['XREADGROUP', 'GROUP', 'g2', 'z', 'NOACK', 'CLAIM', '3600000', 'STREAMS', 'c', '>'],
+    ];
+    await restartKeepsState(`r8claim-${signal}`, signal, cmds, async (conn) => {
+      expect((await conn.call(['XPENDING', 'c', 'g1'])).bytes.toString()).toBe(
+        '*4\r\n:10\r\n$3\r\n1-0\r\n$4\r\n10-0\r\n*2\r\n*2\r\n$1\r\na\r\n$1\r\n7\r\n*2\r\n$1\r\nz\r\n$1\r\n3\r\n',
+      );
+      expect((await conn.call(['XPENDING', 'c', 'g2'])).bytes.toString()).toBe(
+        '*4\r\n:10\r\n$3\r\n1-0\r\n$4\r\n10-0\r\n*1\r\n*2\r\n$1\r\nb\r\n$2\r\n10\r\n',
+      );
+    });
+  }, 60000);
 });

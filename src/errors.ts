@@ -145,6 +145,21 @@ export const NackErr = {
   missingIds: 'ERR syntax error, expected IDS keyword',
 } as const;
 
+/** Idempotent XADD and its settings (Redis 8.6), as redis.io and Redis's test suite (stream.tcl) give them. */
+export const IdmpErr = {
+  twice: 'ERR IDMP/IDMPAUTO specified multiple times',
+  autoIdOnly: 'ERR IDMP/IDMPAUTO can be used only with auto-generated IDs',
+  emptyPid: 'ERR IDMP requires a non-empty producer ID',
+  emptyIid: 'ERR IDMP requires a non-empty idempotent ID',
+  emptyAutoPid: 'ERR IDMPAUTO requires a non-empty producer ID',
+  /** XCFGSET IDMP-DURATION / IDMP-MAXSIZE out of range: the texts redis.io's XCFGSET page lists. */
+  duration: 'ERR invalid duration',
+  maxsize: 'ERR invalid maxsize',
+  /** XIDMPRECORD (internal, Redis 8.8): redis.io lists the cases, not the texts; these are Spool's. */
+  recordNoEntry: 'ERR The stream ID does not refer to an existing entry',
+  recordConflict: 'ERR The producer ID and idempotent ID already map to a different stream ID',
+} as const;
+
 /** XCFGSET (Spool's per-stream settings): worded like CONFIG SET's errors. */
 export const CfgErr = {
   unknownOption: (name: string) => `ERR Unknown option or number of arguments for XCFGSET - '${quoteArg(name)}'`,

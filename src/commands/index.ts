@@ -14,6 +14,7 @@ import { streamInfoCommands } from './streamInfo';
 import { streamConfigCommands } from './streamConfig';
 import { streamDeleteCommands } from './streamDelete';
 import { streamNackCommands } from './streamNack';
+import { streamIdmpCommands } from './streamIdmp';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -29,4 +30,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamConfigCommands,
   ...streamDeleteCommands,
   ...streamNackCommands,
+  ...streamIdmpCommands,
 ];

@@ -288,7 +288,7 @@ export class Persistence implements DurabilityGate {
     if (this.replaying) return;
     const journaler = JOURNAL.get(statName);
     if (!journaler) return;
-    for (const record of journaler(args)) {
+    for (const record of journaler(args, (key) => db.get(key.toString('latin1')))) {
       const stream = db.get(record.key.toString('latin1'));
       const store = stream && this.stores.get(stream);
       if (!store) continue;

@@ -9,6 +9,8 @@
 
 import { keywordEquals } from '../commands/args';
 import { refPolicyOf } from '../commands/refPolicy';
+import { formatId } from './streamId';
+import type { Stream } from './stream';
 
 export interface JournalRecord {
   /** Key (in the client's database) whose log gets the record. */
@@ -16,9 +18,11 @@ export interface JournalRecord {
   readonly args: Buffer[];
 }
 
-type Journaler = (args: Buffer[]) => JournalRecord[];
+/** `streamOf` finds a stream the command just changed (XADD IDMP journals what it recorded there). */
+type Journaler = (args: Buffer[], streamOf?: (key: Buffer) => Stream | undefined) => JournalRecord[];
 
 const XTRIM = Buffer.from('XTRIM');
+const XIDMPRECORD = Buffer.from('XIDMPRECORD');
 const STREAMS = Buffer.from('STREAMS');
 
 /** The whole command, in the log of the key at `keyIndex`. */
@@ -26,13 +30,27 @@ const whole =
   (keyIndex: number): Journaler =>
   (args) => [{ key: args[keyIndex], args }];
 
-/** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n], KEEPREF | DELREF | ACKED) as an XTRIM, or nothing. */
-function xaddTrim(args: Buffer[]): JournalRecord[] {
+/**
+ * XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n], KEEPREF | DELREF | ACKED) as an XTRIM, or
+ * nothing. With IDMP/IDMPAUTO, first the mapping it recorded as XIDMPRECORD (its iid as computed, its entry's
+ * ID); a duplicate (nothing recorded) added and trimmed nothing, so it leaves no record at all.
+ */
+function xaddTrim(args: Buffer[], streamOf?: (key: Buffer) => Stream | undefined): JournalRecord[] {
   const trim: Buffer[] = [];
+  const out: JournalRecord[] = [];
   let strategy = false;
   for (let i = 2; i < args.length; i++) {
     const a = args[i];
     if (keywordEquals(a, 'NOMKSTREAM')) continue;
+    const idmp = keywordEquals(a, 'IDMP');
+    if (idmp || keywordEquals(a, 'IDMPAUTO')) {
+      i += idmp ? 2 : 1;
+      const recorded = streamOf?.(args[1])?.idmp?.lastRecord;
+      if (!recorded) return [];
+      const record = [XIDMPRECORD, args[1], Buffer.from(recorded.pid, 'latin1'), Buffer.from(recorded.iid, 'latin1'), Buffer.from(formatId(recorded.id))];
+      out.push({ key: args[1], args: record });
+      continue;
+    }
     if (refPolicyOf(a) !== null) {
       trim.push(a);
       continue;
@@ -52,7 +70,8 @@ function xaddTrim(args: Buffer[]): JournalRecord[] {
     break; // the ID: options end here
   }
   // A policy without a strategy trims nothing.
-  return strategy ? [{ key: args[1], args: [XTRIM, args[1], ...trim] }] : [];
+  if (strategy) out.push({ key: args[1], args: [XTRIM, args[1], ...trim] });
+  return out;
 }
 
 /**
@@ -137,6 +156,7 @@ export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler
   ['xautoclaim', whole(1)],
   // Spool's per-stream settings: replayed at recovery, so they survive restarts.
   ['xcfgset', whole(1)],
+  ['xidmprecord', whole(1)],
 ]);
 
 /** Payload of a COMMAND record: u64 time (ms), u32 argc, then u32 length + bytes per argument. */

@@ -10,6 +10,7 @@ import { EntryIndex } from './entryIndex';
 import { NodeTable, STREAM_LISTPACK_MAX_SIZE, raxNodeCount } from './nodeModel';
 import type { StreamOverrides } from './streamSettings';
 import { dropReferences, isReferenced, type RefPolicy } from './references';
+import { IDMP_DEFAULT_DURATION, IDMP_DEFAULT_MAXSIZE, IdmpTable, type IdmpState } from './idmp';
 import {
   type ParsedId,
   type StreamId,
@@ -26,6 +27,9 @@ import {
 export interface StreamSettings {
   nodeMaxEntries: number;
   nodeMaxBytes: number;
+  /** stream-idmp-duration / stream-idmp-maxsize: IDMP settings of streams without their own (default 100 / 100). */
+  idmpDuration?: number;
+  idmpMaxsize?: number;
 }
 
 export type TrimStrategy = 'maxlen' | 'minid';
@@ -66,6 +70,8 @@ export interface StreamState {
   /** NodeTable.exportRows(). */
   nodes: number[];
   groups: GroupState[];
+  /** The IDMP table (idempotent XADD), when the stream has one. */
+  idmp?: IdmpState;
 }
 
 /** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
@@ -85,6 +91,8 @@ export class Stream {
   readonly groups = new Map<string, ConsumerGroup>();
   /** Per-stream settings set with XCFGSET (appendfsync, maxage, maxbytes); null: all follow the server. */
   settingsOverride: StreamOverrides | null = null;
+  /** Idempotent XADD state (Redis 8.6): created by the first XADD IDMP/IDMPAUTO or XCFGSET IDMP-*. */
+  idmp: IdmpTable | null = null;
 
   /** s->first_id: the first live entry's ID, 0-0 when empty (kept as Redis keeps it). */
   private firstId: StreamId = MIN_ID;
@@ -493,7 +501,18 @@ export class Stream {
       deleted,
       nodes: this.nodes.exportRows(start),
       groups: [...this.groups.values()].map((g) => g.exportState()),
+      ...(this.idmp ? { idmp: this.idmp.exportState() } : {}),
     };
+  }
+
+  /** The IDMP-DURATION in force (seconds): the stream's own, else the server's. */
+  get idmpDuration(): number {
+    return this.idmp?.duration ?? this.settings.idmpDuration ?? IDMP_DEFAULT_DURATION;
+  }
+
+  /** The IDMP-MAXSIZE in force: the stream's own, else the server's. */
+  get idmpMaxsize(): number {
+    return this.idmp?.maxsize ?? this.settings.idmpMaxsize ?? IDMP_DEFAULT_MAXSIZE;
   }
 
   /** Loading a checkpoint, step 1: the entries of exportState()'s index, oldest first, by location. */
@@ -517,6 +536,7 @@ export class Stream {
     this.tailMasterStart = -1;
     this.groups.clear();
     for (const g of state.groups) this.groups.set(g.name, ConsumerGroup.importState(g));
+    this.idmp = state.idmp ? IdmpTable.importState(state.idmp) : null;
   }
 
   // ---- retention by bytes (see entryIndex.ts) ----------------------------------------------------------------

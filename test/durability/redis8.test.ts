@@ -132,4 +132,44 @@ describe.each(['SIGKILL', 'SIGTERM'] as const)('Redis 8 commands across a restar
       );
     });
   }, 60000);
+
+  it('idempotent XADD: a retry after the restart answers the original ID and adds nothing', async () => {
+    const dir = await newDataDir(`r8idmp-${signal}`);
+    dirs.push(dir);
+    let server = await spawnSpool(dir);
+    try {
+      let conn = await RespConnection.connect(server.port);
+      const text = (n: { bytes: Buffer }) => n.bytes.toString('latin1');
+      const [a, b] = await run(conn, [
+        ['XADD', 'i', 'IDMP', 'p1', 'req-1', '*', 'f', 'v1'],
+        ['XADD', 'i', 'IDMPAUTO', 'p2', 'MAXLEN', '=', '10', '*', 'a', '1', 'b', '2'],
+      ]);
+      await run(conn, [
+        ['XADD', 'j', '*', 'f', 'v'],
+        ['XCFGSET', 'j', 'IDMP-MAXSIZE', '2', 'IDMP-DURATION', '3600'],
+        ['XADD', 'j', 'IDMP', 'p', 'x1', '*', 'f', '1'],
+        ['XADD', 'j', 'IDMP', 'p', 'x2', '*', 'f', '2'],
+      ]);
+      const [x3] = await run(conn, [['XADD', 'j', 'IDMP', 'p', 'x3', '*', 'f', '3']]);
+      const before = await snapshot(conn, [0]);
+      conn.close();
+      await server.kill(signal);
+      server = await spawnSpool(dir);
+      conn = await RespConnection.connect(server.port);
+      expect(await snapshot(conn, [0])).toEqual(before);
+      const retried = await run(conn, [
+        ['XADD', 'i', 'IDMP', 'p1', 'req-1', '*', 'f', 'other'],
+        ['XADD', 'i', 'IDMPAUTO', 'p2', '*', 'b', '2', 'a', '1'],
+        ['XADD', 'j', 'IDMP', 'p', 'x3', '*', 'f', 'again'],
+        ['XLEN', 'i'],
+        // x1 was evicted (IDMP-MAXSIZE 2) before the restart: a retry adds a new entry.
+        ['XADD', 'j', 'IDMP', 'p', 'x1', '*', 'f', 'again'],
+        ['XLEN', 'j'],
+      ]);
+      expect(retried.map(text)).toEqual([text(a), text(b), text(x3), ':2\r\n', expect.stringMatching(/^\$/), ':5\r\n']);
+      conn.close();
+    } finally {
+      await server.kill('SIGKILL');
+    }
+  }, 60000);
 });

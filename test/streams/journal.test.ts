@@ -38,6 +38,15 @@ describe('XADD records', () => {
     expect(journal(b('XADD', 's', 'DELREF', 'MINID', '5', '*', 'f', 'v')).map((r) => text(r.args))).toEqual(['XTRIM s DELREF MINID 5']);
     expect(journal(b('XADD', 's', 'KEEPREF', '*', 'f', 'v'))).toEqual([]);
   });
+
+  it('IDMP/IDMPAUTO: the recorded mapping as XIDMPRECORD before the trim; a duplicate (nothing recorded) leaves nothing', () => {
+    const journal = JOURNAL.get('xadd')!;
+    const stream = { idmp: { lastRecord: { pid: 'p', iid: 'MAXLEN', id: { ms: 5n, seq: 1n } } } } as never;
+    const args = b('XADD', 's', 'IDMP', 'p', 'MAXLEN', 'MAXLEN', '2', '*', 'f', 'v');
+    expect(journal(args, () => stream).map((r) => text(r.args))).toEqual(['XIDMPRECORD s p MAXLEN 5-1', 'XTRIM s MAXLEN 2']);
+    const duplicate = { idmp: { lastRecord: null } } as never;
+    expect(journal(b('XADD', 's', 'MAXLEN', '2', 'IDMPAUTO', 'p', '*', 'f', 'v'), () => duplicate)).toEqual([]);
+  });
 });
 
 describe('COMMAND payloads', () => {

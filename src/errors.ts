@@ -133,8 +133,8 @@ export const DeleteErr = {
 } as const;
 
 /**
- * Redis 8.8's XNACK. redis.io documents no error texts for it; these are the ones two independent
- * reimplementations of 8.8 agree on (see the report of issue #14).
+ * Redis 8.8's XNACK. redis.io's XNACK page documents no error texts; these are the ones two independent
+ * reimplementations of 8.8 agree on. Replace them with Redis's own once a Redis 8.8 is at hand.
  */
 export const NackErr = {
   mode: 'ERR mode must be SILENT, FAIL, or FATAL',

@@ -136,6 +136,40 @@ export const WriteErr = {
   limitNegative: 'ERR The LIMIT argument must be >= 0.',
 } as const;
 
+/** Redis 8.2's XDELEX / XACKDEL (the IDS block), as its test suite (tests/unit/type/stream*.tcl) asserts them. */
+export const DeleteErr = {
+  numIds: 'ERR Number of IDs must be a positive integer',
+  numIdsMismatch: 'ERR The `numids` parameter must match the number of arguments',
+} as const;
+
+/**
+ * Redis 8.8's XNACK. redis.io's XNACK page documents no error texts; these are the ones two independent
+ * reimplementations of 8.8 agree on. Replace them with Redis's own once a Redis 8.8 is at hand.
+ */
+export const NackErr = {
+  mode: 'ERR mode must be SILENT, FAIL, or FATAL',
+  numIds: 'ERR numids must be a positive integer',
+  numIdsMismatch: "ERR number of IDs doesn't match numids",
+  retryCount: 'ERR Invalid RETRYCOUNT value, must be >= 0',
+  unknownOption: (opt: Buffer) => `ERR Unrecognized XNACK option '${quoteArg(opt)}'`,
+  missingIds: 'ERR syntax error, expected IDS keyword',
+} as const;
+
+/** Idempotent XADD and its settings (Redis 8.6), as redis.io and Redis's test suite (stream.tcl) give them. */
+export const IdmpErr = {
+  twice: 'ERR IDMP/IDMPAUTO specified multiple times',
+  autoIdOnly: 'ERR IDMP/IDMPAUTO can be used only with auto-generated IDs',
+  emptyPid: 'ERR IDMP requires a non-empty producer ID',
+  emptyIid: 'ERR IDMP requires a non-empty idempotent ID',
+  emptyAutoPid: 'ERR IDMPAUTO requires a non-empty producer ID',
+  /** XCFGSET IDMP-DURATION / IDMP-MAXSIZE out of range: the texts redis.io's XCFGSET page lists. */
+  duration: 'ERR invalid duration',
+  maxsize: 'ERR invalid maxsize',
+  /** XIDMPRECORD (internal, Redis 8.8): redis.io lists the cases, not the texts; these are Spool's. */
+  recordNoEntry: 'ERR The stream ID does not refer to an existing entry',
+  recordConflict: 'ERR The producer ID and idempotent ID already map to a different stream ID',
+} as const;
+
 /** XCFGSET (Spool's per-stream settings): worded like CONFIG SET's errors. */
 export const CfgErr = {
   unknownOption: (name: string) => `ERR Unknown option or number of arguments for XCFGSET - '${quoteArg(name)}'`,
@@ -167,4 +201,7 @@ export const GroupErr = {
   xautoclaimMinIdle: 'ERR Invalid min-idle-time argument for XAUTOCLAIM',
   xclaimOption: (name: string) => `ERR Invalid ${name} option argument for XCLAIM`,
   xclaimUnrecognized: (opt: string) => `ERR Unrecognized XCLAIM option '${opt}'`,
+  /** XREADGROUP CLAIM (Redis 8.4), as Redis's test suite asserts them. */
+  claimNotInteger: 'ERR min-idle-time is not an integer',
+  claimNegative: 'ERR min-idle-time must be a positive integer',
 } as const;

@@ -12,6 +12,9 @@ import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
 import { streamInfoCommands } from './streamInfo';
 import { streamConfigCommands } from './streamConfig';
+import { streamDeleteCommands } from './streamDelete';
+import { streamNackCommands } from './streamNack';
+import { streamIdmpCommands } from './streamIdmp';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -25,4 +28,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamGroupCommands,
   ...streamInfoCommands,
   ...streamConfigCommands,
+  ...streamDeleteCommands,
+  ...streamNackCommands,
+  ...streamIdmpCommands,
 ];

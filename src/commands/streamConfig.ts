@@ -6,14 +6,24 @@
 import { CommandError, Err } from '../errors';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { applyStreamSettings, formatStreamSettings, parseStreamSettings } from '../streams/streamSettings';
+import { applyIdmpSettings, parseIdmpSettings } from './streamIdmp';
 
 function xcfgset(ctx: CommandContext): void {
   const args = ctx.args;
-  // Every pair is checked before anything is applied (all or nothing), then the key.
-  const change = parseStreamSettings(args.slice(2));
+  // Redis 8.6's options (IDMP-DURATION, IDMP-MAXSIZE) with Redis's rules; the rest are Spool's, with its own.
+  // Everything is checked before anything is applied (all or nothing), then the key.
+  if (args.length === 2) throw new CommandError(Err.syntax);
+  const idmp = parseIdmpSettings(args);
+  const change = idmp.rest.length > 0 ? parseStreamSettings(idmp.rest) : null;
   const key = args[1].toString('latin1');
   const stream = ctx.db.get(key);
   if (!stream) throw new CommandError(Err.noSuchKey);
+  applyIdmpSettings(stream, idmp);
+  if (change === null) {
+    ctx.db.touch(key);
+    ctx.reply.ok();
+    return;
+  }
   stream.settingsOverride = applyStreamSettings(stream.settingsOverride, change);
   if (change.has('appendfsync')) {
     ctx.server.persistence?.setStreamFsync(stream, stream.settingsOverride?.appendfsync ?? null);
@@ -40,13 +50,15 @@ const SINCE = '1.0.0';
 export const streamConfigCommands: CommandSpec[] = [
   command({
     name: 'xcfgset',
-    arity: -4,
+    // Redis 8.6's arity: `XCFGSET key IDMP-DURATION` is a syntax error there; Spool's own options keep their
+    // arity errors (parseStreamSettings).
+    arity: -2,
     flags: ['write', 'denyoom'],
     ...KEY_AT_1,
     aclCategories: ['@write', '@stream', '@slow'],
     group: 'stream',
     summary:
-      "Spool: sets a stream's own appendfsync policy and retention bounds (maxage in ms, maxbytes); 'default' follows the server",
+      "Sets the IDMP configuration parameters for a stream (Redis 8.6: IDMP-DURATION, IDMP-MAXSIZE); Spool: also a stream's own appendfsync policy and retention bounds (maxage in ms, maxbytes), 'default' following the server",
     since: SINCE,
     complexity: 'O(1), plus O(N) with N the entries a new retention bound trims.',
     handler: xcfgset,

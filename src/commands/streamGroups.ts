@@ -233,9 +233,15 @@ function xgroupHelp(ctx: CommandContext): void {
 /** The `>` ID: Redis marks it with the largest ID (so an explicit max ID behaves the same). */
 const NEW_MESSAGES = MAX_ID;
 
+/**
+ * One served entry: [id, fields], or with XREADGROUP CLAIM (Redis 8.4) [id, fields, idle ms, deliveries]: the
+ * claimed entry's idle time and delivery count before this delivery, 0 and 0 for a new entry.
+ */
+type ServedEntry = [StreamId, Buffer[] | null] | [StreamId, Buffer[] | null, number, bigint];
+
 interface ServedStream {
   readonly key: Buffer;
-  readonly entries: Array<[StreamId, Buffer[] | null]>;
+  readonly entries: ServedEntry[];
 }
 
 /** Delivers entries after `after` to the consumer (streamReplyWithRange with a group). */
@@ -247,16 +253,58 @@ function serveNew(
   count: number,
   noack: boolean,
   now: number,
-): Array<[StreamId, Buffer[] | null]> {
-  const out: Array<[StreamId, Buffer[] | null]> = [];
+  out: ServedEntry[] = [],
+  claimFields = false,
+): ServedEntry[] {
   const start = incrementId(after);
   if (start === null) return out;
   const facts = streamFacts(stream);
   stream.range(start, MAX_ID, count, false, (id, fields) => {
     group.advance(id, facts);
     if (!noack) group.deliver(id, consumer, now);
-    out.push([id, fields]);
+    out.push(claimFields ? [id, fields, 0, 0n] : [id, fields]);
   });
+  return out;
+}
+
+/**
+ * XREADGROUP `>` with CLAIM min-idle-time: the group's pending entries idle at least that long, longest idle
+ * first, claimed by the consumer (delivery count + 1, as XCLAIM; NOACK does not apply to them), then new
+ * entries, COUNT covering both. Null when there is nothing to serve (no claimable entry, nothing new). A pending
+ * entry deleted from the stream is not claimed and stays as it is.
+ */
+function serveWithClaim(
+  stream: Stream,
+  group: ConsumerGroup,
+  consumerName: string,
+  minIdle: bigint,
+  count: number,
+  noack: boolean,
+  now: number,
+): ServedEntry[] | null {
+  const claimable = group.idlePending(minIdle, now).filter((e) => stream.hasEntry(e.id));
+  if (count > 0 && claimable.length > count) claimable.length = count;
+  const last = stream.length > 0 ? stream.lastEntry() : null;
+  const hasNew = last !== null && compareIds(last.id, group.lastId) > 0;
+  if (claimable.length === 0 && !hasNew) return null;
+  const consumer = group.consumer(consumerName, now);
+  const out: ServedEntry[] = [];
+  for (const e of claimable) {
+    out.push([e.id, stream.getEntry(e.id), Math.max(0, now - e.deliveryTime), e.deliveryCount]);
+    group.claim(e.id, {
+      exists: true,
+      force: false,
+      minIdle: 0,
+      now,
+      deliveryTime: now,
+      retryCount: -1n,
+      justId: false,
+      getConsumer: () => consumer,
+    });
+  }
+  if (hasNew && (count === 0 || out.length < count)) {
+    serveNew(stream, group, consumer, group.lastId, count === 0 ? 0 : count - out.length, noack, now, out, true);
+  }
   return out;
 }
 
@@ -293,7 +341,21 @@ function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
     if (reply.protocol === 2) reply.array(2);
     reply.bulk(s.key);
     reply.array(s.entries.length);
-    for (const [id, fields] of s.entries) writeEntry(reply, id, fields);
+    for (const entry of s.entries) {
+      if (entry.length === 2) {
+        writeEntry(reply, entry[0], entry[1]);
+        continue;
+      }
+      reply.array(4);
+      reply.bulk(formatId(entry[0]));
+      if (entry[1] === null) reply.nullArray();
+      else {
+        reply.array(entry[1].length);
+        for (const f of entry[1]) reply.bulk(f);
+      }
+      reply.integer(entry[2]);
+      reply.integer(entry[3]);
+    }
   }
 }
 
@@ -304,6 +366,8 @@ function xreadgroup(ctx: CommandContext): void {
   let streamsArg = 0;
   let streamsCount = 0;
   let noack = false;
+  /** CLAIM min-idle-time (Redis 8.4); -1: not given. The last one given wins. */
+  let claimMinIdle = -1n;
   let groupArg: Buffer | null = null;
   let consumerArg: Buffer | null = null;
   for (let i = 1; i < args.length; i++) {
@@ -332,6 +396,9 @@ function xreadgroup(ctx: CommandContext): void {
       i += 2;
     } else if (keywordEquals(opt, 'NOACK')) {
       noack = true;
+    } else if (keywordEquals(opt, 'CLAIM') && more > 0) {
+      claimMinIdle = longLong(args[++i], GroupErr.claimNotInteger);
+      if (claimMinIdle < 0n) throw new CommandError(GroupErr.claimNegative);
     } else {
       throw new CommandError(Err.syntax);
     }
@@ -362,6 +429,11 @@ function xreadgroup(ctx: CommandContext): void {
     const id = ids[n];
     const history = !idEquals(id, NEW_MESSAGES);
     let after = id;
+    if (!history && claimMinIdle >= 0n) {
+      const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count, noack, ctx.now);
+      if (entries !== null) served.push({ key: keyArg, entries });
+      continue;
+    }
     if (!history) {
       // Served at once only when the stream holds an entry past the group's last delivered ID.
       const last = stream.length > 0 ? stream.lastEntry() : null;
@@ -390,7 +462,7 @@ function xreadgroup(ctx: CommandContext): void {
     keys,
     timeoutMs,
     tryServe: (key, reply, now) =>
-      serveBlocked(db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupName, consumerName, count, noack, reply, now),
+      serveBlocked(db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupName, consumerName, count, noack, claimMinIdle, reply, now),
     onTimeout: (reply) => reply.nullArray(),
   });
 }
@@ -404,6 +476,7 @@ function serveBlocked(
   consumerName: string,
   count: number,
   noack: boolean,
+  claimMinIdle: bigint,
   reply: ReplyWriter,
   now: number,
 ): boolean {
@@ -411,6 +484,13 @@ function serveBlocked(
   if (!stream) throw new CommandError(GroupErr.blockedKeyDeleted);
   const group = stream.groups.get(groupName);
   if (!group) throw new CommandError(GroupErr.blockedGroupDestroyed);
+  if (claimMinIdle >= 0n) {
+    // Woken by a new entry: entries that became idle enough meanwhile are claimed first.
+    const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count || BLOCKED_DEFAULT_COUNT, noack, now);
+    if (entries === null) return false;
+    writeReadReply(reply, [{ key: keyArg, entries }]);
+    return true;
+  }
   // 7.0 compares the stream's last generated ID here (not its last live entry): an XADD followed by an XDEL
   // of that entry wakes the reader with an empty result.
   if (compareIds(stream.lastId, group.lastId) <= 0) return false;
@@ -510,7 +590,8 @@ function xpending(ctx: CommandContext): void {
     if (minIdle !== 0n && BigInt(now - time) < minIdle) return true;
     count--;
     const owner = group.ownerOf(ownerSlot);
-    rows.push({ id, owner: owner ? owner.name : '', idle: Math.max(0, now - time), count: deliveries });
+    // An entry XNACK released has no consumer: Redis 8.8 shows it with an empty name and idle -1.
+    rows.push({ id, owner: owner ? owner.name : '', idle: owner ? Math.max(0, now - time) : -1, count: deliveries });
     return true;
   };
   if (consumer) {

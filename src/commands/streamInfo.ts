@@ -110,7 +110,9 @@ function xinfoStream(ctx: CommandContext): void {
     full = true;
   }
   const reply = ctx.reply;
-  reply.map(full ? 9 : 10);
+  // Redis 8.6 adds six IDMP fields; Spool shows them once the stream uses IDMP (so Redis 7 replies stay as they were).
+  const idmp = stream.idmp;
+  reply.map((full ? 9 : 10) + (idmp ? 6 : 0));
   reply.bulk('length');
   reply.integer(stream.length);
   reply.bulk('radix-tree-keys');
@@ -125,6 +127,20 @@ function xinfoStream(ctx: CommandContext): void {
   reply.integer(stream.entriesAdded);
   reply.bulk('recorded-first-entry-id');
   reply.bulk(formatId(stream.recordedFirstId));
+  if (idmp) {
+    reply.bulk('idmp-duration');
+    reply.integer(stream.idmpDuration);
+    reply.bulk('idmp-maxsize');
+    reply.integer(stream.idmpMaxsize);
+    reply.bulk('pids-tracked');
+    reply.integer(idmp.pidsTracked);
+    reply.bulk('iids-tracked');
+    reply.integer(idmp.iidsTracked);
+    reply.bulk('iids-added');
+    reply.integer(idmp.added);
+    reply.bulk('iids-duplicates');
+    reply.integer(idmp.duplicates);
+  }
 
   if (!full) {
     reply.bulk('groups');

@@ -1,12 +1,16 @@
 // Stream write commands: XADD, XDEL, XTRIM, XSETID. Argument rules, error texts and their order follow Redis
-// 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand).
+// 7.0.15's t_stream.c (streamParseAddOrTrimArgsOrReply, xaddCommand, xdelCommand, xtrimCommand, xsetidCommand),
+// plus Redis 8.2's KEEPREF | DELREF | ACKED trim policy (Redis 7 takes that word for a bad ID or a syntax error).
 
-import { CommandError, Err, WriteErr } from '../errors';
+import { CommandError, Err, IdmpErr, WriteErr } from '../errors';
+import { IdmpTable, autoIid } from '../streams/idmp';
 import { keywordEquals } from './args';
+import { checkSinglePolicy, refPolicyOf } from './refPolicy';
+import type { RefPolicy } from '../streams/references';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import type { Stream, TrimSpec } from '../streams/stream';
-import { type ParsedId, type StreamId, MIN_ID, formatId, parseIdText, parseStrictId } from '../streams/streamId';
+import { type ParsedId, type StreamId, MIN_ID, parseIdText, parseStrictId } from '../streams/streamId';
 
 
 function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
@@ -19,9 +23,16 @@ function isSingle(arg: Buffer, ch: number): boolean {
   return arg.length === 1 && arg[0] === ch;
 }
 
+/** XADD IDMP pid iid / IDMPAUTO pid (Redis 8.6); `iid` null for IDMPAUTO (derived from the fields). */
+interface IdmpArgs {
+  pid: string;
+  iid: string | null;
+}
+
 interface AddTrimArgs {
   trim: TrimSpec | null;
   noMkStream: boolean;
+  idmp: IdmpArgs | null;
   /** null: `*` (or no ID found: the arity check then fails). */
   id: ParsedId | null;
   /** Index of the ID argument (XADD); args.length when none was found. */
@@ -38,11 +49,14 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
   let limit = 0n;
   let limitGiven = false;
   let noMkStream = false;
+  let policy: RefPolicy | null = null;
+  let idmp: IdmpArgs | null = null;
   let id: ParsedId | null = null;
   let i = 2;
   for (; i < args.length; i++) {
     const more = args.length - 1 - i;
     const opt = args[i];
+    let named: RefPolicy | null;
     if (xadd && isSingle(opt, 0x2a /* * */)) {
       break;
     } else if ((keywordEquals(opt, 'MAXLEN') || keywordEquals(opt, 'MINID')) && more > 0) {
@@ -72,6 +86,20 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       i++;
     } else if (xadd && keywordEquals(opt, 'NOMKSTREAM')) {
       noMkStream = true;
+    } else if ((named = refPolicyOf(opt)) !== null) {
+      checkSinglePolicy(policy);
+      policy = named;
+    } else if (xadd && keywordEquals(opt, 'IDMP') && more >= 2) {
+      if (idmp !== null) throw new CommandError(IdmpErr.twice);
+      if (args[i + 1].length === 0) throw new CommandError(IdmpErr.emptyPid);
+      if (args[i + 2].length === 0) throw new CommandError(IdmpErr.emptyIid);
+      idmp = { pid: latin1(args[i + 1]), iid: latin1(args[i + 2]) };
+      i += 2;
+    } else if (xadd && keywordEquals(opt, 'IDMPAUTO') && more >= 1) {
+      if (idmp !== null) throw new CommandError(IdmpErr.twice);
+      if (args[i + 1].length === 0) throw new CommandError(IdmpErr.emptyAutoPid);
+      idmp = { pid: latin1(args[i + 1]), iid: null };
+      i += 1;
     } else if (xadd) {
       // Not an option: it must be the ID.
       const parsed = parseIdText(opt.toString('latin1'), 0n, { strict: true, allowSeqStar: true });
@@ -82,6 +110,7 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       throw new CommandError(Err.syntax);
     }
   }
+  if (idmp !== null && id !== null) throw new CommandError(IdmpErr.autoIdOnly);
   if (limit !== 0n && strategy === null) throw new CommandError(WriteErr.limitWithoutStrategy);
   if (!xadd && strategy === null) throw new CommandError(WriteErr.xtrimNoStrategy);
   if (limitGiven) {
@@ -101,9 +130,10 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       minId,
       approx,
       limit: Number(limit),
+      ...(policy !== null && policy !== 'keepref' ? { policy } : {}),
     };
   }
-  return { trim, noMkStream, id, idPos: i };
+  return { trim, noMkStream, idmp, id, idPos: i };
 }
 
 function latin1(arg: Buffer): string {
@@ -132,7 +162,23 @@ function xadd(ctx: CommandContext): void {
     stream = ctx.server.createStream(ctx.db, key);
     ctx.db.set(key, stream);
   }
-  const id = stream.append(args.slice(fieldPos), idArg, ctx.now);
+  const fields = args.slice(fieldPos);
+  const idmp = parsed.idmp;
+  let iid: string | null = null;
+  if (idmp !== null) {
+    iid = idmp.iid ?? autoIid(fields);
+    const table = (stream.idmp ??= new IdmpTable());
+    const original = table.lookup(idmp.pid, iid, ctx.now, stream.idmpDuration);
+    table.lastRecord = null;
+    if (original !== null) {
+      // A retry: the entry it added answers, nothing is added or trimmed (and nothing is journaled).
+      table.duplicates++;
+      ctx.reply.streamId(original.ms, original.seq);
+      return;
+    }
+  }
+  const id = stream.append(fields, idArg, ctx.now);
+  if (idmp !== null) stream.idmp!.record(idmp.pid, iid!, id, ctx.now, stream.idmpMaxsize);
   ctx.reply.streamId(id.ms, id.seq);
   ctx.db.touch(key);
   if (parsed.trim) stream.trim(parsed.trim);

@@ -305,7 +305,7 @@ export class Persistence implements DurabilityGate {
     if (this.replaying) return;
     const journaler = JOURNAL.get(statName);
     if (!journaler) return;
-    for (const record of journaler(args)) {
+    for (const record of journaler(args, (key) => db.get(key.toString('latin1')))) {
       const stream = db.get(record.key.toString('latin1'));
       const store = stream && this.stores.get(stream);
       if (!store) continue;
@@ -314,7 +314,7 @@ export class Persistence implements DurabilityGate {
       let recorded = record.args;
       if (isApproximateTrim(recorded)) {
         const first = stream.firstLiveId();
-        recorded = exactTrimOf(record.key, first ? formatId(first) : null);
+        recorded = exactTrimOf(record.key, first ? formatId(first) : null, recorded);
       }
       store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, recorded));
       this.server.requireTicket(store.log.lastTicket);

@@ -161,10 +161,14 @@ export class ServerState {
     this.streamSettings = {
       nodeMaxEntries: config.getNumber('stream-node-max-entries'),
       nodeMaxBytes: config.getNumber('stream-node-max-bytes'),
+      idmpDuration: config.getNumber('stream-idmp-duration'),
+      idmpMaxsize: config.getNumber('stream-idmp-maxsize'),
     };
     config.onChange((name, value) => {
       if (name === 'stream-node-max-entries') this.streamSettings.nodeMaxEntries = Number(value);
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
+      if (name === 'stream-idmp-duration') this.streamSettings.idmpDuration = Number(value);
+      if (name === 'stream-idmp-maxsize') this.streamSettings.idmpMaxsize = Number(value);
     });
     this.retention = new Retention(this);
     this.clientPause = new ClientPause(clock);

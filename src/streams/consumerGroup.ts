@@ -461,6 +461,35 @@ export class ConsumerGroup {
     return true;
   }
 
+  /**
+   * XNACK (Redis 8.8) of one ID: the NACK loses its consumer and its delivery time (0: idle "forever", so every
+   * claim takes it first) and its delivery count becomes `count(previous)`. Without a NACK, `force` creates an
+   * unowned one with `count(null)` (the caller checks the entry exists). False when nothing was released.
+   */
+  release(id: StreamId, force: boolean, count: (previous: bigint | null) => bigint): boolean {
+    const nack = this.pel.get(id);
+    if (!nack) {
+      if (!force) return false;
+      this.pel.insert(id, 0, count(null), -1);
+      return true;
+    }
+    this.ownerOf(nack.owner)?.pel.remove(id);
+    this.pel.update(id, { owner: -1, deliveryTime: 0, deliveryCount: count(nack.deliveryCount) });
+    return true;
+  }
+
+  /**
+   * NACKs idle for at least `minIdle` ms at `now`, longest idle first (ties by ID): what XREADGROUP CLAIM
+   * (Redis 8.4) serves before new entries. A released NACK (XNACK: delivery time 0) is the idlest of all.
+   */
+  idlePending(minIdle: bigint, now: number): PendingEntry[] {
+    const out: PendingEntry[] = [];
+    this.pel.forEach(null, null, (e) => {
+      if (BigInt(now - e.deliveryTime) >= minIdle) out.push(e);
+    });
+    return out.sort((a, b) => a.deliveryTime - b.deliveryTime || compareIds(a.id, b.id));
+  }
+
   /** Removes a NACK whose entry no longer exists in the stream (XCLAIM / XAUTOCLAIM in 7.0). */
   dropPending(id: StreamId): boolean {
     return this.ack(id);

@@ -8,6 +8,9 @@
 // record per stream it read, without BLOCK (replay never blocks).
 
 import { keywordEquals } from '../commands/args';
+import { refPolicyOf } from '../commands/refPolicy';
+import { formatId } from './streamId';
+import type { Stream } from './stream';
 
 export interface JournalRecord {
   /** Key (in the client's database) whose log gets the record. */
@@ -15,11 +18,13 @@ export interface JournalRecord {
   readonly args: Buffer[];
 }
 
-type Journaler = (args: Buffer[]) => JournalRecord[];
+/** `streamOf` finds a stream the command just changed (XADD IDMP journals what it recorded there). */
+type Journaler = (args: Buffer[], streamOf?: (key: Buffer) => Stream | undefined) => JournalRecord[];
 
 const NOTHING: JournalRecord[] = [];
 
 const XTRIM = Buffer.from('XTRIM');
+const XIDMPRECORD = Buffer.from('XIDMPRECORD');
 const STREAMS = Buffer.from('STREAMS');
 
 /** The whole command, in the log of the key at `keyIndex`. */
@@ -27,16 +32,36 @@ const whole =
   (keyIndex: number): Journaler =>
   (args) => [{ key: args[keyIndex], args }];
 
-/** XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n]) as an XTRIM, or nothing. */
-function xaddTrim(args: Buffer[]): JournalRecord[] {
+/**
+ * XADD's trimming options (MAXLEN/MINID [=|~] threshold [LIMIT n], KEEPREF | DELREF | ACKED) as an XTRIM, or
+ * nothing. With IDMP/IDMPAUTO, first the mapping it recorded as XIDMPRECORD (its iid as computed, its entry's
+ * ID); a duplicate (nothing recorded) added and trimmed nothing, so it leaves no record at all.
+ */
+function xaddTrim(args: Buffer[], streamOf?: (key: Buffer) => Stream | undefined): JournalRecord[] {
   // Options are words; an ID is digits or `*`: most XADDs have no option and journal nothing.
   const first = args[2]?.[0] ?? 0;
   if (first < 0x41 || first > 0x7a) return NOTHING;
   const trim: Buffer[] = [];
+  const out: JournalRecord[] = [];
+  let strategy = false;
   for (let i = 2; i < args.length; i++) {
     const a = args[i];
     if (keywordEquals(a, 'NOMKSTREAM')) continue;
+    const idmp = keywordEquals(a, 'IDMP');
+    if (idmp || keywordEquals(a, 'IDMPAUTO')) {
+      i += idmp ? 2 : 1;
+      const recorded = streamOf?.(args[1])?.idmp?.lastRecord;
+      if (!recorded) return [];
+      const record = [XIDMPRECORD, args[1], Buffer.from(recorded.pid, 'latin1'), Buffer.from(recorded.iid, 'latin1'), Buffer.from(formatId(recorded.id))];
+      out.push({ key: args[1], args: record });
+      continue;
+    }
+    if (refPolicyOf(a) !== null) {
+      trim.push(a);
+      continue;
+    }
     if (keywordEquals(a, 'MAXLEN') || keywordEquals(a, 'MINID')) {
+      strategy = true;
       trim.push(a);
       const next = args[i + 1];
       if (next && next.length === 1 && (next[0] === 0x3d /* = */ || next[0] === 0x7e) /* ~ */) trim.push(args[++i]);
@@ -49,7 +74,9 @@ function xaddTrim(args: Buffer[]): JournalRecord[] {
     }
     break; // the ID: options end here
   }
-  return trim.length === 0 ? [] : [{ key: args[1], args: [XTRIM, args[1], ...trim] }];
+  // A policy without a strategy trims nothing.
+  if (strategy) out.push({ key: args[1], args: [XTRIM, args[1], ...trim] });
+  return out;
 }
 
 /**
@@ -99,19 +126,27 @@ export function isApproximateTrim(args: Buffer[]): boolean {
 }
 
 /**
- * The exact trim that leaves what an approximate one left: `~` removes whole nodes, so everything before the
- * first live entry is gone and `XTRIM MINID =` that entry (or MAXLEN 0 when none is left) does the same on the
- * same layout, whatever stream-node-max-entries/-bytes are when the log is replayed.
+ * The exact trim that leaves what an approximate one (`approxArgs`) left: `~` removes whole nodes, so everything
+ * before the first live entry is gone and `XTRIM MINID =` that entry (or MAXLEN 0 when none is left) does the
+ * same on the same layout, whatever stream-node-max-entries/-bytes are when the log is replayed. DELREF is kept
+ * (the removed entries leave the PELs too); ACKED is not needed: it removed only entries no group needed, which
+ * is what the plain exact trim removes then.
  */
-export function exactTrimOf(key: Buffer, firstLiveId: string | null): Buffer[] {
-  if (firstLiveId === null) return [XTRIM, key, Buffer.from('MAXLEN'), Buffer.from('='), Buffer.from('0')];
-  return [XTRIM, key, Buffer.from('MINID'), Buffer.from('='), Buffer.from(firstLiveId)];
+export function exactTrimOf(key: Buffer, firstLiveId: string | null, approxArgs: Buffer[] = []): Buffer[] {
+  const out =
+    firstLiveId === null
+      ? [XTRIM, key, Buffer.from('MAXLEN'), Buffer.from('='), Buffer.from('0')]
+      : [XTRIM, key, Buffer.from('MINID'), Buffer.from('='), Buffer.from(firstLiveId)];
+  for (let i = 2; i < approxArgs.length; i++) if (refPolicyOf(approxArgs[i]) === 'delref') out.push(approxArgs[i]);
+  return out;
 }
 
 /** By statistics name (`container|sub` for subcommands). Commands not listed change no stream state. */
 export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler>([
   ['xadd', xaddTrim],
   ['xdel', whole(1)],
+  ['xdelex', whole(1)],
+  ['xackdel', whole(1)],
   ['xtrim', whole(1)],
   ['xsetid', whole(1)],
   ['xgroup|create', whole(2)],
@@ -121,10 +156,12 @@ export const JOURNAL: ReadonlyMap<string, Journaler> = new Map<string, Journaler
   ['xgroup|delconsumer', whole(2)],
   ['xreadgroup', xreadgroupPerKey],
   ['xack', whole(1)],
+  ['xnack', whole(1)],
   ['xclaim', whole(1)],
   ['xautoclaim', whole(1)],
   // Spool's per-stream settings: replayed at recovery, so they survive restarts.
   ['xcfgset', whole(1)],
+  ['xidmprecord', whole(1)],
 ]);
 
 /** Payload of a COMMAND record: u64 time (ms), u32 argc, then u32 length + bytes per argument. */

@@ -10,6 +10,8 @@ import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex } from './entryIndex';
 import { NodeTable, STREAM_LISTPACK_MAX_SIZE, deltaSize, raxNodeCount } from './nodeModel';
 import type { StreamOverrides } from './streamSettings';
+import { dropReferences, isReferenced, type RefPolicy } from './references';
+import { IDMP_DEFAULT_DURATION, IDMP_DEFAULT_MAXSIZE, IdmpTable, type IdmpState } from './idmp';
 import {
   type ParsedId,
   type StreamId,
@@ -26,6 +28,9 @@ import {
 export interface StreamSettings {
   nodeMaxEntries: number;
   nodeMaxBytes: number;
+  /** stream-idmp-duration / stream-idmp-maxsize: IDMP settings of streams without their own (default 100 / 100). */
+  idmpDuration?: number;
+  idmpMaxsize?: number;
 }
 
 export type TrimStrategy = 'maxlen' | 'minid';
@@ -40,6 +45,11 @@ export interface TrimSpec {
   readonly approx: boolean;
   /** Most entries to remove (0 = unlimited). The command sets Redis's default for `~` (100 * node entries). */
   readonly limit: number;
+  /**
+   * Redis 8.2's reference policy for the trimmed entries (see references.ts): DELREF also drops them from every
+   * group's PEL, ACKED trims only entries no group still needs. Absent: KEEPREF, Redis 7's trim.
+   */
+  readonly policy?: RefPolicy;
 }
 
 /** Called per entry by range(); `fields` is [field1, value1, field2, value2, ...] (views, valid until the next write). */
@@ -61,6 +71,8 @@ export interface StreamState {
   /** NodeTable.exportRows(). */
   nodes: number[];
   groups: GroupState[];
+  /** The IDMP table (idempotent XADD), when the stream has one. */
+  idmp?: IdmpState;
 }
 
 /** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
@@ -80,6 +92,8 @@ export class Stream {
   readonly groups = new Map<string, ConsumerGroup>();
   /** Per-stream settings set with XCFGSET (appendfsync, maxage, maxbytes); null: all follow the server. */
   settingsOverride: StreamOverrides | null = null;
+  /** Idempotent XADD state (Redis 8.6): created by the first XADD IDMP/IDMPAUTO or XCFGSET IDMP-*. */
+  idmp: IdmpTable | null = null;
 
   /** s->first_id: the first live entry's ID, 0-0 when empty (kept as Redis keeps it). */
   private firstId: StreamId = MIN_ID;
@@ -332,6 +346,13 @@ export class Stream {
   delete(id: StreamId): boolean {
     const abs = this.index.find(id.ms, id.seq);
     if (abs < 0 || this.index.isDeleted(abs)) return false;
+    this.deleteAt(abs, id);
+    if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
+    return true;
+  }
+
+  /** Flags the live entry at `abs` deleted; a node left without live entries is freed, as Redis frees its listpack. */
+  private deleteAt(abs: number, id: StreamId): void {
     this.index.markDeleted(abs);
     this.store.deleted(id);
     const node = this.nodes.find(abs);
@@ -343,10 +364,8 @@ export class Stream {
       this.nodes.markDeleted(node);
     }
     this.live--;
-    if (compareIds(id, this.maxDeletedId) > 0) this.maxDeletedId = id;
     if (this.live === 0) this.firstId = MIN_ID;
     else if (compareIds(id, this.firstId) === 0) this.firstId = this.idAt(this.firstLive());
-    return true;
   }
 
   /** Forgets index entries and store segments before the first node (after head nodes were removed). */
@@ -363,6 +382,8 @@ export class Stream {
 
   /** streamTrim: entries removed. `~` removes whole nodes only; LIMIT caps the work as Redis does. */
   trim(spec: TrimSpec): number {
+    if (spec.policy === 'acked' && this.groups.size > 0) return this.trimAcked(spec);
+    const delref = spec.policy === 'delref' && this.groups.size > 0;
     const byLen = spec.strategy === 'maxlen';
     const maxLen = spec.maxLen ?? 0;
     const minId = spec.minId ?? MIN_ID;
@@ -384,6 +405,7 @@ export class Stream {
         removeNode = ms < minId.ms || (ms === minId.ms && index.seq(lastAbs) < minId.seq);
       }
       if (removeNode) {
+        if (delref) this.dropNodeReferences(0);
         nodes.remove(0);
         removedNodes = true;
         this.live -= entries;
@@ -405,6 +427,7 @@ export class Stream {
         if (!index.isDeleted(abs)) {
           index.markDeleted(abs);
           this.store.deleted(this.idAt(abs));
+          if (delref) dropReferences(this.groups, this.idAt(abs));
           nodes.markDeleted(0);
           this.live--;
           deleted++;
@@ -414,6 +437,68 @@ export class Stream {
     }
     if (removedNodes) this.dropHead();
     if (deleted > 0) this.firstId = this.live === 0 ? MIN_ID : this.idAt(this.firstLive());
+    return deleted;
+  }
+
+  /** DELREF: every group forgets the live entries of node `node` (before the node is freed by a trim). */
+  private dropNodeReferences(node: number): void {
+    const end = this.nodes.end(node);
+    for (let abs = this.nodes.start(node); abs < end; abs++) {
+      if (!this.index.isDeleted(abs)) dropReferences(this.groups, this.idAt(abs));
+    }
+  }
+
+  /** Whether every live entry of node `node` is needed by no group (ACKED may free the whole node). */
+  private nodeUnreferenced(node: number): boolean {
+    const end = this.nodes.end(node);
+    for (let abs = this.nodes.start(node); abs < end; abs++) {
+      if (!this.index.isDeleted(abs) && isReferenced(this.groups, this.idAt(abs))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * Trim with ACKED: only entries no group still needs go. `~` frees whole head nodes while every live entry in
+   * them is unreferenced and the strategy allows the whole node, and stops at the first node that is not; `=`
+   * walks the entries oldest first up to the threshold (MAXLEN: until the length is reached; MINID: below the
+   * ID), deleting the unreferenced ones and skipping the others (the docs: referenced entries stay, even when
+   * that leaves more than MAXLEN).
+   */
+  private trimAcked(spec: TrimSpec): number {
+    const byLen = spec.strategy === 'maxlen';
+    const maxLen = spec.maxLen ?? 0;
+    const minId = spec.minId ?? MIN_ID;
+    const nodes = this.nodes;
+    const index = this.index;
+    let deleted = 0;
+    if (spec.approx) {
+      let removedNodes = false;
+      while (nodes.count > 0) {
+        if (byLen && this.live <= maxLen) break;
+        const entries = nodes.live(0);
+        if (spec.limit && deleted + entries > spec.limit) break;
+        const lastAbs = nodes.end(0) - 1;
+        const whole = byLen
+          ? this.live - entries >= maxLen
+          : index.ms(lastAbs) < minId.ms || (index.ms(lastAbs) === minId.ms && index.seq(lastAbs) < minId.seq);
+        if (!whole || !this.nodeUnreferenced(0)) break;
+        nodes.remove(0);
+        removedNodes = true;
+        this.live -= entries;
+        deleted += entries;
+      }
+      if (removedNodes) this.dropHead();
+      if (deleted > 0) this.firstId = this.live === 0 ? MIN_ID : this.idAt(this.firstLive());
+      return deleted;
+    }
+    for (let abs = index.start; abs < index.end; abs++) {
+      if (byLen && this.live <= maxLen) break;
+      const id = this.idAt(abs);
+      if (!byLen && compareIds(id, minId) >= 0) break;
+      if (index.isDeleted(abs) || isReferenced(this.groups, id)) continue;
+      this.deleteAt(abs, id);
+      deleted++;
+    }
     return deleted;
   }
 
@@ -462,7 +547,18 @@ export class Stream {
       deleted,
       nodes: this.nodes.exportRows(start),
       groups: [...this.groups.values()].map((g) => g.exportState()),
+      ...(this.idmp ? { idmp: this.idmp.exportState() } : {}),
     };
+  }
+
+  /** The IDMP-DURATION in force (seconds): the stream's own, else the server's. */
+  get idmpDuration(): number {
+    return this.idmp?.duration ?? this.settings.idmpDuration ?? IDMP_DEFAULT_DURATION;
+  }
+
+  /** The IDMP-MAXSIZE in force: the stream's own, else the server's. */
+  get idmpMaxsize(): number {
+    return this.idmp?.maxsize ?? this.settings.idmpMaxsize ?? IDMP_DEFAULT_MAXSIZE;
   }
 
   /** Loading a checkpoint, step 1: the entries of exportState()'s index, oldest first, by location. */
@@ -486,6 +582,7 @@ export class Stream {
     this.tailMasterStart = -1;
     this.groups.clear();
     for (const g of state.groups) this.groups.set(g.name, ConsumerGroup.importState(g));
+    this.idmp = state.idmp ? IdmpTable.importState(state.idmp) : null;
   }
 
   // ---- retention by bytes (see entryIndex.ts) ----------------------------------------------------------------

@@ -31,6 +31,22 @@ describe('XADD records', () => {
       'XTRIM s MAXLEN ~ 10 LIMIT 5',
     ]);
   });
+
+  it('keeps the Redis 8.2 reference policy of the trim, wherever it is; a policy without a strategy trims nothing', () => {
+    const journal = JOURNAL.get('xadd')!;
+    expect(journal(b('XADD', 's', 'MAXLEN', '=', '1', 'acked', '6-0', 'f', 'v')).map((r) => text(r.args))).toEqual(['XTRIM s MAXLEN = 1 acked']);
+    expect(journal(b('XADD', 's', 'DELREF', 'MINID', '5', '*', 'f', 'v')).map((r) => text(r.args))).toEqual(['XTRIM s DELREF MINID 5']);
+    expect(journal(b('XADD', 's', 'KEEPREF', '*', 'f', 'v'))).toEqual([]);
+  });
+
+  it('IDMP/IDMPAUTO: the recorded mapping as XIDMPRECORD before the trim; a duplicate (nothing recorded) leaves nothing', () => {
+    const journal = JOURNAL.get('xadd')!;
+    const stream = { idmp: { lastRecord: { pid: 'p', iid: 'MAXLEN', id: { ms: 5n, seq: 1n } } } } as never;
+    const args = b('XADD', 's', 'IDMP', 'p', 'MAXLEN', 'MAXLEN', '2', '*', 'f', 'v');
+    expect(journal(args, () => stream).map((r) => text(r.args))).toEqual(['XIDMPRECORD s p MAXLEN 5-1', 'XTRIM s MAXLEN 2']);
+    const duplicate = { idmp: { lastRecord: null } } as never;
+    expect(journal(b('XADD', 's', 'MAXLEN', '2', 'IDMPAUTO', 'p', '*', 'f', 'v'), () => duplicate)).toEqual([]);
+  });
 });
 
 describe('COMMAND payloads', () => {
@@ -47,5 +63,10 @@ describe('approximate trims', () => {
     expect(isApproximateTrim(b('XDEL', 's', '~'))).toBe(false);
     expect(text(exactTrimOf(Buffer.from('s'), '7-1'))).toBe('XTRIM s MINID = 7-1');
     expect(text(exactTrimOf(Buffer.from('s'), null))).toBe('XTRIM s MAXLEN = 0');
+  });
+
+  it('keep DELREF (the trimmed entries leave the PELs on replay too), not ACKED or KEEPREF', () => {
+    expect(text(exactTrimOf(Buffer.from('s'), '7-1', b('XTRIM', 's', 'DELREF', 'MAXLEN', '~', '3')))).toBe('XTRIM s MINID = 7-1 DELREF');
+    expect(text(exactTrimOf(Buffer.from('s'), null, b('XTRIM', 's', 'MAXLEN', '~', '0', 'ACKED')))).toBe('XTRIM s MAXLEN = 0');
   });
 });

@@ -22,7 +22,7 @@ const scripts: Script[] = [
   {
     // Redis matches the pattern as given, case-insensitively: [x-Z] swaps to Z..x, then lowers to z..x (empty).
     name: 'COMMAND LIST FILTERBY PATTERN matches as stringmatchlen with nocase',
-    steps: [{ cmd: 'COMMAND LIST FILTERBY PATTERN X[A-D][D-E]*', mask: [sortAt()] }, 'COMMAND LIST FILTERBY PATTERN [x-Z]*'],
+    steps: [{ cmd: 'COMMAND LIST FILTERBY PATTERN X[A-D][D-E][D-L]', mask: [sortAt()] }, 'COMMAND LIST FILTERBY PATTERN [x-Z]*'],
   },
   {
     name: 'CONFIG GET',

@@ -12,9 +12,14 @@ import { checkDataDir, describeStartupError } from './server/startup';
 export async function main(argv: string[]): Promise<void> {
   const info = infoRequest(argv);
   if (info) {
-    // As redis-server: answer and exit before reading any config or opening anything.
-    process.stdout.write(info === 'version' ? versionLine() : usageText());
-    process.exit(0);
+    // As redis-server: answer and exit before reading any config or opening anything. Like redis-server's
+    // usage(), the usage goes to standard error with exit status 1; the version line to standard output, 0.
+    if (info === 'version') {
+      process.stdout.write(versionLine());
+      process.exit(0);
+    }
+    process.stderr.write(usageText());
+    process.exit(1);
   }
   let parsed;
   try {

@@ -1,7 +1,7 @@
 // Lifecycle of a real spool-server process (dist/): SIGTERM under load loses no acknowledged XADD and exits 0,
 // SHUTDOWN exits 0, structured JSON logs in `logfile`, and clear non-zero exits for a taken port or an unusable
 // data directory.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, readdirSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -203,14 +203,19 @@ describe('informational flags answer and exit, as redis-server', () => {
     }
   });
 
-  test('-h and --help print the usage with every option and exit 0, opening nothing', async () => {
+  test('-h and --help print the usage with every option on standard error and exit 1, as redis-server, opening nothing', async () => {
+    // redis-server's usage() writes to stderr and exits 1: Spool answers the same way.
+    const redis = spawnSync('redis-server', ['--help'], { encoding: 'utf8' });
+    expect(redis.status).toBe(1);
+    expect(redis.stdout).toBe('');
+    expect(redis.stderr).toMatch(/^Usage: \.\/redis-server \[\/path\/to\/redis\.conf\] \[options\] \[-\]\n/);
     for (const flag of ['-h', '--help']) {
       // A --dir that cannot be created: if the flag were read as a config file or options, start-up would fail.
       const res = await runToExit([flag, '--dir', '/proc/spool-x'], 10000);
-      expect(res.code).toBe(0);
-      expect(res.err).toBe('');
-      expect(res.out).toMatch(/^Usage: spool-server \[\/path\/to\/spool\.conf\] \[options\]\n {7}spool-server -v or --version\n {7}spool-server -h or --help\n/);
-      for (const option of ['--port', '--dir', '--appendfsync', '--requirepass', '--tls-port']) expect(res.out).toContain(`\n       ${option} `);
+      expect(res.code).toBe(1);
+      expect(res.out).toBe('');
+      expect(res.err).toMatch(/^Usage: spool-server \[\/path\/to\/spool\.conf\] \[options\]\n {7}spool-server -v or --version\n {7}spool-server -h or --help\n/);
+      for (const option of ['--port', '--dir', '--appendfsync', '--requirepass', '--tls-port']) expect(res.err).toContain(`\n       ${option} `);
     }
   });
 });

@@ -134,7 +134,7 @@ export class ReplyWriter {
 
   raw(bytes: Buffer): void {
     this.reserve(bytes.length);
-    bytes.copy(this.buf, this.len);
+    copyInto(this.buf, this.len, bytes, 0, bytes.length);
     this.len += bytes.length;
   }
 
@@ -167,7 +167,7 @@ export class ReplyWriter {
     } else {
       this.reserve(value.length + 26);
       this.header(DOLLAR, value.length);
-      value.copy(this.buf, this.len);
+      copyInto(this.buf, this.len, value, 0, value.length);
       this.len += value.length;
     }
     this.buf.writeUInt16LE(CRLF, this.len);
@@ -204,7 +204,7 @@ export class ReplyWriter {
     const n = end - start;
     this.reserve(n + 26);
     this.header(DOLLAR, n);
-    source.copy(this.buf, this.len, start, end);
+    copyInto(this.buf, this.len, source, start, end);
     this.len += n;
     this.buf.writeUInt16LE(CRLF, this.len);
     this.len += 2;
@@ -269,21 +269,61 @@ export class ReplyWriter {
   }
 }
 
-/** Decimal digits of a non-negative safe integer. */
+/** Decimal digits of a non-negative safe integer (Numbers below 1e8 take 32-bit integer steps). */
 function digitCount(n: number): number {
   let digits = 1;
-  for (let t = n; t >= 10; t = Math.floor(t / 10)) digits++;
-  return digits;
+  while (n >= 1e8) {
+    n = Math.floor(n / 1e8);
+    digits += 8;
+  }
+  if (n >= 1e4) {
+    digits += 4;
+    n = (n / 1e4) | 0;
+  }
+  if (n >= 100) {
+    digits += 2;
+    n = (n / 100) | 0;
+  }
+  return n >= 10 ? digits + 1 : digits;
 }
 
-/** Writes the `digits` decimal digits of n at buf[at..]. */
+/**
+ * Writes the `digits` decimal digits of n at buf[at..]. Eight digits at a time are cut off with one float
+ * division, then written with 32-bit integer arithmetic (a stream ID's 13-digit milliseconds: two steps
+ * instead of thirteen float divisions).
+ */
 function writeDigits(buf: Buffer, at: number, n: number, digits: number): void {
-  for (let pos = at + digits - 1; pos > at; pos--) {
-    const q = Math.floor(n / 10);
-    buf[pos] = 0x30 + (n - q * 10);
-    n = q;
+  let pos = at + digits - 1;
+  while (n >= 1e8) {
+    const high = Math.floor(n / 1e8);
+    let low = n - high * 1e8;
+    for (let k = 0; k < 8; k++) {
+      const q = (low / 10) | 0;
+      buf[pos--] = 0x30 + low - q * 10;
+      low = q;
+    }
+    n = high;
   }
-  buf[at] = 0x30 + n;
+  let m = n | 0;
+  while (pos > at) {
+    const q = (m / 10) | 0;
+    buf[pos--] = 0x30 + m - q * 10;
+    m = q;
+  }
+  buf[at] = 0x30 + m;
+}
+
+/**
+ * Copies source[start, end) to target[at..]. Buffer#copy validates its arguments in JS on every call (about
+ * 50 ns here whatever the size): short runs are copied by a loop, longer ones through a plain view and set().
+ */
+function copyInto(target: Buffer, at: number, source: Uint8Array, start: number, end: number): void {
+  const n = end - start;
+  if (n <= 16) {
+    for (let i = 0; i < n; i++) target[at + i] = source[start + i];
+    return;
+  }
+  target.set(new Uint8Array(source.buffer, source.byteOffset + start, n), at);
 }
 
 /** Redis prints doubles with %.17g and spells the infinities "inf"/"-inf". */

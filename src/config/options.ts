@@ -52,7 +52,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'pidfile', type: 'string', default: '', mutable: false, doc: 'Write the process id to this file at start-up.' },
   // Operations (metrics endpoint and TLS listener: src/metrics/, src/server/tlsListener.ts).
   { name: 'metrics-port', type: 'integer', default: '0', min: 0, max: 65535, mutable: false, doc: 'HTTP port serving Prometheus metrics at /metrics, on the `bind` addresses (0: disabled). Unauthenticated: keep it on a private address.' },
-  { name: 'metrics-max-streams', type: 'integer', default: '100', min: 0, max: 1000000, mutable: true, doc: 'Most streams (largest first) given their own per-stream metric series; beyond it only aggregates (bounds label cardinality).' },
+  { name: 'metrics-max-streams', type: 'integer', default: '1000', min: 0, max: 1000000, mutable: true, doc: 'Most streams given per-stream and per-group metric series (the first ones by database, then key); the rest are left out and counted in spool_streams_unlabelled. Bounds the size of a scrape.' },
   { name: 'tls-port', type: 'integer', default: '0', min: 0, max: 65535, mutable: false, doc: 'TLS port (0: no TLS listener), on the `bind` addresses. Needs tls-cert-file and tls-key-file.' },
   { name: 'tls-cert-file', type: 'string', default: '', mutable: false, doc: 'Server certificate (PEM) for the TLS port.' },
   { name: 'tls-key-file', type: 'string', default: '', mutable: false, doc: 'Private key (PEM) of tls-cert-file.' },

@@ -1,58 +1,32 @@
 // Prometheus metrics of one server instance: a prom-client Registry of its own (never the global one, so
 // several servers in one process keep their numbers apart), Node's default metrics, and Spool's own.
 //
+// Names: where redis_exporter (the exporter people already run next to Redis) reports the same quantity, the
+// metric has its name and label names (redis_commands_total{cmd}, redis_errors_total{err},
+// redis_connected_clients, redis_stream_length{db,stream} ...); quantities only Spool has keep the spool_
+// prefix. One name per quantity, and no metric that is only the sum of a labelled family. The README's
+// metrics section lists them, with the table of the names they replaced.
+//
 // Nearly everything is read at scrape time in collect() callbacks from what the server keeps anyway
-// (ServerStats, the commit batcher's counters, the streams' counters, the recovery summary), so an unscraped
-// server pays nothing for it. The histograms are the exception: they must see every observation.
+// (ServerStats, the commit batcher's counters, the streams, the logs' end positions, the recovery summary), so
+// an unscraped server pays nothing for it. The histograms are the exception: they must see every observation.
 //   - per command (spool_command_duration_seconds) and per held reply (spool_durability_wait_seconds): the
 //     server records into Buckets (buckets.ts: a few array writes, no allocation) through the observers this
 //     module installs on ServerStats; the prom-client Histograms load them at scrape time (loadHistogram);
 //   - per batch and per sync (spool_fsync_duration_seconds, spool_commit_batch_records,
 //     spool_commit_sync_segments): the commit batcher's CommitObserver hooks call prom-client's observe().
 //
-// Per-stream series are bounded: at most `metrics-max-streams` streams (the largest by length) get their own
-// series (and as many consumer-group series); everything else shows in the aggregates only.
+// The stream families and their cardinality cap are in streamMetrics.ts.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CommitBatcher } from '../storage/commitBatcher';
-import type { ServerState, StreamTotals } from '../server/serverState';
-import type { Stream } from '../streams/stream';
-import { streamFacts } from '../commands/streamGroups';
+import type { ServerState } from '../server/serverState';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
 import { BATCH_RECORDS, Buckets, COMMAND_SECONDS, DURABILITY_WAIT_SECONDS, FSYNC_SECONDS, SYNC_SEGMENTS } from './buckets';
-
-interface StreamRow {
-  db: string;
-  key: string;
-  stream: Stream;
-}
-
-interface Snapshot extends StreamTotals {
-  entriesAdded: number;
-  lag: number;
-  labelled: StreamRow[];
-}
-
-/** Label text for a key: keys are binary (latin1 strings); Prometheus labels are UTF-8. */
-function keyLabel(key: string): string {
-  return Buffer.from(key, 'latin1').toString('utf8');
-}
-
-/**
- * A counter derived from a sum that may go down (a stream deleted, XSETID): exposed as monotonic so that
- * rate() never sees a false reset; decreases are absorbed (what was added meanwhile is undercounted once).
- */
-class Monotonic {
-  private last = 0;
-  total = 0;
-  update(sum: number): number {
-    if (sum > this.last) this.total += sum - this.last;
-    this.last = sum;
-    return this.total;
-  }
-}
+import { counter as counterOf, gauge as gaugeOf, labelledGauge, type SetSample } from './families';
+import { registerStreamMetrics } from './streamMetrics';
 
 /** One series of a histogram as prom-client 15 keeps it (Histogram#hashMap values); bucket counts not cumulative. */
 interface HistogramSeries {
@@ -121,62 +95,24 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   // Node's process_* and nodejs_* metrics, unprefixed as every Node dashboard expects them.
   collectDefaultMetrics({ register: registry });
   const dataDir = path.resolve(opts.dataDir ?? state.config.get('dir'));
+  const gauge = (name: string, help: string, collect: (g: Gauge) => void | Promise<void>) => gaugeOf(registry, name, help, collect);
+  const counter = (name: string, help: string, collect: (set: SetSample) => void, labelNames: string[] = []) =>
+    counterOf(registry, name, help, collect, labelNames);
 
-  // One pass over the streams per scrape, shared by every stream metric (all collect() callbacks of one
-  // scrape start in the same turn; the cache is dropped at the next one).
-  let cached: Snapshot | null = null;
-  const appended = new Monotonic();
-  const appendedBytes = new Monotonic();
-  const snapshot = (): Snapshot => {
-    if (cached) return cached;
-    const rows: StreamRow[] = [];
-    let entriesAdded = 0;
-    let lag = 0;
-    const totals = state.streamTotals((db, key, stream) => {
-      entriesAdded += Number(stream.entriesAdded);
-      for (const group of stream.groups.values()) {
-        const groupLag = group.lag(streamFacts(stream));
-        if (groupLag !== null) lag += Number(groupLag);
-      }
-      rows.push({ db: String(db.index), key, stream });
-    });
-    const s: Snapshot = { ...totals, entriesAdded, lag, labelled: [] };
-    const max = state.config.getNumber('metrics-max-streams');
-    if (rows.length > max) rows.sort((a, b) => b.stream.length - a.stream.length);
-    s.labelled = rows.slice(0, max);
-    cached = s;
-    setImmediate(() => (cached = null));
-    return s;
-  };
+  labelledGauge(registry, 'spool_info', 'Spool build and settings (value 1).', ['version', 'redis_version', 'appendfsync'], (set) =>
+    set({ version: SPOOL_VERSION, redis_version: REDIS_VERSION, appendfsync: state.config.get('appendfsync') }, 1),
+  );
+  gauge('redis_uptime_in_seconds', 'Seconds since the server started.', (g) => g.set((state.clock() - state.startedAt) / 1000));
 
-  const gauge = (name: string, help: string, collect: (g: Gauge) => void | Promise<void>, labelNames: string[] = []) =>
-    new Gauge({ name, help, labelNames, registers: [registry], collect() { return collect(this); } });
-  // A counter whose value is read from a running total kept elsewhere.
-  const counter = (name: string, help: string, collect: (set: (labels: Record<string, string>, v: number) => void) => void, labelNames: string[] = []) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      collect() {
-        this.reset();
-        collect((labels, v) => this.inc(labels, Math.max(0, v)));
-      },
-    });
-
-  gauge('spool_info', 'Spool build and settings (value 1).', (g) => {
-    g.reset();
-    g.set({ version: SPOOL_VERSION, redis_version: REDIS_VERSION, appendfsync: state.config.get('appendfsync') }, 1);
-  }, ['version', 'redis_version', 'appendfsync']);
-  gauge('spool_uptime_seconds', 'Seconds since the server started.', (g) => g.set((state.clock() - state.startedAt) / 1000));
-
-  // ---- commands (ServerStats.commands, kept by the dispatcher) ----
-  counter('spool_commands_total', 'Commands executed, by command.', (set) => {
-    for (const [name, c] of state.stats.commands) set({ command: name }, c.calls);
-  }, ['command']);
-  counter('spool_command_errors_total', 'Commands that failed (error reply) or were rejected before running, by command.', (set) => {
-    for (const [name, c] of state.stats.commands) set({ command: name }, c.failedCalls + c.rejectedCalls);
-  }, ['command']);
+  // ---- commands (ServerStats.commands, kept by the dispatcher; CONFIG RESETSTAT resets them, as in Redis) ----
+  const perCommand = (name: string, help: string, value: (c: { calls: number; usec: number; failedCalls: number; rejectedCalls: number }) => number) =>
+    counter(name, help, (set) => {
+      for (const [cmd, c] of state.stats.commands) set({ cmd }, value(c));
+    }, ['cmd']);
+  perCommand('redis_commands_total', 'Calls per command (INFO commandstats calls).', (c) => c.calls);
+  perCommand('redis_commands_duration_seconds_total', 'Seconds spent executing each command (INFO commandstats usec).', (c) => c.usec / 1e6);
+  perCommand('redis_commands_failed_calls_total', 'Calls that failed while running (error reply), per command.', (c) => c.failedCalls);
+  perCommand('redis_commands_rejected_calls_total', 'Calls refused before running (arity, authentication, MISCONF...), per command.', (c) => c.rejectedCalls);
   // Per command name (bounded by the command table). Kept here rather than in ServerStats so that CONFIG
   // RESETSTAT (which clears the commandstats) does not make the histogram go back.
   const commandBuckets = new Map<string, Buckets>();
@@ -188,11 +124,11 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   new Histogram({
     name: 'spool_command_duration_seconds',
     help: 'Time executing each command (the handler; not the wait for durability), by command.',
-    labelNames: ['command'],
+    labelNames: ['cmd'],
     buckets: [...COMMAND_SECONDS],
     registers: [registry],
     collect() {
-      loadHistogram(this, [...commandBuckets].map(([command, b]) => [{ command }, b]));
+      loadHistogram(this, [...commandBuckets].map(([cmd, b]) => [{ cmd }, b]));
     },
   });
   const waits = new Buckets(DURABILITY_WAIT_SECONDS);
@@ -206,65 +142,23 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
       loadHistogram(this, [[{}, waits]]);
     },
   });
-  counter('spool_error_replies_total', 'Error replies sent, by error code.', (set) => {
-    for (const [code, n] of state.stats.errors) set({ code }, n);
-  }, ['code']);
+  counter('redis_errors_total', 'Error replies sent, by error code (INFO errorstats).', (set) => {
+    for (const [err, n] of state.stats.errors) set({ err }, n);
+  }, ['err']);
 
   // ---- clients ----
-  gauge('spool_connected_clients', 'Clients connected.', (g) => g.set(state.clients.size));
-  gauge('spool_blocked_clients', 'Clients blocked in XREAD/XREADGROUP.', (g) => g.set(state.blocking.blockedCount));
-  counter('spool_connections_received_total', 'Connections accepted by the listeners.', (set) => set({}, state.stats.totalConnections));
-  counter('spool_rejected_connections_total', 'Connections refused (maxclients, protected mode).', (set) => set({}, state.stats.rejectedConnections));
-  counter('spool_net_input_bytes_total', 'Bytes read from clients.', (set) => set({}, state.stats.netInputBytes));
-  counter('spool_net_output_bytes_total', 'Bytes written to clients.', (set) => set({}, state.stats.netOutputBytes));
+  gauge('redis_connected_clients', 'Clients connected.', (g) => g.set(state.clients.size));
+  gauge('redis_blocked_clients', 'Clients blocked in XREAD/XREADGROUP.', (g) => g.set(state.blocking.blockedCount));
+  counter('redis_connections_received_total', 'Connections accepted by the listeners.', (set) => set({}, state.stats.totalConnections));
+  counter('redis_rejected_connections_total', 'Connections refused (maxclients, protected mode).', (set) => set({}, state.stats.rejectedConnections));
+  counter('redis_net_input_bytes_total', 'Bytes read from clients.', (set) => set({}, state.stats.netInputBytes));
+  counter('redis_net_output_bytes_total', 'Bytes written to clients.', (set) => set({}, state.stats.netOutputBytes));
 
-  // ---- streams: aggregates ----
-  gauge('spool_streams', 'Streams (keys).', (g) => g.set(snapshot().streams));
-  gauge('spool_stream_entries', 'Live entries in all streams.', (g) => g.set(snapshot().entries));
-  gauge('spool_stream_bytes', 'Bytes of the segment files of all streams.', (g) => g.set(snapshot().bytes));
-  gauge('spool_consumer_groups', 'Consumer groups.', (g) => g.set(snapshot().groups));
-  gauge('spool_group_pending_entries', 'Entries delivered and not acknowledged, all groups.', (g) => g.set(snapshot().pending));
-  gauge('spool_group_lag_entries', 'Entries not yet delivered, all groups whose lag is known.', (g) => g.set(snapshot().lag));
-  counter('spool_entries_appended_total', 'Entries appended (derived from the streams\' entries-added counters).', (set) =>
-    set({}, appended.update(snapshot().entriesAdded)),
+  // ---- streams (streamMetrics.ts) and the bytes written for them ----
+  registerStreamMetrics(registry, state);
+  counter('spool_bytes_appended_total', 'Record bytes appended to the stream logs (entries, journaled commands, checkpoints).', (set) =>
+    set({}, state.persistence?.bytesAppended ?? 0),
   );
-  counter('spool_bytes_appended_total', 'Bytes appended to the stream logs (derived from the log sizes).', (set) =>
-    set({}, appendedBytes.update(snapshot().bytes)),
-  );
-  gauge('spool_streams_unlabelled', 'Streams beyond metrics-max-streams, counted in the aggregates only.', (g) => {
-    const s = snapshot();
-    g.set(s.streams - s.labelled.length);
-  });
-
-  // ---- streams: per stream (bounded) ----
-  gauge('spool_stream_length', 'Live entries (XLEN), per stream.', (g) => {
-    g.reset();
-    for (const r of snapshot().labelled) g.set({ db: r.db, stream: keyLabel(r.key) }, r.stream.length);
-  }, ['db', 'stream']);
-  gauge('spool_stream_size_bytes', 'Bytes of the segment files, per stream.', (g) => {
-    g.reset();
-    for (const r of snapshot().labelled) g.set({ db: r.db, stream: keyLabel(r.key) }, r.stream.dataBytes);
-  }, ['db', 'stream']);
-  const perGroup = (g: Gauge, value: (r: StreamRow, group: ReturnType<Stream['groups']['get']> & object) => number | null) => {
-    g.reset();
-    let budget = state.config.getNumber('metrics-max-streams');
-    for (const r of snapshot().labelled) {
-      for (const group of r.stream.groups.values()) {
-        if (budget-- <= 0) return;
-        const v = value(r, group);
-        if (v !== null) g.set({ db: r.db, stream: keyLabel(r.key), group: keyLabel(group.name) }, v);
-      }
-    }
-  };
-  gauge('spool_group_lag', 'Entries not yet delivered to the group (XINFO GROUPS lag; absent when unknown).', (g) =>
-    perGroup(g, (r, group) => {
-      const lag = group.lag(streamFacts(r.stream));
-      return lag === null ? null : Number(lag);
-    }),
-  ['db', 'stream', 'group']);
-  gauge('spool_group_pending', 'Entries delivered to the group and not acknowledged (XPENDING count).', (g) =>
-    perGroup(g, (_r, group) => group.pel.size),
-  ['db', 'stream', 'group']);
 
   // ---- storage: group commit (persistence.batcher) ----
   const batcher = () => state.persistence?.batcher ?? null;

@@ -160,6 +160,15 @@ export class Persistence implements DurabilityGate {
   /** Segment files deleted behind checkpoints (INFO/metrics). */
   segmentsDeleted = 0;
   checkpointsWritten = 0;
+  /** Record bytes the logs of deleted streams had appended (kept so bytesAppended never goes back). */
+  private appendedByDeletedLogs = 0;
+
+  /** Record bytes appended to every log since start-up (metrics), deleted streams included; read at scrape time. */
+  get bytesAppended(): number {
+    let n = this.appendedByDeletedLogs;
+    for (const store of this.stores.values()) n += store.log.appendedBytes;
+    return n;
+  }
 
   private checkpointDue(stream: Stream): void {
     if (this.replaying) return;
@@ -243,6 +252,7 @@ export class Persistence implements DurabilityGate {
   }
 
   private destroyLog(log: StreamLog): void {
+    this.appendedByDeletedLogs += log.appendedBytes;
     this.batcher.setTargetPolicy(log, null);
     for (const [stream, store] of this.stores) {
       if (store.log !== log) continue;

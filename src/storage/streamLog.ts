@@ -97,6 +97,10 @@ export class StreamLog implements CommitTarget {
   fsyncPolicy: FsyncPolicy | null = null;
   /** Bytes staged because the reservation lagged (metric). */
   stagedBytes = 0;
+  /** Where the log ended when this process opened it (appendedBytes counts from there). */
+  private readonly openedAt: number;
+  /** Positions skipped without a record: the unused tail of each segment sealed since it was opened. */
+  private skippedBytes = 0;
   private readonly canEvict = (): boolean => !this.closing && this.runs.length === 0 && !this.reserving;
 
   // out-parameters of place(), to avoid an object per append
@@ -123,6 +127,7 @@ export class StreamLog implements CommitTarget {
     this.retryMs = opts.retryMs ?? 1000;
     this.setTimer = opts.setTimer ?? defaultTimer;
     this.endPos = endPos;
+    this.openedAt = endPos;
   }
 
   /** Creates the directory of a new stream and its first segment. */
@@ -218,6 +223,14 @@ export class StreamLog implements CommitTarget {
     return this.endPos;
   }
 
+  /**
+   * Record bytes appended since this process opened the log (metrics: spool_bytes_appended_total). Derived from
+   * the end position, less the segment tails skipped when rolling over, so appends pay nothing for it.
+   */
+  get appendedBytes(): number {
+    return this.endPos - this.openedAt - this.skippedBytes;
+  }
+
   get segmentCount(): number {
     return this.slots.length;
   }
@@ -294,7 +307,7 @@ export class StreamLog implements CommitTarget {
           a = { base: this.spare.base, planned: this.spare.capacity, seg: this.spare, exists: true };
           this.slots.push(a);
           this.spare = null;
-          this.endPos = a.base;
+          this.skipTo(a.base);
           seg = a.seg;
           off = 0;
         }
@@ -343,8 +356,14 @@ export class StreamLog implements CommitTarget {
       next = { base, planned, seg: null, exists: false };
     }
     this.slots.push(next);
-    this.endPos = base;
+    this.skipTo(base);
     return next;
+  }
+
+  /** Moves the end past the unused tail of a sealed segment (those bytes hold no record). */
+  private skipTo(pos: number): void {
+    this.skippedBytes += pos - this.endPos;
+    this.endPos = pos;
   }
 
   private stage(pos: number, size: number): void {

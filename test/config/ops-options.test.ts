@@ -23,7 +23,7 @@ describe('operations options', () => {
   test('defaults and checks', () => {
     const c = new ConfigStore();
     expect(c.get('metrics-port')).toBe('0');
-    expect(c.get('metrics-max-streams')).toBe('100');
+    expect(c.get('metrics-max-streams')).toBe('1000');
     expect(c.get('tls-port')).toBe('0');
     expect(c.get('tls-auth-clients')).toBe('yes');
     expect(c.trySet('tls-auth-clients', 'OPTIONAL', true)).toBeNull();

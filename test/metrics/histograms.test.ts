@@ -5,26 +5,7 @@ import Redis from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../helpers/ports';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** Parses the text format into samples with their labels. */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (!line || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) throw new Error(`unparsable line: ${line}`);
-    const labels: Record<string, string> = {};
-    for (const [, k, v] of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[k] = v;
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
-}
+import { scrape, type Sample } from './scrape';
 
 /** One histogram series (selected by `match` labels): its buckets by `le`, sum and count. */
 function histogram(samples: Sample[], name: string, match: Record<string, string> = {}) {
@@ -43,13 +24,6 @@ function expectWellFormed(h: ReturnType<typeof histogram>): void {
     if (h.buckets[i][0] !== '+Inf') expect(Number(h.buckets[i][0])).toBeGreaterThan(Number(h.buckets[i - 1][0]));
   }
   expect(h.buckets[h.buckets.length - 1][1]).toBe(h.count);
-}
-
-async function scrape(port: number): Promise<{ text: string; samples: Sample[] }> {
-  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-  expect(res.status).toBe(200);
-  const text = await res.text();
-  return { text, samples: parse(text) };
 }
 
 let spool: SpoolHandle;
@@ -119,9 +93,9 @@ describe('/metrics histograms', () => {
     expect(wait.count).toBe(total);
     expect(wait.sum).toBeGreaterThan(0);
 
-    const xadd = histogram(samples, 'spool_command_duration_seconds', { command: 'xadd' });
+    const xadd = histogram(samples, 'spool_command_duration_seconds', { cmd: 'xadd' });
     expectWellFormed(xadd);
-    const calls = samples.find((s) => s.name === 'spool_commands_total' && s.labels.command === 'xadd')?.value;
+    const calls = samples.find((s) => s.name === 'redis_commands_total' && s.labels.cmd === 'xadd')?.value;
     expect(calls).toBe(total);
     expect(xadd.count).toBe(calls);
     expect(xadd.sum).toBeGreaterThan(0);
@@ -134,15 +108,15 @@ describe('/metrics histograms', () => {
     await r.set('x', 'y').catch(() => undefined); // unknown command: rejected, not timed
     const { samples } = await scrape(metricsPort);
     expect(histogram(samples, 'spool_durability_wait_seconds').count).toBe(before);
-    expect(histogram(samples, 'spool_command_duration_seconds', { command: 'ping' }).count).toBe(5);
+    expect(histogram(samples, 'spool_command_duration_seconds', { cmd: 'ping' }).count).toBe(5);
   });
 
   test('CONFIG RESETSTAT clears commandstats but the command histogram keeps counting (no false reset)', async () => {
-    const before = histogram((await scrape(metricsPort)).samples, 'spool_command_duration_seconds', { command: 'xadd' }).count!;
+    const before = histogram((await scrape(metricsPort)).samples, 'spool_command_duration_seconds', { cmd: 'xadd' }).count!;
     await r.config('RESETSTAT');
     await r.xadd('h', '*', 'after', 'reset');
     const { samples } = await scrape(metricsPort);
-    expect(samples.find((s) => s.name === 'spool_commands_total' && s.labels.command === 'xadd')?.value).toBe(1);
-    expect(histogram(samples, 'spool_command_duration_seconds', { command: 'xadd' }).count).toBe(before + 1);
+    expect(samples.find((s) => s.name === 'redis_commands_total' && s.labels.cmd === 'xadd')?.value).toBe(1);
+    expect(histogram(samples, 'spool_command_duration_seconds', { cmd: 'xadd' }).count).toBe(before + 1);
   });
 });

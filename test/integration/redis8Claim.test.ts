@@ -2,34 +2,20 @@
 // XREADGROUP page and Redis 8.4's test suite (stream-cgroups.tcl, "XREADGROUP CLAIM ..."): idle pending entries
 // first (longest idle first) with two extra fields (idle ms, deliveries before this one), then new entries with
 // 0 and 0, COUNT over both, NOACK only for the new ones.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { RespConnection, type Arg, type RespNode } from '../helpers/resp';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, test } from 'vitest';
+import { type Arg, type RespNode } from '../helpers/resp';
+import { useRawSpool } from '../helpers/rawSpool';
 
-let spool: SpoolHandle;
-let conn: RespConnection;
-beforeAll(async () => {
-  spool = await startSpool();
-  conn = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  conn?.close();
-  await spool?.stop();
-});
-beforeEach(async () => {
-  await conn.call(['FLUSHALL']);
-});
+const server = useRawSpool();
+const raw = server.raw;
 
-async function raw(...args: Arg[]): Promise<string> {
-  return (await conn.call(args)).bytes.toString('latin1');
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const text = (n: RespNode) => n.bytes.subarray(n.header.length, n.bytes.length - 2).toString('latin1');
 const num = (n: RespNode) => Number(n.bytes.subarray(1, n.bytes.length - 2).toString('latin1'));
 
 /** The entries of the first stream of an XREADGROUP reply as [id, fields..., idle, deliveries]. */
 async function claimRead(...args: Arg[]): Promise<Array<Array<string | number>>> {
-  const r = await conn.call(['XREADGROUP', ...args]);
+  const r = await server.conn.call(['XREADGROUP', ...args]);
   if (r.type === '*' && r.children === undefined) return []; // null array: nothing served
   const entries = r.children![0].children![1].children!;
   return entries.map((e) => {

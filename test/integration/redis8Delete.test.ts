@@ -1,27 +1,12 @@
 // Redis 8.2's XDELEX and XACKDEL against an in-process Spool over raw RESP. No Redis 8 server exists here: the
 // expected replies are the ones redis.io documents and Redis 8.2's own test suite (tests/unit/type/stream*.tcl)
 // asserts, written out byte for byte.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { RespConnection, type Arg } from '../helpers/resp';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, test } from 'vitest';
+import { useRawSpool } from '../helpers/rawSpool';
 
-let spool: SpoolHandle;
-let conn: RespConnection;
-beforeAll(async () => {
-  spool = await startSpool();
-  conn = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  conn?.close();
-  await spool?.stop();
-});
-beforeEach(async () => {
-  await conn.call(['FLUSHALL']);
-});
+const server = useRawSpool();
+const raw = server.raw;
 
-async function raw(...args: Arg[]): Promise<string> {
-  return (await conn.call(args)).bytes.toString('latin1');
-}
 const ints = (...n: number[]) => `*${n.length}\r\n${n.map((v) => `:${v}\r\n`).join('')}`;
 const error = (text: string) => `-${text}\r\n`;
 
@@ -120,7 +105,7 @@ describe('XACKDEL', () => {
     expect(await raw('XPENDING', 's', 'g2')).toBe('*4\r\n:0\r\n$-1\r\n$-1\r\n*-1\r\n');
     expect(await raw('XACKDEL', 's', 'g2', 'DELREF', 'IDS', '2', '1-0', '2-0')).toBe(ints(-1, -1));
 
-    await conn.call(['FLUSHALL']);
+    await server.conn.call(['FLUSHALL']);
     await twoGroupsReadAll();
     expect(await raw('XACKDEL', 's', 'g1', 'ACKED', 'IDS', '2', '1-0', '2-0')).toBe(ints(2, 2));
     expect(await raw('XLEN', 's')).toBe(':2\r\n');

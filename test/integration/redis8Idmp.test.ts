@@ -1,31 +1,16 @@
 // Idempotent XADD (Redis 8.6: IDMP / IDMPAUTO), XCFGSET IDMP-DURATION / IDMP-MAXSIZE and the XINFO STREAM IDMP
 // fields, against an in-process Spool over raw RESP. Expected replies follow redis.io (XADD, XCFGSET, XINFO STREAM)
 // and Redis's test suite (stream.tcl "XADD IDMP ...", "XCFGSET ..."); no Redis 8 server exists here.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { RespConnection, type Arg } from '../helpers/resp';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, test } from 'vitest';
+import { useRawSpool } from '../helpers/rawSpool';
 
-let spool: SpoolHandle;
-let conn: RespConnection;
-beforeAll(async () => {
-  spool = await startSpool();
-  conn = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  conn?.close();
-  await spool?.stop();
-});
-beforeEach(async () => {
-  await conn.call(['FLUSHALL']);
-});
+const server = useRawSpool();
+const raw = server.raw;
 
-async function raw(...args: Arg[]): Promise<string> {
-  return (await conn.call(args)).bytes.toString('latin1');
-}
 const error = (text: string) => `-${text}\r\n`;
 /** XINFO STREAM's field `name` as its raw reply bytes. */
 async function infoField(key: string, name: string): Promise<string> {
-  const r = (await conn.call(['XINFO', 'STREAM', key])).children!;
+  const r = (await server.conn.call(['XINFO', 'STREAM', key])).children!;
   for (let i = 0; i < r.length; i += 2) {
     if (r[i].bytes.toString('latin1') === `$${name.length}\r\n${name}\r\n`) return r[i + 1].bytes.toString('latin1');
   }

@@ -1,21 +1,11 @@
 // Redis 8.8's XNACK against an in-process Spool over raw RESP, following redis.io's XNACK page (replies, modes,
 // RETRYCOUNT, FORCE, XPENDING's view of a released entry: empty consumer, idle -1).
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { RespConnection, type Arg } from '../helpers/resp';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { beforeEach, describe, expect, test } from 'vitest';
+import { useRawSpool } from '../helpers/rawSpool';
 
-let spool: SpoolHandle;
-let conn: RespConnection;
-beforeAll(async () => {
-  spool = await startSpool();
-  conn = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  conn?.close();
-  await spool?.stop();
-});
+const server = useRawSpool();
+const raw = server.raw;
 beforeEach(async () => {
-  await conn.call(['FLUSHALL']);
   await raw('XADD', 's', '1-0', 'field', 'value1');
   await raw('XADD', 's', '2-0', 'field', 'value2');
   await raw('XADD', 's', '3-0', 'field', 'value3');
@@ -23,9 +13,6 @@ beforeEach(async () => {
   await raw('XREADGROUP', 'GROUP', 'g', 'consumer1', 'COUNT', '2', 'STREAMS', 's', '>');
 });
 
-async function raw(...args: Arg[]): Promise<string> {
-  return (await conn.call(args)).bytes.toString('latin1');
-}
 const row = (id: string, consumer: string, idle: number | string, count: number | string) =>
   `*4\r\n$${id.length}\r\n${id}\r\n$${consumer.length}\r\n${consumer}\r\n:${idle}\r\n:${count}\r\n`;
 /** XPENDING extended rows with owned entries' idle times (not deterministic) replaced by `*`. */

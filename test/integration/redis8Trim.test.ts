@@ -1,27 +1,12 @@
 // Redis 8.2's trim policies on XADD and XTRIM (KEEPREF | DELREF | ACKED) against an in-process Spool over raw
 // RESP. Expected replies follow redis.io's XADD/XTRIM pages and Redis 8.2's test suite (stream.tcl: "XADD with
 // MAXLEN option and ACKED option", "... and DELREF option"); no Redis 8 server exists here.
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
-import { RespConnection, type Arg } from '../helpers/resp';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, test } from 'vitest';
+import { useRawSpool } from '../helpers/rawSpool';
 
-let spool: SpoolHandle;
-let conn: RespConnection;
-beforeAll(async () => {
-  spool = await startSpool();
-  conn = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  conn?.close();
-  await spool?.stop();
-});
-beforeEach(async () => {
-  await conn.call(['FLUSHALL']);
-});
+const server = useRawSpool();
+const raw = server.raw;
 
-async function raw(...args: Arg[]): Promise<string> {
-  return (await conn.call(args)).bytes.toString('latin1');
-}
 const len = async (key: string) => raw('XLEN', key);
 const pendingCount = async (key: string, group: string) => (await raw('XPENDING', key, group)).split('\r\n')[1];
 
@@ -75,7 +60,7 @@ describe('XADD / XTRIM reference policies', () => {
   });
 
   test('approximate trims: DELREF drops references of whole nodes; ACKED stops at a node with a referenced entry', async () => {
-    await conn.call(['CONFIG', 'SET', 'stream-node-max-entries', '2']);
+    await server.conn.call(['CONFIG', 'SET', 'stream-node-max-entries', '2']);
     try {
       await addRange('s', 1, 6);
       await raw('XGROUP', 'CREATE', 's', 'g', '0');
@@ -87,7 +72,7 @@ describe('XADD / XTRIM reference policies', () => {
       expect(await len('s')).toBe(':2\r\n');
       expect(await pendingCount('s', 'g')).toBe(':2');
     } finally {
-      await conn.call(['CONFIG', 'SET', 'stream-node-max-entries', '100']);
+      await server.conn.call(['CONFIG', 'SET', 'stream-node-max-entries', '100']);
     }
   });
 

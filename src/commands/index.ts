@@ -7,6 +7,7 @@ import { keyspaceCommands } from './keyspace';
 import { transactionCommands } from './transactions';
 import { infoCommands } from './info';
 import { serverAdminCommands } from './serverAdmin';
+import { latencyCommands } from './latency';
 import { streamWriteCommands } from './streamWrite';
 import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
@@ -23,6 +24,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...transactionCommands,
   ...infoCommands,
   ...serverAdminCommands,
+  ...latencyCommands,
   ...streamWriteCommands,
   ...streamReadCommands,
   ...streamGroupCommands,

@@ -8,6 +8,7 @@ import { transactionCommands } from './transactions';
 import { infoCommands } from './info';
 import { serverAdminCommands } from './serverAdmin';
 import { latencyCommands } from './latency';
+import { memoryCommands } from './memory';
 import { streamWriteCommands } from './streamWrite';
 import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
@@ -25,6 +26,7 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...infoCommands,
   ...serverAdminCommands,
   ...latencyCommands,
+  ...memoryCommands,
   ...streamWriteCommands,
   ...streamReadCommands,
   ...streamGroupCommands,

@@ -7,6 +7,8 @@ import { keyspaceCommands } from './keyspace';
 import { transactionCommands } from './transactions';
 import { infoCommands } from './info';
 import { serverAdminCommands } from './serverAdmin';
+import { latencyCommands } from './latency';
+import { memoryCommands } from './memory';
 import { streamWriteCommands } from './streamWrite';
 import { streamReadCommands } from './streamRead';
 import { streamGroupCommands } from './streamGroups';
@@ -23,6 +25,8 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...transactionCommands,
   ...infoCommands,
   ...serverAdminCommands,
+  ...latencyCommands,
+  ...memoryCommands,
   ...streamWriteCommands,
   ...streamReadCommands,
   ...streamGroupCommands,

@@ -218,7 +218,8 @@ function flushContainer(name: string, summary: string, since: string): CommandSp
   });
 }
 
-function sub(container: string, name: string, arity: number, handler: (ctx: CommandContext) => void, summary: string, since: string, admin = true): CommandSpec {
+/** A subcommand of a server container (CONFIG, COMMAND, LATENCY, MEMORY): admin unless `admin` is false. */
+export function sub(container: string, name: string, arity: number, handler: (ctx: CommandContext) => void, summary: string, since: string, admin = true): CommandSpec {
   return command({
     name: `${container}|${name}`,
     arity,

@@ -165,10 +165,21 @@ export class Dispatcher {
     const ms = performance.now() - started;
     stats.usec += ms * 1000;
     if (stats.duration !== null) stats.duration.observe(ms / 1000, 1);
+    if (ms >= server.latency.thresholdMs) this.commandLatency(client, spec, ms);
     // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
     // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
     // of a transaction, and is served what the keys hold once it is done.
     if (!inTransaction && server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
+  }
+
+  /**
+   * LATENCY: a command that took at least latency-monitor-threshold ms is a `command` event (`fast-command` for
+   * one flagged fast), as Redis's call(); not while replaying the log (Redis loads its AOF without call()) nor
+   * for a client that blocked (its wait is not the command's run).
+   */
+  private commandLatency(client: ClientState, spec: CommandSpec, ms: number): void {
+    if (this.server.replayTime !== null || client.blocked !== null) return;
+    this.server.latency.add(spec.flags.includes('fast') ? 'fast-command' : 'command', ms);
   }
 
   /** Recovery: runs a journaled command as it ran then (its time, no blocking), replies discarded. */

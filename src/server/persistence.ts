@@ -28,6 +28,7 @@ import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
+import { commitLatencyObserver } from './latencyMonitor';
 import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
@@ -64,8 +65,15 @@ export class Persistence implements DurabilityGate {
       policy: config.get('appendfsync') as FsyncPolicy,
       warn: (message) => log('warning', message),
     });
+    // LATENCY: commits are timed only while the monitor is on (ServerState's listener, registered first, has
+    // already applied a new threshold when this one runs).
+    const watchCommitLatency = (): void => {
+      this.batcher.latency = server.latency.enabled ? commitLatencyObserver(server.latency) : null;
+    };
+    watchCommitLatency();
     config.onChange((name, value) => {
       if (name === 'appendfsync') this.batcher.setPolicy(value as FsyncPolicy);
+      if (name === 'latency-monitor-threshold') watchCommitLatency();
     });
     this.dbMap = DatabaseMap.identity(dataDir, server.databases.length);
     const limit = config.getNumber('open-segments-limit');

@@ -8,6 +8,7 @@
 // index's cumulative byte column), applied exactly as `XTRIM key MINID <id>` and journaled as that command, so
 // recovery replays the same trim whatever the clock says then.
 
+import { performance } from 'node:perf_hooks';
 import { StorageError, unrefInterval } from '../storage/commitBatcher';
 import type { Database } from '../keyspace/database';
 import type { Stream } from '../streams/stream';
@@ -180,6 +181,8 @@ export class Retention {
     // As Redis stops active expiry during CLIENT PAUSE: no time-based trim while clients are held.
     if (this.closed || this.server.clientPause.active) return;
     const server = this.server;
+    // LATENCY: the pass is timed only while the monitor is on.
+    const started = server.latency.enabled ? performance.now() : 0;
     // Journaled trims require tickets; outside any command they must not leak into the next command's reply.
     const outer = server.takeTicket();
     try {
@@ -201,6 +204,7 @@ export class Retention {
     } finally {
       server.takeTicket();
       server.requireTicket(outer);
+      if (server.latency.enabled) server.latency.addIfNeeded('retention-cycle', performance.now() - started);
     }
   }
 

@@ -13,6 +13,7 @@ import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 import { Retention } from './retention';
 import { ClientPause } from './clientPause';
+import { LatencyMonitor } from './latencyMonitor';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -130,6 +131,8 @@ export class ServerState {
   readonly retention: Retention;
   /** CLIENT PAUSE: holds commands while active (the dispatcher looks at it before running each one). */
   readonly clientPause: ClientPause;
+  /** LATENCY: events slower than latency-monitor-threshold (its thresholdMs is Infinity while that is 0). */
+  readonly latency: LatencyMonitor;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -169,6 +172,11 @@ export class ServerState {
       if (name === 'stream-node-max-bytes') this.streamSettings.nodeMaxBytes = Number(value);
       if (name === 'stream-idmp-duration') this.streamSettings.idmpDuration = Number(value);
       if (name === 'stream-idmp-maxsize') this.streamSettings.idmpMaxsize = Number(value);
+    });
+    this.latency = new LatencyMonitor(clock);
+    this.latency.setThreshold(config.getNumber('latency-monitor-threshold'));
+    config.onChange((name, value) => {
+      if (name === 'latency-monitor-threshold') this.latency.setThreshold(Number(value));
     });
     this.retention = new Retention(this);
     this.clientPause = new ClientPause(clock);

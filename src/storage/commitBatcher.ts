@@ -79,6 +79,17 @@ export interface CommitObserver {
   fsync(seconds: number): void;
 }
 
+/**
+ * Durations of a commit's steps, in ms, for the latency monitor (LATENCY). Attached only while that monitor is
+ * on; each call is per commit, never per append.
+ */
+export interface CommitLatencyObserver {
+  /** A commit waited `ms` for its staged records to be copied into their segments (only when some were staged). */
+  landed(ms: number): void;
+  /** A commit's fdatasync round of the segments under `always` took `ms` (only when there was one). */
+  synced(ms: number): void;
+}
+
 export class StorageError extends Error {
   constructor(
     message: string,
@@ -109,6 +120,8 @@ export class CommitBatcher {
   private readonly hrNow: () => number;
   /** Operations hooks (metrics attach here after start-up); null: nothing timed. */
   observer: CommitObserver | null;
+  /** The latency monitor's hooks (attached while latency-monitor-threshold is set); null: nothing timed. */
+  latency: CommitLatencyObserver | null = null;
   /** Appends (touch calls) that joined the batch filling now, for observer.batch(). */
   private openRecords = 0;
 
@@ -316,14 +329,24 @@ export class CommitBatcher {
       const p = t.whenLanded();
       if (p) landing.push(p);
     }
-    if (landing.length) await Promise.all(landing);
+    const latency = this.latency;
+    if (landing.length) {
+      const started = latency === null ? 0 : this.hrNow();
+      await Promise.all(landing);
+      if (latency !== null) latency.landed(this.hrNow() - started);
+    }
     const toSync = new Set<Syncable>(this.policyValue === 'always' ? this.failed : undefined);
     for (const t of targets) {
       const p = this.policyFor(t);
       if (p === 'always') for (const s of t.takeDirty()) toSync.add(s);
       else if (p === 'no') t.takeDirty();
     }
-    await this.syncAll(toSync);
+    if (latency === null || toSync.size === 0) await this.syncAll(toSync);
+    else {
+      const started = this.hrNow();
+      await this.syncAll(toSync);
+      latency.synced(this.hrNow() - started);
+    }
     void upTo;
   }
 

@@ -100,6 +100,15 @@ export class IdTable {
     return this.total;
   }
 
+  /** MEMORY USAGE: bytes of the chunks' typed arrays (whole chunks, as allocated). */
+  get heapBytes(): number {
+    let bytes = 0;
+    for (const c of this.chunks) {
+      bytes += c.keys.byteLength + (c.time?.byteLength ?? 0) + (c.count?.byteLength ?? 0) + (c.owner?.byteLength ?? 0);
+    }
+    return bytes;
+  }
+
   /** Index of the first chunk whose last key is >= probe (chunks.length when none). */
   private chunkFor(): number {
     let lo = 0;

@@ -51,6 +51,13 @@ export class EntryIndex {
   /** Sizes of flagged (deleted) entries still in the index (tracked bytes only). */
   private delBytes = 0;
 
+  /** MEMORY USAGE: bytes of the index's columns (their capacity, not only the slots in use). */
+  get heapBytes(): number {
+    const exact = (this.bigMs?.byteLength ?? 0) + (this.bigSeq?.byteLength ?? 0);
+    const columns = this.msArr.byteLength + this.seqArr.byteLength + this.segArr.byteLength + this.offArr.byteLength;
+    return columns + this.delArr.byteLength + exact + (this.cumArr?.byteLength ?? 0);
+  }
+
   /** Absolute position of the first retained entry. */
   get start(): number {
     return this.base + this.head;

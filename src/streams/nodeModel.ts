@@ -128,6 +128,12 @@ export class NodeTable {
     return this.n - this.first;
   }
 
+  /** MEMORY USAGE: bytes of the node columns (their capacity). */
+  get heapBytes(): number {
+    const counts = this.liveCount.byteLength + this.deletedCount.byteLength;
+    return this.startAt.byteLength + this.endAt.byteLength + counts + this.baseBytes.byteLength;
+  }
+
   start(i: number): number {
     return this.startAt[this.first + i];
   }

@@ -120,6 +120,11 @@ export class Stream {
     return this.live;
   }
 
+  /** MEMORY USAGE: bytes of the entry index and the node table (the entries themselves are in the log). */
+  get indexHeapBytes(): number {
+    return this.index.heapBytes + this.nodes.heapBytes;
+  }
+
   /** radix-tree-keys: the number of listpack nodes Redis would hold. */
   get nodeCount(): number {
     return this.nodes.count;

@@ -13,6 +13,8 @@ import type { ReplyWriter } from '../protocol/replyWriter';
 import { Stream, type StreamSettings } from '../streams/stream';
 import { Retention } from './retention';
 import { ClientPause } from './clientPause';
+import { SlowLog } from './slowLog';
+import { Monitors } from './monitors';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -130,6 +132,10 @@ export class ServerState {
   readonly retention: Retention;
   /** CLIENT PAUSE: holds commands while active (the dispatcher looks at it before running each one). */
   readonly clientPause: ClientPause;
+  /** SLOWLOG: the dispatcher compares each command's duration with its threshold. */
+  readonly slowLog: SlowLog;
+  /** MONITOR: clients shown every command; the dispatcher checks its size once per command. */
+  readonly monitors: Monitors;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -172,6 +178,8 @@ export class ServerState {
     });
     this.retention = new Retention(this);
     this.clientPause = new ClientPause(clock);
+    this.slowLog = new SlowLog(config);
+    this.monitors = new Monitors((client, line) => hooks.deliver(client, line, 0));
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,
@@ -183,6 +191,10 @@ export class ServerState {
         this.stats.command(entry.statName).failedCalls++;
       },
     );
+    // SLOWLOG: a command that blocked is logged once answered (one comparison per answered client).
+    this.blocking.onAnswered = (entry) => {
+      if (entry.callUsec >= this.slowLog.threshold) this.slowLog.push(entry.client, entry.args, entry.callUsec, clock());
+    };
     const count = config.getNumber('databases');
     this.databases = Array.from(
       { length: count },

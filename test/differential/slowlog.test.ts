@@ -2,7 +2,7 @@
 // in which order, with which arguments (cut to 32, each to 128 bytes, passwords redacted) and client name can be
 // compared byte for byte; the id, time, duration and client address are masked (they differ by nature).
 import { differentialSuite, type Script } from '../helpers/differential';
-import { maskHelloId, maskPath, sortPairs } from '../helpers/mask';
+import { maskHelloId, maskPath, sortAt, sortPairs, sortPairsUnderKey } from '../helpers/mask';
 
 /** Entry fields [id, unix time, microseconds, args, ip:port, name]: all but the arguments and the name masked. */
 const maskEntries = [maskPath('*', 0), maskPath('*', 1), maskPath('*', 2), maskPath('*', 4)];
@@ -28,6 +28,14 @@ const scripts: Script[] = [
       'SLOWLOG GET abc',
       'SLOWLOG GET 1.5',
       'SLOWLOG get 0',
+    ],
+  },
+  {
+    name: 'COMMAND INFO and COMMAND DOCS of SLOWLOG and MONITOR',
+    steps: [
+      { cmd: 'COMMAND INFO slowlog monitor', mask: [sortAt(0, 9)] },
+      'COMMAND INFO slowlog|get slowlog|len slowlog|reset slowlog|help',
+      { cmd: 'COMMAND DOCS slowlog monitor', mask: [sortPairsUnderKey('subcommands')] },
     ],
   },
   {

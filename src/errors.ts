@@ -111,6 +111,12 @@ export const Err = {
   unknownSubcommandOrArity: (sub: Buffer | string, container: string) =>
     `ERR unknown subcommand or wrong number of arguments for '${quoteArg(sub)}'. Try ${container.toUpperCase()} HELP.`,
   sameKeyRename: 'ERR source and destination objects are the same',
+  /** SLOWLOG GET's count (getRangeLongFromObjectOrReply with this message, also for a count that is no integer). */
+  slowlogCount: 'ERR count should be greater than or equal to -1',
+  /** MONITOR inside EXEC (a client that expects one reply per command, CLIENT_DENY_BLOCKING in Redis). */
+  monitorDenyBlocking: "ERR MONITOR isn't allowed for DENY BLOCKING client",
+  /** A MONITOR client (a replica to Redis) sending a command that reads or writes keys. */
+  replicaKeyspace: "ERR Replica can't interact with the keyspace",
   protoVersion: 'NOPROTO unsupported protocol version',
   /** Writes refused after a storage write or sync error: Redis's AOF text with strerror() of the errno code. */
   misconf: (code: string) => `MISCONF Errors writing to the AOF file: ${errnoText(code)}`,

@@ -15,7 +15,7 @@ const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
 
 /** One CLIENT LIST / CLIENT INFO line. */
 export function describeClient(c: ClientState, now: number): string {
-  let flags = '';
+  let flags = c.monitoring ? 'O' : '';
   if (c.multi !== null) flags += 'x';
   if (c.blocked !== null || c.held) flags += 'b';
   if (c.watchDirty) flags += 'd';

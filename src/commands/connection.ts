@@ -2,7 +2,7 @@
 
 import { timingSafeEqual, createHash } from 'node:crypto';
 import { CommandError, Err } from '../errors';
-import { toInteger } from './args';
+import { keywordEquals, toInteger } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { REDIS_VERSION } from '../version';
 
@@ -39,6 +39,41 @@ function auth(ctx: CommandContext): void {
   const user = ctx.args.length === 3 ? ctx.args[1] : null;
   authenticate(ctx, user, ctx.args[ctx.args.length - 1]);
   ctx.reply.ok();
+}
+
+/** AUTH's password (and user): redacted unless the syntax check refused the command first, as authCommand. */
+function authRedacted(args: readonly Buffer[]): number[] {
+  if (args.length > 3) return [];
+  return args.length === 3 ? [1, 2] : [1];
+}
+
+/**
+ * HELLO's AUTH user and password, redacted as helloCommand reads its options: after a valid protocol version,
+ * option by option until one it does not know.
+ */
+function helloRedacted(args: readonly Buffer[]): number[] {
+  const hidden: number[] = [];
+  if (args.length >= 2) {
+    const version = parseVersion(args[1]);
+    if (version === null || version < 2 || version > 3) return hidden;
+  }
+  for (let i = 2; i < args.length; i++) {
+    const more = args.length - 1 - i;
+    if (more >= 2 && keywordEquals(args[i], 'AUTH')) {
+      hidden.push(i + 1, i + 2);
+      i += 2;
+    } else if (more >= 1 && keywordEquals(args[i], 'SETNAME')) i++;
+    else break;
+  }
+  return hidden;
+}
+
+function parseVersion(arg: Buffer): number | null {
+  try {
+    return toInteger(arg);
+  } catch {
+    return null;
+  }
 }
 
 function hello(ctx: CommandContext): void {
@@ -115,6 +150,7 @@ function reset(ctx: CommandContext): void {
   client.noEvict = false;
   client.noTouch = false;
   client.authenticated = server.config.get('requirepass') === '';
+  server.monitors.delete(client);
   ctx.reply.simple('RESET');
 }
 
@@ -123,8 +159,8 @@ const CONN_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_bu
 export const connectionCommands: CommandSpec[] = [
   command({ name: 'ping', arity: -1, flags: ['fast'], ...CONNECTION, summary: 'Ping the server', since: '1.0.0', complexity: 'O(1)', handler: ping }),
   command({ name: 'echo', arity: 2, flags: ['fast'], ...CONNECTION, summary: 'Echo the given string', since: '1.0.0', complexity: 'O(1)', handler: (ctx) => ctx.reply.bulk(ctx.args[1]) }),
-  command({ name: 'auth', arity: -2, flags: [...CONN_FLAGS], ...CONNECTION, summary: 'Authenticate to the server', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', handler: auth }),
-  command({ name: 'hello', arity: -1, flags: [...CONN_FLAGS], ...CONNECTION, summary: 'Handshake with Redis', since: '6.0.0', complexity: 'O(1)', handler: hello }),
+  command({ name: 'auth', arity: -2, flags: [...CONN_FLAGS], ...CONNECTION, summary: 'Authenticate to the server', since: '1.0.0', complexity: 'O(N) where N is the number of passwords defined for the user', handler: auth, redact: authRedacted }),
+  command({ name: 'hello', arity: -1, flags: [...CONN_FLAGS], ...CONNECTION, summary: 'Handshake with Redis', since: '6.0.0', complexity: 'O(1)', handler: hello, redact: helloRedacted }),
   command({ name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], ...CONNECTION, summary: 'Change the selected database for the current connection', since: '1.0.0', complexity: 'O(1)', handler: select }),
   command({ name: 'quit', arity: -1, flags: ['allow_busy', 'noscript', 'loading', 'stale', 'fast', 'no_auth'], ...CONNECTION, summary: 'Close the connection', since: '1.0.0', complexity: 'O(1)', handler: quit }),
   command({ name: 'reset', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'], ...CONNECTION, summary: 'Reset the connection', since: '6.2.0', complexity: 'O(1)', handler: reset }),

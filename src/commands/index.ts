@@ -17,6 +17,7 @@ import { streamConfigCommands } from './streamConfig';
 import { streamDeleteCommands } from './streamDelete';
 import { streamNackCommands } from './streamNack';
 import { streamIdmpCommands } from './streamIdmp';
+import { debuggingCommands } from './debugging';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -35,4 +36,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamDeleteCommands,
   ...streamNackCommands,
   ...streamIdmpCommands,
+  ...debuggingCommands,
 ];

@@ -71,6 +71,23 @@ export interface CommandSpec {
   readonly complexity?: string;
   readonly handler?: CommandHandler;
   readonly subcommands?: readonly CommandSpec[];
+  /**
+   * Positions of arguments that SLOWLOG and MONITOR show as `(redacted)` (passwords), as Redis 7's
+   * redactClientCommandArgument: only asked when a command is logged or monitored.
+   */
+  readonly redact?: (args: readonly Buffer[]) => readonly number[];
+}
+
+const REDACTED = Buffer.from('(redacted)', 'latin1');
+
+/** The arguments of a request as the slow log and MONITOR show them: `args`, with the spec's redactions. */
+export function shownArguments(spec: CommandSpec, args: readonly Buffer[]): readonly Buffer[] {
+  if (spec.redact === undefined) return args;
+  const hidden = spec.redact(args);
+  if (hidden.length === 0) return args;
+  const shown = args.slice();
+  for (const i of hidden) if (i < shown.length) shown[i] = REDACTED;
+  return shown;
 }
 
 /** Builds a spec with the defaults most commands share. */

@@ -51,6 +51,9 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'maxmemory-policy', type: 'enum', default: 'noeviction', values: ['volatile-lru', 'volatile-lfu', 'volatile-random', 'volatile-ttl', 'allkeys-lru', 'allkeys-lfu', 'allkeys-random', 'noeviction'], mutable: true, doc: 'Accepted for compatibility: Spool never evicts.' },
   { name: 'daemonize', type: 'boolean', default: 'no', mutable: false, doc: 'Accepted for compatibility; Spool always runs in the foreground.' },
   { name: 'pidfile', type: 'string', default: '', mutable: false, doc: 'Write the process id to this file at start-up.' },
+  // Debugging (SLOWLOG: src/server/slowLog.ts).
+  { name: 'slowlog-log-slower-than', type: 'integer', default: '10000', min: -1, max: 2 ** 53, mutable: true, doc: 'Commands that run at least this many microseconds are recorded in the slow log (SLOWLOG GET); 0 records every command, a negative value none.' },
+  { name: 'slowlog-max-len', type: 'integer', default: '128', min: 0, max: 2 ** 53, mutable: true, doc: 'Most entries the slow log keeps; the oldest go first.' },
   // Operations (metrics endpoint and TLS listener: src/metrics/, src/server/tlsListener.ts).
   { name: 'metrics-port', type: 'integer', default: '0', min: 0, max: 65535, mutable: false, doc: 'HTTP port serving Prometheus metrics at /metrics, on the `bind` addresses (0: disabled). Unauthenticated: keep it on a private address.' },
   { name: 'metrics-max-streams', type: 'integer', default: '1000', min: 0, max: 1000000, mutable: true, doc: 'Most streams given per-stream and per-group metric series (the first ones by database, then key); the rest are left out and counted in spool_streams_unlabelled. Bounds the size of a scrape.' },

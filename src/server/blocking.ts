@@ -49,6 +49,11 @@ export interface BlockedClient {
   readonly statName: string;
   /** The wait-list slots of its distinct keys. */
   readonly slots: readonly string[];
+  /**
+   * SLOWLOG: microseconds the blocking call itself ran, set when that reached the threshold; the command is
+   * logged when it is served (onAnswered), as Redis's updateStatsOnUnblock.
+   */
+  callUsec: number;
 }
 
 /** The outcome of a shareable request in one serve pass: the reply (null: kept waiting) and its durability ticket. */
@@ -66,6 +71,11 @@ export class BlockingManager {
   private readonly ready = new Set<string>();
   private readonly readyDbs = new Map<string, { db: Database; key: string }>();
   private blocked = 0;
+  /**
+   * Called when a blocked client is served (or its asynchronous operation resolved), as Redis's
+   * updateStatsOnUnblock; not when it times out, is unblocked by CLIENT UNBLOCK or disconnects.
+   */
+  onAnswered: (entry: BlockedClient) => void = () => undefined;
   /** Replies of served clients are encoded here; each is handed out as a view (see ReplyWriter.take). */
   private scratch: ReplyWriter | null = null;
   /** setTimeout callback shared by every armed client (no closure per client). */
@@ -113,6 +123,7 @@ export class BlockingManager {
       args: client.currentArgs,
       statName: client.lastCommand,
       slots,
+      callUsec: 0,
     };
     client.blocked = entry;
     this.blocked++;
@@ -228,6 +239,7 @@ export class BlockingManager {
         if (bytes !== null) {
           this.release(entry, slot);
           servedAny = true;
+          this.onAnswered(entry);
           this.deliver(client, bytes, ticket);
         }
       }
@@ -285,6 +297,7 @@ export class BlockingManager {
     this.unblock(entry);
     const reply = this.newWriter(entry.client);
     write(reply);
+    this.onAnswered(entry);
     this.deliver(entry.client, reply, 0);
   }
 

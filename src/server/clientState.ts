@@ -24,6 +24,8 @@ export class ClientState {
   /** Watched keys as `${db}\0${key}`. */
   readonly watched = new Set<string>();
   blocked: BlockedClient | null = null;
+  /** In MONITOR mode (src/server/monitors.ts keeps it in step; CLIENT LIST flag O). */
+  monitoring = false;
   /** Held by CLIENT PAUSE: its next command waits for the end of the pause (CLIENT LIST flag b, as Redis). */
   held = false;
   lastCommand = 'NULL';

@@ -331,6 +331,7 @@ export class Connection implements DirectTarget {
     const client = this.state;
     if (client.blocked) this.server.blocking.unblock(client.blocked);
     if (client.held) this.server.clientPause.forget(client);
+    this.server.monitors.delete(client);
     this.server.unwatchAll(client);
     this.server.clients.delete(client.id);
     this.onClose(this);

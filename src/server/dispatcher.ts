@@ -6,7 +6,8 @@ import { performance } from 'node:perf_hooks';
 import { CommandError, Err } from '../errors';
 import { ArgReader, keywordEquals } from '../commands/args';
 import { keyArguments, type Resolved } from '../commands/registry';
-import type { CommandContext, CommandSpec } from '../commands/types';
+import { shownArguments, type CommandContext, type CommandSpec } from '../commands/types';
+import { Monitors } from './monitors';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import type { BlockRequest } from './blocking';
 import type { ClientState } from './clientState';
@@ -124,6 +125,12 @@ export class Dispatcher {
   ): void {
     const server = this.server;
     const { spec, statName, argStart } = resolved;
+    // MONITOR: this size check is all it costs while nobody monitors (feedMonitors below).
+    const monitored = server.monitors.size !== 0;
+    if (monitored && client.monitoring && Monitors.refuses(spec)) {
+      this.reject(client, reply, new CommandError(Err.replicaKeyspace), statName);
+      return;
+    }
     const stats = server.stats.command(statName);
     // performance.now(): a double, no BigInt allocation and subtraction per command (usec keeps sub-us detail).
     const started = performance.now();
@@ -163,9 +170,15 @@ export class Dispatcher {
     server.requireTicket(outerTicket);
     stats.calls++;
     const ms = performance.now() - started;
-    stats.usec += ms * 1000;
+    const usec = ms * 1000;
+    stats.usec += usec;
     if (stats.duration !== null) stats.duration.observe(ms / 1000, 1);
+    // LATENCY and SLOWLOG: one comparison each while unused (their thresholds are Infinity while off).
     if (ms >= server.latency.thresholdMs) this.commandLatency(client, spec, ms);
+    // SLOWLOG: one comparison while unused (the threshold is Infinity while the log is off).
+    if (usec >= server.slowLog.threshold) this.logSlow(client, args, spec, usec);
+    // (MONITOR itself, the one command that makes `monitored` stale, is an admin command and never shown.)
+    if (monitored) this.feedMonitors(client, args, spec);
     // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
     // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
     // of a transaction, and is served what the keys hold once it is done.
@@ -180,6 +193,24 @@ export class Dispatcher {
   private commandLatency(client: ClientState, spec: CommandSpec, ms: number): void {
     if (this.server.replayTime !== null || client.blocked !== null) return;
     this.server.latency.add(spec.flags.includes('fast') ? 'fast-command' : 'command', ms);
+  }
+
+  /**
+   * SLOWLOG: records a command that ran at least the threshold, as Redis's call(): a command that blocked once it
+   * is answered (ServerState: blocking.onAnswered), not EXEC (skip_slowlog: its commands are logged one by one),
+   * not a replayed one (Redis's AOF loading does not log either).
+   */
+  private logSlow(client: ClientState, args: Buffer[], spec: CommandSpec, usec: number): void {
+    const server = this.server;
+    if (server.replayTime !== null || spec.flags.includes('skip_slowlog')) return;
+    if (client.blocked !== null) client.blocked.callUsec = usec;
+    else server.slowLog.push(client, shownArguments(spec, args), usec, server.clock());
+  }
+
+  /** MONITOR: shows the command to every monitor after it ran (as Redis 7.0's call()), unless an admin command. */
+  private feedMonitors(client: ClientState, args: Buffer[], spec: CommandSpec): void {
+    if (this.server.replayTime !== null || !Monitors.shows(spec)) return;
+    this.server.monitors.feed(client, client.dbIndex, shownArguments(spec, args));
   }
 
   /** Recovery: runs a journaled command as it ran then (its time, no blocking), replies discarded. */

@@ -14,6 +14,8 @@ import { Stream, type StreamSettings } from '../streams/stream';
 import { Retention } from './retention';
 import { ClientPause } from './clientPause';
 import { LatencyMonitor } from './latencyMonitor';
+import { SlowLog } from './slowLog';
+import { Monitors } from './monitors';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -133,6 +135,10 @@ export class ServerState {
   readonly clientPause: ClientPause;
   /** LATENCY: events slower than latency-monitor-threshold (its thresholdMs is Infinity while that is 0). */
   readonly latency: LatencyMonitor;
+  /** SLOWLOG: the dispatcher compares each command's duration with its threshold. */
+  readonly slowLog: SlowLog;
+  /** MONITOR: clients shown every command; the dispatcher checks its size once per command. */
+  readonly monitors: Monitors;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -180,6 +186,8 @@ export class ServerState {
     });
     this.retention = new Retention(this);
     this.clientPause = new ClientPause(clock);
+    this.slowLog = new SlowLog(config);
+    this.monitors = new Monitors((client, line) => hooks.deliver(client, line, 0));
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,
@@ -191,6 +199,10 @@ export class ServerState {
         this.stats.command(entry.statName).failedCalls++;
       },
     );
+    // SLOWLOG: a command that blocked is logged once answered (one comparison per answered client).
+    this.blocking.onAnswered = (entry) => {
+      if (entry.callUsec >= this.slowLog.threshold) this.slowLog.push(entry.client, entry.args, entry.callUsec, clock());
+    };
     const count = config.getNumber('databases');
     this.databases = Array.from(
       { length: count },

@@ -99,6 +99,25 @@ export function keywordEquals(arg: Buffer, word: string): boolean {
   return true;
 }
 
+/** The error texts of an `IDS numids id ...` block (each Redis 8 command words them its own way). */
+export interface IdsBlockErrors {
+  /** numids is not a positive integer. */
+  readonly numIds: string;
+  /** numids is larger than the arguments that follow. */
+  readonly numIdsMismatch: string;
+}
+
+/**
+ * Reads the `numids` of an `IDS numids id ...` block whose `IDS` word is args[at] (XDELEX, XACKDEL, XNACK): the
+ * IDs are then args[at + 2 .. at + 2 + count). Returns count.
+ */
+export function idsBlockCount(args: readonly Buffer[], at: number, errors: IdsBlockErrors): number {
+  const n = parseInt64(args[at + 1]);
+  if (n === null || n < 1n) throw new CommandError(errors.numIds);
+  if (n > BigInt(args.length - at - 2)) throw new CommandError(errors.numIdsMismatch);
+  return Number(n);
+}
+
 /** Parses a whole argument as an integer with Redis's rules, or throws `error`. */
 export function toInteger(arg: Buffer, error: string = Err.notInteger): number {
   const v = parseStrictInteger(arg);

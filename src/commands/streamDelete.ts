@@ -3,10 +3,9 @@
 // Redis 8.2's test suite; the policy semantics live in src/streams/references.ts.
 
 import { CommandError, DeleteErr, Err } from '../errors';
-import { keywordEquals } from './args';
+import { idsBlockCount, keywordEquals } from './args';
 import { checkSinglePolicy, refPolicyOf } from './refPolicy';
 import { command, type CommandContext, type CommandSpec } from './types';
-import { parseInt64 } from '../protocol/numbers';
 import { deleteWithPolicy, type RefPolicy } from '../streams/references';
 import { parseStrictId, type StreamId } from '../streams/streamId';
 
@@ -32,10 +31,7 @@ function parseDeleteArgs(args: Buffer[], from: number): DeleteArgs {
       checkSinglePolicy(policy);
       policy = named;
     } else if (keywordEquals(opt, 'IDS') && i + 1 < args.length && idsAt < 0) {
-      const n = parseInt64(args[i + 1]);
-      if (n === null || n < 1n) throw new CommandError(DeleteErr.numIds);
-      if (n > BigInt(args.length - i - 2)) throw new CommandError(DeleteErr.numIdsMismatch);
-      numIds = Number(n);
+      numIds = idsBlockCount(args, i, DeleteErr);
       idsAt = i + 2;
       i = idsAt + numIds - 1;
     } else {

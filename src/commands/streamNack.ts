@@ -2,7 +2,7 @@
 // can claim them at once. Syntax and semantics follow redis.io's XNACK page (error texts: see NackErr).
 
 import { CommandError, Err, NackErr } from '../errors';
-import { keywordEquals } from './args';
+import { idsBlockCount, keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import { parseStrictId, type StreamId } from '../streams/streamId';
@@ -37,10 +37,7 @@ function parseNackArgs(args: Buffer[]): NackArgs {
   for (let i = 4; i < args.length; i++) {
     const opt = args[i];
     if (keywordEquals(opt, 'IDS') && i + 1 < args.length) {
-      const n = parseInt64(args[i + 1]);
-      if (n === null || n < 1n) throw new CommandError(NackErr.numIds);
-      if (n > BigInt(args.length - i - 2)) throw new CommandError(NackErr.numIdsMismatch);
-      numIds = Number(n);
+      numIds = idsBlockCount(args, i, NackErr);
       idsAt = i + 2;
       i = idsAt + numIds - 1;
     } else if (keywordEquals(opt, 'RETRYCOUNT') && i + 1 < args.length) {

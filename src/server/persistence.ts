@@ -5,7 +5,10 @@
 import path from 'node:path';
 import {
   CommitBatcher,
+  CommitJournal,
   DatabaseMap,
+  replayJournal,
+  type JournalReplayReport,
   RecordType,
   SegmentCache,
   automaticSegmentLimit,
@@ -52,6 +55,10 @@ export class Persistence implements DurabilityGate {
   /** Pending directory removals by path: a re-created stream waits for the old directory to go. */
   private readonly removals = new Map<string, Promise<void>>();
   private replaying = false;
+  /** First generation a new commit journal may use (after the ones replayed at start-up). */
+  private journalGen = 1;
+  /** What start-up replayed from the commit journal (INFO, logs). */
+  journalReplay: JournalReplayReport | null = null;
   /** Which number each database's stream directories carry (SWAPDB); read from the data directory by recover(). */
   private dbMap: DatabaseMap;
 
@@ -64,6 +71,8 @@ export class Persistence implements DurabilityGate {
     this.batcher = new CommitBatcher({
       policy: config.get('appendfsync') as FsyncPolicy,
       warn: (message) => log('warning', message),
+      // Opened by the first commit under `always` (a server that never uses it creates no journal files).
+      openJournal: () => CommitJournal.open(dataDir, this.journalGen, { fileSize: config.getNumber('commit-journal-size'), warn: (m) => log('warning', m) }),
     });
     // LATENCY: commits are timed only while the monitor is on (ServerState's listener, registered first, has
     // already applied a new threshold when this one runs).
@@ -361,6 +370,16 @@ export class Persistence implements DurabilityGate {
     const started = process.hrtime.bigint();
     await makeDirectoryTree(this.dataDir); // not fsp.mkdir's recursive option: see makeDirectory.ts
     this.dbMap = await DatabaseMap.load(this.dataDir, this.server.databases.length);
+    // The commit journal's bytes go back into their segments before the logs are read (journalReplay.ts).
+    const replayed = await replayJournal(this.dataDir);
+    this.journalGen = replayed.nextGen;
+    this.journalReplay = replayed;
+    if (replayed.frames > 0) {
+      this.log(
+        'notice',
+        `commit journal: ${replayed.frames} frames replayed, ${replayed.restored} ranges (${replayed.bytes} bytes) written back, ${replayed.skipped} of deleted streams skipped`,
+      );
+    }
     interface Collected {
       types: number[];
       positions: number[];
@@ -483,6 +502,8 @@ export class Persistence implements DurabilityGate {
     await Promise.all([...this.stores.values()].map((store) => store.log.syncAll().catch(() => undefined)));
     await Promise.all([...this.removals.values()]);
     await this.dbMap.settled();
+    await this.batcher.drain().catch(() => undefined);
+    await this.batcher.closeJournal().catch((err: Error) => this.log('warning', `closing the commit journal: ${err.message}`));
     for (const store of this.stores.values()) await store.log.close().catch(() => undefined);
     this.batcher.close();
   }

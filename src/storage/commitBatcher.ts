@@ -29,6 +29,7 @@
 // dropped the dirty pages; the retry proves the disk works again, not that those pages were written.
 
 import { performance } from 'node:perf_hooks';
+import type { CommitJournal, JournalFrame } from './commitJournal';
 
 export type FsyncPolicy = 'always' | 'everysec' | 'no';
 
@@ -46,6 +47,11 @@ export interface CommitTarget {
   whenLanded(): Promise<void> | null;
   /** Moves out the segments written since the last call (clears their dirty flag). */
   takeDirty(): Syncable[];
+  /**
+   * Under `always` with a commit journal: adds the bytes appended since the last call to the journal frame
+   * (what it cannot goes to `direct`, synced by the commit). Targets without it have their segments synced.
+   */
+  journalInto?(frame: JournalFrame, direct: Set<Syncable>): void;
 }
 
 export interface CommitBatcherOptions {
@@ -64,6 +70,11 @@ export interface CommitBatcherOptions {
   observer?: CommitObserver | null;
   /** High-resolution clock in ms for the observer's sync timings; default performance.now. */
   hrNow?: () => number;
+  /**
+   * Opens the commit journal the first time a commit under `always` needs it (commitJournal.ts). Absent or
+   * failing (e.g. no space for its files): commits sync the touched segments themselves, as before it existed.
+   */
+  openJournal?: (() => Promise<CommitJournal>) | null;
 }
 
 /**
@@ -108,6 +119,9 @@ export function unrefInterval(ms: number, fn: () => void): () => void {
   return () => clearInterval(t);
 }
 
+/** Commits whose writes (journal frames or syncs) may be in flight at once. */
+const MAX_IN_FLIGHT = 3;
+
 export class CommitBatcher {
   private policyValue: FsyncPolicy;
   private readonly syncFn: (s: Syncable) => Promise<void>;
@@ -136,13 +150,26 @@ export class CommitBatcher {
   private periodicTargets = new Set<CommitTarget>();
   /** Segments whose sync failed: synced again by the next commit or retry. */
   private failed = new Set<Syncable>();
-  private committing = false;
+  /**
+   * Commits started and not yet counted durable, in start order. Up to MAX_IN_FLIGHT run at once (their journal
+   * writes, or syncs, overlap on the device); tickets advance in order, past a commit only once it and every
+   * earlier one are done. A failed commit stays here until a retry has synced its segments.
+   */
+  private readonly inFlight: { upTo: number; state: 'running' | 'done' | 'failed' }[] = [];
+  /** Highest ticket covered by a commit already started. */
+  private startedUpTo = 0;
+  private retrying = false;
   private periodicRunning = false;
   private readonly listeners: (() => void)[] = [];
   private readonly waiters: { ticket: number; resolve: () => void }[] = [];
   private stopTimer: (() => void) | null = null;
   private stopRetry: (() => void) | null = null;
   private closedFlag = false;
+
+  private openJournal: (() => Promise<CommitJournal>) | null;
+  /** The journal once open; null: not yet (or not available: openJournal is then null too). */
+  journal: CommitJournal | null = null;
+  private journalOpening: Promise<CommitJournal | null> | null = null;
 
   writeError: StorageError | null = null;
   // counters for INFO / metrics
@@ -163,6 +190,7 @@ export class CommitBatcher {
     this.slowSyncMs = opts.slowSyncMs ?? 2000;
     this.hrNow = opts.hrNow ?? (() => performance.now());
     this.observer = opts.observer ?? null;
+    this.openJournal = opts.openJournal ?? null;
     this.applyPolicyTimer();
   }
 
@@ -302,28 +330,70 @@ export class CommitBatcher {
   }
 
   private kick(): void {
-    if (this.committing || this.closedUpTo === this.durable || this.closedFlag) return;
-    if (this.writeError) return; // the retry timer resumes commits
-    this.committing = true;
-    const upTo = this.closedUpTo;
-    const targets = this.closedTargets;
-    this.closedTargets = new Set();
-    void this.commit(upTo, targets).then(
-      () => {
-        this.committing = false;
-        this.advance(upTo);
-        this.kick();
-      },
-      (err) => {
-        this.committing = false;
-        // targets not landed yet are retried with the next commit
-        for (const t of targets) this.closedTargets.add(t);
-        this.fail(err);
-      },
-    );
+    while (this.closedUpTo > this.startedUpTo && !this.closedFlag && this.writeError === null && !this.retrying) {
+      if (this.running() >= MAX_IN_FLIGHT) return;
+      const upTo = this.closedUpTo;
+      const targets = this.closedTargets;
+      this.closedTargets = new Set();
+      this.startedUpTo = upTo;
+      const entry: { upTo: number; state: 'running' | 'done' | 'failed' } = { upTo, state: 'running' };
+      this.inFlight.push(entry);
+      void this.commit(upTo, targets).then(
+        () => {
+          entry.state = 'done';
+          this.advanceInOrder();
+          this.kick();
+        },
+        (err) => {
+          entry.state = 'failed';
+          // targets not landed yet are retried with the next commit
+          for (const t of targets) this.closedTargets.add(t);
+          this.fail(err);
+        },
+      );
+    }
   }
 
-  private async commit(upTo: number, targets: Set<CommitTarget>): Promise<void> {
+  private running(): number {
+    let n = 0;
+    for (const e of this.inFlight) if (e.state === 'running') n++;
+    return n;
+  }
+
+  /** Advances the durable ticket past every leading commit that is done. */
+  private advanceInOrder(): void {
+    let upTo = 0;
+    while (this.inFlight.length > 0 && this.inFlight[0].state === 'done') upTo = this.inFlight.shift()!.upTo;
+    if (upTo > 0) this.advance(upTo);
+  }
+
+  /** Settles when the last started commit has taken its targets' bytes (see commit()). */
+  private lastTaken: Promise<void> = Promise.resolve();
+
+  private commit(upTo: number, targets: Set<CommitTarget>): Promise<void> {
+    // Commits take their bytes in start order: a later commit taking an earlier one's bytes into its own
+    // write would let the earlier one count as durable before they are.
+    const previous = this.lastTaken;
+    let taken!: () => void;
+    this.lastTaken = new Promise((r) => (taken = r));
+    return this.commitAfter(previous, taken, upTo, targets);
+  }
+
+  private async commitAfter(previous: Promise<void>, taken: () => void, upTo: number, targets: Set<CommitTarget>): Promise<void> {
+    let released = false;
+    const release = (): void => {
+      if (!released) taken();
+      released = true;
+    };
+    try {
+      await previous;
+      await this.takeAndWrite(upTo, targets, release);
+    } finally {
+      release();
+    }
+  }
+
+  private async takeAndWrite(upTo: number, targets: Set<CommitTarget>, taken: () => void): Promise<void> {
     const landing: Promise<void>[] = [];
     for (const t of targets) {
       const p = t.whenLanded();
@@ -335,19 +405,72 @@ export class CommitBatcher {
       await Promise.all(landing);
       if (latency !== null) latency.landed(this.hrNow() - started);
     }
+    const journal = this.journal ?? (this.openJournal === null ? null : await this.journalFor(targets));
     const toSync = new Set<Syncable>(this.policyValue === 'always' ? this.failed : undefined);
+    let frame: JournalFrame | null = null;
+    let covered: Syncable[] | null = null;
     for (const t of targets) {
       const p = this.policyFor(t);
-      if (p === 'always') for (const s of t.takeDirty()) toSync.add(s);
-      else if (p === 'no') t.takeDirty();
+      if (p === 'always') {
+        if (journal !== null && t.journalInto !== undefined) {
+          frame ??= journal.frame();
+          t.journalInto(frame, toSync);
+          covered ??= [];
+          // Still dirty until synced behind the journal: an evicted segment is then synced before it closes.
+          for (const s of t.takeDirty()) {
+            s.dirty = true;
+            covered.push(s);
+          }
+        } else for (const s of t.takeDirty()) toSync.add(s);
+      } else if (p === 'no') t.takeDirty();
     }
-    if (latency === null || toSync.size === 0) await this.syncAll(toSync);
-    else {
-      const started = this.hrNow();
+    taken();
+    const started = latency === null ? 0 : this.hrNow();
+    if (frame === null || frame.empty) {
+      // Bytes already in an earlier frame: their segments stay synced behind the journal.
+      if (covered !== null) for (const s of covered) journal!.behind.add(s);
       await this.syncAll(toSync);
-      latency.synced(this.hrNow() - started);
+    } else {
+      const written = this.writeFrame(journal!, frame, covered!);
+      await Promise.all([written, this.syncAll(toSync)]);
     }
+    if (latency !== null && (toSync.size > 0 || frame !== null)) latency.synced(this.hrNow() - started);
     void upTo;
+  }
+
+  /**
+   * One journal write for the whole batch. Its segments are then synced behind the journal; if the write
+   * fails they join the failed set, so the retry syncs them directly (their bytes are in the maps).
+   */
+  private async writeFrame(journal: CommitJournal, frame: JournalFrame, covered: Syncable[]): Promise<void> {
+    const obs = this.observer;
+    const start = obs === null ? 0 : this.hrNow();
+    try {
+      if (obs !== null) obs.syncRound(1);
+      await journal.write(frame, covered);
+      this.syncs++;
+    } catch (e) {
+      for (const s of covered) this.failed.add(s);
+      throw e;
+    } finally {
+      if (obs !== null) obs.fsync((this.hrNow() - start) / 1000);
+    }
+  }
+
+  /** Opens the journal once (a commit under `always` needs it); null when it cannot be opened. */
+  private async journalFor(targets: Set<CommitTarget>): Promise<CommitJournal | null> {
+    let needed = false;
+    for (const t of targets) if (this.policyFor(t) === 'always' && t.journalInto !== undefined) needed = true;
+    if (!needed) return null;
+    this.journalOpening ??= this.openJournal!().then(
+      (j) => (this.journal = j),
+      (err: unknown) => {
+        this.openJournal = null;
+        this.warn(`spool storage: no commit journal (${(err as Error).message}); commits under always sync each segment`);
+        return null;
+      },
+    );
+    return this.journalOpening;
   }
 
   private async syncAll(set: Set<Syncable>): Promise<void> {
@@ -404,20 +527,23 @@ export class CommitBatcher {
 
   /** One retry: sync what failed; on success clear the sticky error and resume commits. */
   async retry(): Promise<boolean> {
-    if (!this.writeError || this.committing) return false;
-    this.committing = true;
+    if (!this.writeError || this.retrying || this.running() > 0) return false;
+    this.retrying = true;
     try {
       await this.syncAll(new Set(this.failed));
     } catch {
-      this.committing = false;
+      this.retrying = false;
       return false;
     }
-    this.committing = false;
+    this.retrying = false;
     this.writeError = null;
     if (this.stopRetry) {
       this.stopRetry();
       this.stopRetry = null;
     }
+    // The failed commits' segments are synced now: they count as done.
+    for (const e of this.inFlight) if (e.state === 'failed') e.state = 'done';
+    this.advanceInOrder();
     this.kick();
     return true;
   }
@@ -461,7 +587,22 @@ export class CommitBatcher {
     const all = new Set<Syncable>(this.failed);
     for (const t of this.periodicTargets) for (const s of t.takeDirty()) all.add(s);
     this.periodicTargets.clear();
+    if (this.journalOpening) await this.journalOpening;
+    const journal = this.journal;
+    if (journal !== null) for (const s of journal.takeBehind()) all.add(s);
     await this.syncAll(all);
+  }
+
+  /**
+   * Shutdown, after the last drain: every segment the journal covered is synced, so its files go and the next
+   * start replays nothing. Commits after this sync their segments directly.
+   */
+  async closeJournal(): Promise<void> {
+    if (this.journalOpening) await this.journalOpening;
+    const journal = this.journal;
+    this.journal = null;
+    this.openJournal = null;
+    if (journal !== null) await journal.close(true);
   }
 
   close(): void {

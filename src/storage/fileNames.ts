@@ -18,6 +18,8 @@ import * as path from 'node:path';
 export const SEGMENT_SUFFIX = '.log';
 export const TEMP_SUFFIX = '.tmp';
 export const KEY_FILE = 'KEY';
+/** A stream directory's log id (8 random bytes): the commit journal addresses its sections by it. */
+export const LOG_ID_FILE = 'ID';
 /** The database map (databaseMap.ts): not a stream directory name, so recovery's scan passes it by. */
 export const DB_MAP_FILE = 'DATABASES';
 /** Keys up to this many bytes are named by their hex directly (2 * 120 + db prefix < 255). */

@@ -7,3 +7,5 @@ export { CommitBatcher, StorageError, type FsyncPolicy, type CommitBatcherOption
 export { StreamLog, type StreamLogOptions, type ExistingSegment } from './streamLog';
 export * from './recovery';
 export { DatabaseMap } from './databaseMap';
+export { CommitJournal, JOURNAL_DIR, type CommitJournalOptions } from './commitJournal';
+export { replayJournal, type JournalReplayReport } from './journalReplay';

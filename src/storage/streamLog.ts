@@ -19,11 +19,13 @@
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { CommitBatcher, StorageError, type CommitTarget, type FsyncPolicy, type Syncable } from './commitBatcher';
 import { encodeEntryInto, encodeRecordInto, entryRecordSize, HEADER_SIZE } from './recordCodec';
 import { Segment } from './segment';
 import { SegmentCache } from './segmentCache';
-import { KEY_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
+import { KEY_FILE, LOG_ID_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
+import { LOG_ID_BYTES, type JournalFrame } from './commitJournal';
 
 export interface StreamLogOptions {
   batcher: CommitBatcher;
@@ -54,6 +56,8 @@ interface Slot {
   exists: boolean;
   /** Created, but the directory entry is not synced yet. */
   nameUnsynced?: boolean;
+  /** Sealed: where its data ends (the rest up to the next base is unused). */
+  dataEnd?: number;
 }
 
 interface Run {
@@ -64,6 +68,8 @@ interface Run {
 
 const MiB = 1 << 20;
 const PAGE = 4096;
+/** Appends since the last commit beyond this go to a direct segment sync rather than into one journal frame. */
+const MAX_JOURNALED_RANGE = 8 * MiB;
 
 function defaultTimer(ms: number, fn: () => void): void {
   setTimeout(fn, ms).unref();
@@ -128,6 +134,40 @@ export class StreamLog implements CommitTarget {
     this.setTimer = opts.setTimer ?? defaultTimer;
     this.endPos = endPos;
     this.openedAt = endPos;
+    this.journaledTo = endPos;
+  }
+
+  /** This log's id (its directory's ID file): the commit journal's sections name it. Null until known. */
+  logId: Buffer | null = null;
+  /** Bytes before this position are in the commit journal or synced (journalInto). */
+  private journaledTo: number;
+
+  /** Writes a new log id into `dir` (synced; the directory entry is synced with the first segment's). */
+  private async writeLogId(): Promise<void> {
+    const id = randomBytes(LOG_ID_BYTES);
+    const fh = await fsp.open(path.join(this.dir, LOG_ID_FILE), 'w');
+    try {
+      await fh.writeFile(id);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    this.logId = id;
+  }
+
+  /** Reads the directory's log id, or gives an older directory (made before ids existed) one. */
+  private async loadLogId(): Promise<void> {
+    try {
+      const id = await fsp.readFile(path.join(this.dir, LOG_ID_FILE));
+      if (id.length === LOG_ID_BYTES) {
+        this.logId = id;
+        return;
+      }
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    await this.writeLogId();
+    await syncDir(this.dir);
   }
 
   /** Creates the directory of a new stream and its first segment. */
@@ -152,6 +192,7 @@ export class StreamLog implements CommitTarget {
     log.prepare = async () => {
       if (after) await after.catch(() => undefined);
       await fsp.mkdir(log.dir, { recursive: true });
+      await log.writeLogId();
       if (needsKeyFile(key)) await writeFileAtomic(path.join(log.dir, KEY_FILE), key);
       await syncDirShared(dataDir);
     };
@@ -196,6 +237,7 @@ export class StreamLog implements CommitTarget {
    */
   static async open(dir: string, opts: StreamLogOptions, segments: readonly ExistingSegment[], end: number): Promise<StreamLog> {
     const log = new StreamLog(dir, opts, end);
+    await log.loadLogId();
     for (const s of segments) log.slots.push({ base: s.base, planned: s.size, seg: null, exists: true });
     const last = log.slots[log.slots.length - 1];
     if (!last) {
@@ -362,6 +404,8 @@ export class StreamLog implements CommitTarget {
 
   /** Moves the end past the unused tail of a sealed segment (those bytes hold no record). */
   private skipTo(pos: number): void {
+    const sealed = this.slots[this.slots.length - 2];
+    if (sealed) sealed.dataEnd = this.endPos;
     this.skippedBytes += pos - this.endPos;
     this.endPos = pos;
   }
@@ -388,6 +432,36 @@ export class StreamLog implements CommitTarget {
     if (this.runs.length === 0) return null;
     if (!this.landPromise) this.landPromise = new Promise((resolve) => this.landWaiters.push(resolve));
     return this.landPromise;
+  }
+
+  /**
+   * Adds the bytes appended since the last call that are in the map (staged ones wait for a later commit) to
+   * the commit journal's `frame`. Segments it cannot copy from (evicted: their final sync is running) and
+   * ranges too large for a frame go to `direct`, synced by the commit itself.
+   */
+  journalInto(frame: JournalFrame, direct: Set<Syncable>): void {
+    const from = this.journaledTo;
+    const to = this.runs.length > 0 ? this.runs[0].pos : this.endPos;
+    if (to <= from) return;
+    this.journaledTo = to;
+    const id = this.logId;
+    if (id === null || to - from > MAX_JOURNALED_RANGE) {
+      // e.g. a stream that just entered `always` after a long time under everysec: its segments are synced.
+      for (const s of this.dirtySegs) direct.add(s);
+      return;
+    }
+    const slots = this.slots;
+    for (let i = this.slotIndexOf(from); i < slots.length; i++) {
+      const s = slots[i];
+      if (s.base >= to) break;
+      const a = Math.max(from, s.base);
+      const b = Math.min(to, s.dataEnd ?? to);
+      if (b <= a) continue;
+      const seg = s.seg;
+      if (seg === null) continue;
+      if (seg.closed || seg.map === null) direct.add(seg);
+      else frame.add(id, s.base, a - s.base, seg.map, a - s.base, b - s.base);
+    }
   }
 
   takeDirty(): Syncable[] {

@@ -1,0 +1,152 @@
+// Start-up replay of the commit journal (commitJournal.ts), before the stream logs are recovered.
+//
+// Every frame in the journal was acknowledged (or was about to be) under `always`; its bytes are in the
+// segments unless a power loss dropped pages that were not synced behind the journal yet. Replay writes every
+// section's bytes back at its place (idempotent: a position in a segment only ever holds one record), syncs
+// the segments it wrote, then deletes the journal files: recovery then sees the logs as they were acknowledged.
+//
+// Sections are addressed by the log id in each stream directory's ID file, not by the directory name: a stream
+// renamed since keeps its id (its directory moved), and a stream deleted and created again in the same
+// directory has a new one, so a section never lands in another stream's files. A section whose log or segment
+// file is gone (deleted stream, segments removed by retention after they were synced) is skipped.
+//
+// A journal file ends at its first frame that is torn, stale (a recycled file's older generation) or damaged.
+
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { FRAME_HEADER, FRAME_MAGIC, JOURNAL_DIR, LOG_ID_BYTES, SECTION_HEADER, frameChecksum, parseJournalFileName } from './commitJournal';
+import { LOG_ID_FILE, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
+
+export interface JournalReplayReport {
+  files: number;
+  frames: number;
+  /** Sections written back into their segments. */
+  restored: number;
+  /** Sections whose stream or segment no longer exists. */
+  skipped: number;
+  bytes: number;
+  /** First generation the next journal may use. */
+  nextGen: number;
+}
+
+interface Section {
+  logId: string;
+  segBase: number;
+  offset: number;
+  bytes: Buffer;
+}
+
+/** Parses the valid frames of one journal file's bytes into their sections. */
+export function parseJournalFile(buf: Buffer, gen: number, out: Section[]): number {
+  let p = 0;
+  let frames = 0;
+  while (p + FRAME_HEADER <= buf.length) {
+    if (buf.readUInt32LE(p) !== FRAME_MAGIC) break;
+    const len = buf.readUInt32LE(p + 4);
+    if (buf.readUInt32LE(p + 8) !== gen >>> 0) break;
+    const end = p + FRAME_HEADER + len;
+    if (end > buf.length) break;
+    const frame = buf.subarray(p, end);
+    if (frameChecksum(frame, FRAME_HEADER, frame.length) !== frame.readUInt32LE(12)) break;
+    const sections: Section[] = [];
+    let q = FRAME_HEADER;
+    let ok = true;
+    while (q < frame.length) {
+      if (q + SECTION_HEADER > frame.length) {
+        ok = false;
+        break;
+      }
+      const logId = frame.toString('hex', q, q + LOG_ID_BYTES);
+      const segBase = frame.readDoubleLE(q + 8);
+      const offset = frame.readUInt32LE(q + 16);
+      const n = frame.readUInt32LE(q + 20);
+      q += SECTION_HEADER;
+      if (q + n > frame.length || !Number.isSafeInteger(segBase) || segBase < 0) {
+        ok = false;
+        break;
+      }
+      sections.push({ logId, segBase, offset, bytes: frame.subarray(q, q + n) });
+      q += n;
+    }
+    if (!ok) break; // a checksummed frame that does not parse: treat as the end, as a torn one
+    out.push(...sections);
+    frames++;
+    p = end;
+  }
+  return frames;
+}
+
+/** Log id (hex) -> stream directory, read from every stream directory's ID file. */
+async function logDirectories(dataDir: string): Promise<Map<string, string>> {
+  const byId = new Map<string, string>();
+  for (const name of await fsp.readdir(dataDir)) {
+    if (!parseStreamDirName(name)) continue;
+    const dir = path.join(dataDir, name);
+    try {
+      const id = await fsp.readFile(path.join(dir, LOG_ID_FILE));
+      if (id.length === LOG_ID_BYTES) byId.set(id.toString('hex'), dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
+    }
+  }
+  return byId;
+}
+
+export async function replayJournal(dataDir: string): Promise<JournalReplayReport> {
+  const report: JournalReplayReport = { files: 0, frames: 0, restored: 0, skipped: 0, bytes: 0, nextGen: 1 };
+  const dir = path.join(dataDir, JOURNAL_DIR);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return report;
+    throw e;
+  }
+  const files = names
+    .map((n) => ({ n, gen: parseJournalFileName(n) }))
+    .filter((f): f is { n: string; gen: number } => f.gen !== null)
+    .sort((a, b) => a.gen - b.gen);
+  const sections: Section[] = [];
+  for (const f of files) {
+    report.files++;
+    report.nextGen = Math.max(report.nextGen, f.gen + 1);
+    report.frames += parseJournalFile(await fsp.readFile(path.join(dir, f.n)), f.gen, sections);
+  }
+  if (sections.length > 0) {
+    const dirs = await logDirectories(dataDir);
+    const open = new Map<string, fsp.FileHandle | null>();
+    try {
+      for (const s of sections) {
+        const logDir = dirs.get(s.logId);
+        if (logDir === undefined) {
+          report.skipped++;
+          continue;
+        }
+        const file = path.join(logDir, segmentFileName(s.segBase));
+        let fh = open.get(file);
+        if (fh === undefined) {
+          fh = await fsp.open(file, 'r+').catch((e: NodeJS.ErrnoException) => {
+            if (e.code === 'ENOENT') return null;
+            throw e;
+          });
+          open.set(file, fh);
+        }
+        if (fh === null) {
+          report.skipped++;
+          continue;
+        }
+        let done = 0;
+        while (done < s.bytes.length) done += (await fh.write(s.bytes, done, s.bytes.length - done, s.offset + done)).bytesWritten;
+        report.restored++;
+        report.bytes += s.bytes.length;
+      }
+      for (const fh of open.values()) if (fh) await fh.datasync();
+    } finally {
+      for (const fh of open.values()) if (fh) await fh.close().catch(() => undefined);
+    }
+  }
+  // Every byte the journal held is in a synced segment now: the files go.
+  for (const f of files) await fsp.unlink(path.join(dir, f.n));
+  if (files.length > 0) await syncDir(dir);
+  return report;
+}

@@ -148,6 +148,10 @@ export class Dispatcher {
       this,
     );
     client.currentArgs = args;
+    // A new batch of records per top-level command; EXEC's commands are all in EXEC's (all or nothing). Records
+    // appended between commands (checkpoints, timers) get a number of their own again once it returns.
+    const batcher = inTransaction || server.persistence === null ? null : server.persistence.batcher;
+    if (batcher !== null) batcher.command++;
     // This command's durability ticket is its own; earlier commands of the same EXEC keep theirs (below).
     const outerTicket = server.takeTicket();
     try {
@@ -167,6 +171,7 @@ export class Dispatcher {
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
+    if (batcher !== null) batcher.command++;
     server.requireTicket(outerTicket);
     stats.calls++;
     const ms = performance.now() - started;

@@ -171,6 +171,12 @@ export class CommitBatcher {
   journal: CommitJournal | null = null;
   private journalOpening: Promise<CommitJournal | null> | null = null;
 
+  /**
+   * The command running now (the dispatcher counts top-level commands; EXEC's queued ones share EXEC's number):
+   * records one command appends to one log form one batch (StreamLog.joinBatch).
+   */
+  command = 0;
+
   writeError: StorageError | null = null;
   // counters for INFO / metrics
   batches = 0;

@@ -112,6 +112,17 @@ export function sealRecord(target: Buffer, offset: number, type: number, flags: 
   return HEADER_SIZE + payloadLength;
 }
 
+/**
+ * Sets the flags of the record at buf[offset] in place and checksums it again (a record that turns out not to be
+ * the last of its batch gets FLAG_BATCH_CONTINUES when the next one is appended).
+ */
+export function setRecordFlags(buf: Buffer, offset: number, flags: number): void {
+  const len = buf.readUInt32LE(offset);
+  const p = offset + HEADER_SIZE;
+  buf[offset + 5] = flags;
+  buf.writeUInt32LE(checksumRange(buf, p, p + len, crcTypeFlags(buf[offset + 4], flags)), offset + 6);
+}
+
 // ---- generic records: type + opaque payload ----------------------------------------------------------------
 
 /** Encodes a record with an opaque payload at target[offset]. Returns the bytes written. */

@@ -21,7 +21,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { CommitBatcher, StorageError, type CommitTarget, type FsyncPolicy, type Syncable } from './commitBatcher';
-import { encodeEntryInto, encodeRecordInto, entryRecordSize, HEADER_SIZE } from './recordCodec';
+import { encodeEntryInto, encodeRecordInto, entryRecordSize, FLAG_BATCH_CONTINUES, HEADER_SIZE, setRecordFlags } from './recordCodec';
 import { Segment } from './segment';
 import { SegmentCache } from './segmentCache';
 import { KEY_FILE, LOG_ID_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
@@ -306,7 +306,9 @@ export class StreamLog implements CommitTarget {
    */
   appendEntry(ms: bigint | number, seq: bigint | number, args: readonly Uint8Array[], from = 0, to = args.length, flags = 0): number {
     const size = entryRecordSize(args, from, to);
+    this.joinBatch();
     const pos = this.place(size);
+    this.lastRecordPos = pos;
     encodeEntryInto(this.wbuf, this.woff, ms, seq, args, from, to, flags);
     this.afterWrite(size);
     return pos;
@@ -315,10 +317,30 @@ export class StreamLog implements CommitTarget {
   /** Appends any other record (opaque payload). Returns its position. */
   appendRecord(type: number, payload: Uint8Array, flags = 0): number {
     const size = HEADER_SIZE + payload.length;
+    this.joinBatch();
     const pos = this.place(size);
+    this.lastRecordPos = pos;
     encodeRecordInto(this.wbuf, this.woff, type, flags, payload);
     this.afterWrite(size);
     return pos;
+  }
+
+  /** Position of the last record appended, and the command (batcher.command) that appended it. */
+  private lastRecordPos = -1;
+  private lastRecordCommand = -1;
+
+  /**
+   * All or nothing per command: when the same command (or EXEC) appends a second record to this log, the one
+   * before it gets FLAG_BATCH_CONTINUES, so recovery keeps the command's records whole or drops them whole.
+   * Called before place(), which sets wbuf/woff for the new record (locate() moves woff).
+   */
+  private joinBatch(): void {
+    const command = this.batcher.command;
+    if (command === this.lastRecordCommand && this.lastRecordPos >= 0) {
+      const buf = this.locate(this.lastRecordPos);
+      if (buf !== null) setRecordFlags(buf, this.woff, buf[this.woff + 5] | FLAG_BATCH_CONTINUES);
+    }
+    this.lastRecordCommand = command;
   }
 
   private afterWrite(size: number): void {

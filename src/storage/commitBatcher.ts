@@ -170,6 +170,8 @@ export class CommitBatcher {
   /** The journal once open; null: not yet (or not available: openJournal is then null too). */
   journal: CommitJournal | null = null;
   private journalOpening: Promise<CommitJournal | null> | null = null;
+  /** After a failed open, the time (ms) before which it is not tried again. */
+  private journalRetryAt = 0;
 
   /**
    * The command running now (the dispatcher counts top-level commands; EXEC's queued ones share EXEC's number):
@@ -468,10 +470,13 @@ export class CommitBatcher {
     let needed = false;
     for (const t of targets) if (this.policyFor(t) === 'always' && t.journalInto !== undefined) needed = true;
     if (!needed) return null;
+    if (this.now() < this.journalRetryAt) return null;
     this.journalOpening ??= this.openJournal!().then(
       (j) => (this.journal = j),
       (err: unknown) => {
-        this.openJournal = null;
+        // Tried again a minute later (space may have been freed); meanwhile commits sync each segment.
+        this.journalOpening = null;
+        this.journalRetryAt = this.now() + 60_000;
         this.warn(`spool storage: no commit journal (${(err as Error).message}); commits under always sync each segment`);
         return null;
       },

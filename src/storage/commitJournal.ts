@@ -176,6 +176,12 @@ export class CommitJournal {
     const dir = path.join(dataDir, JOURNAL_DIR);
     await fs.promises.mkdir(dir, { recursive: true });
     const size = opts.fileSize ?? DEFAULT_JOURNAL_FILE_SIZE;
+    // Two files and room to spare, or none: filling a nearly full disk with journal zeros would take the space
+    // the streams' own reservations need (commits then sync the segments themselves).
+    const { bavail, bsize } = await fs.promises.statfs(dir);
+    if (bavail * bsize < 4 * size) {
+      throw Object.assign(new Error(`not enough free space for the commit journal (${4 * size} bytes wanted)`), { code: 'ENOSPC' });
+    }
     const first = await createFile(dir, firstGen, size);
     await syncDir(dir);
     await syncDir(dataDir);
@@ -331,6 +337,10 @@ async function createFile(dir: string, gen: number, size: number): Promise<Journ
   try {
     await zeroFill(fill, 0, size);
     await fsFdatasync(fill);
+  } catch (e) {
+    // a full disk: give back what the attempt took
+    await fsUnlink(p).catch(() => undefined);
+    throw e;
   } finally {
     await fsClose(fill);
   }

@@ -142,17 +142,34 @@ export class StreamLog implements CommitTarget {
   /** Bytes before this position are in the commit journal or synced (journalInto). */
   private journaledTo: number;
 
-  /** Writes a new log id into `dir` (synced; the directory entry is synced with the first segment's). */
-  private async writeLogId(): Promise<void> {
+  /**
+   * The id is on disk (synced): until then commits sync this log's segments themselves, since the journal's
+   * sections could not be matched to it after a machine crash.
+   */
+  private logIdDurable = false;
+
+  /**
+   * Writes a new log id into `dir`. Synced now with `sync`, else in the background (a new stream's first writes
+   * do not wait for it). The directory entry is synced with the first segment's.
+   */
+  private async writeLogId(sync: boolean): Promise<void> {
     const id = randomBytes(LOG_ID_BYTES);
-    const fh = await fsp.open(path.join(this.dir, LOG_ID_FILE), 'w');
+    const file = path.join(this.dir, LOG_ID_FILE);
+    const fh = await fsp.open(file, 'w');
     try {
       await fh.writeFile(id);
-      await fh.datasync();
+      if (sync) await fh.datasync();
     } finally {
       await fh.close();
     }
     this.logId = id;
+    this.logIdDurable = sync;
+    if (!sync) {
+      void fsp.open(file, 'r').then(
+        (h) => h.datasync().then(() => (this.logIdDurable = this.logId === id), () => undefined).finally(() => h.close()),
+        () => undefined,
+      );
+    }
   }
 
   /** Reads the directory's log id, or gives an older directory (made before ids existed) one. */
@@ -161,12 +178,13 @@ export class StreamLog implements CommitTarget {
       const id = await fsp.readFile(path.join(this.dir, LOG_ID_FILE));
       if (id.length === LOG_ID_BYTES) {
         this.logId = id;
+        this.logIdDurable = true;
         return;
       }
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
-    await this.writeLogId();
+    await this.writeLogId(true);
     await syncDir(this.dir);
   }
 
@@ -192,7 +210,7 @@ export class StreamLog implements CommitTarget {
     log.prepare = async () => {
       if (after) await after.catch(() => undefined);
       await fsp.mkdir(log.dir, { recursive: true });
-      await log.writeLogId();
+      await log.writeLogId(false);
       if (needsKeyFile(key)) await writeFileAtomic(path.join(log.dir, KEY_FILE), key);
       await syncDirShared(dataDir);
     };
@@ -467,7 +485,7 @@ export class StreamLog implements CommitTarget {
     if (to <= from) return;
     this.journaledTo = to;
     const id = this.logId;
-    if (id === null || to - from > MAX_JOURNALED_RANGE) {
+    if (id === null || !this.logIdDurable || to - from > MAX_JOURNALED_RANGE) {
       // e.g. a stream that just entered `always` after a long time under everysec: its segments are synced.
       for (const s of this.dirtySegs) direct.add(s);
       return;

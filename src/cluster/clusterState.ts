@@ -27,18 +27,15 @@ export class ClusterState {
   }
 
   /**
-   * Keys of `slot`, at most `max`. A scan of the database: Spool keeps no per-slot index, so key creation
-   * (the first XADD of a stream) costs nothing extra; these commands are for resharding tools, not hot paths.
+   * Keys of `slot`, at most `max`, newest first (Redis keeps each slot's keys in a list it adds to at the
+   * head). A scan of the database: Spool keeps no per-slot index, so key creation (the first XADD of a stream)
+   * costs nothing extra; these commands are for resharding tools, not hot paths.
    */
   keysInSlot(db: KeySource, slot: number, max = Infinity): string[] {
     const found: string[] = [];
     if (max <= 0) return found;
-    for (const key of db.keys()) {
-      if (keySlotOf(key) !== slot) continue;
-      found.push(key);
-      if (found.length >= max) break;
-    }
-    return found;
+    for (const key of db.keys()) if (keySlotOf(key) === slot) found.push(key);
+    return found.reverse().slice(0, max);
   }
 
   countKeysInSlot(db: KeySource, slot: number): number {

@@ -3,7 +3,7 @@
 // Redis 7.0.15's checks in Redis's order. Each change is this node's own: nothing is gossiped, so tools such as
 // redis-cli --cluster send them to every node, as they do with Redis.
 
-import { ClusterErr, CommandError, Err } from '../errors';
+import { ClusterErr, CommandError, Err, errnoText } from '../errors';
 import { isIP } from 'node:net';
 import { CLUSTER_SLOTS } from '../cluster/keySlot';
 import { newNodeId } from '../cluster/clusterState';
@@ -178,13 +178,24 @@ export function clusterReset(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-/** SAVECONFIG: schedules a write; reports the previous write's failure, if the last one failed. */
+/**
+ * SAVECONFIG: writes the file and answers once it is renamed into place (or with the write's error), the client
+ * waiting meanwhile as for CONFIG REWRITE. Inside EXEC, where a client cannot wait, it answers once scheduled.
+ */
 export function clusterSaveConfig(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
-  const failed = cluster.file.lastError;
   cluster.changed();
-  if (failed !== null) throw new CommandError(ClusterErr.saveConfig(failed.message));
-  ctx.reply.ok();
+  if (ctx.inTransaction) {
+    ctx.reply.ok();
+    return;
+  }
+  ctx.block({ keys: [], timeoutMs: 0, tryServe: () => false, onTimeout: () => undefined });
+  const blocked = ctx.client.blocked!;
+  void cluster.file.settled().then(() => {
+    const failed = cluster.file.lastError as NodeJS.ErrnoException | null;
+    const reason = failed === null ? '' : failed.code ? errnoText(failed.code) : failed.message;
+    ctx.server.blocking.resolve(blocked, (r) => (failed === null ? r.ok() : r.error(ClusterErr.saveConfig(reason))));
+  });
 }
 
 export function clusterBumpEpoch(ctx: CommandContext): void {

@@ -48,27 +48,17 @@ export function clusterSlots(ctx: CommandContext): void {
   }
 }
 
-/** A node as CLUSTER SHARDS lists it. */
+/** A node as CLUSTER SHARDS lists it: a map of these fields (strings as bulk strings, numbers as integers). */
 function shardNode(reply: ReplyWriter, node: ClusterNode): void {
-  reply.map(node.hostname ? 8 : 7);
-  reply.bulk('id');
-  reply.bulk(node.id);
-  reply.bulk('port');
-  reply.integer(node.port);
-  reply.bulk('ip');
-  reply.bulk(node.host);
-  reply.bulk('endpoint');
-  reply.bulk(node.host);
-  if (node.hostname) {
-    reply.bulk('hostname');
-    reply.bulk(node.hostname);
+  const fields: [string, string | number][] = [['id', node.id], ['port', node.port], ['ip', node.host], ['endpoint', node.host]];
+  if (node.hostname) fields.push(['hostname', node.hostname]);
+  fields.push(['role', node.role === 'master' ? 'master' : 'replica'], ['replication-offset', 0], ['health', 'online']);
+  reply.map(fields.length);
+  for (const [name, value] of fields) {
+    reply.bulk(name);
+    if (typeof value === 'number') reply.integer(value);
+    else reply.bulk(value);
   }
-  reply.bulk('role');
-  reply.bulk(node.role === 'master' ? 'master' : 'replica');
-  reply.bulk('replication-offset');
-  reply.integer(0);
-  reply.bulk('health');
-  reply.bulk('online');
 }
 
 export function clusterShards(ctx: CommandContext): void {

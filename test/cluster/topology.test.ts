@@ -1,6 +1,6 @@
 // The declared topology: the nodes.conf format read and written back, how a node finds itself in a file shared
 // by every node, the even slot split of --cluster-local, and topology changes surviving a restart.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -150,6 +150,46 @@ describe('a node persists its topology', () => {
         expect(await text(port, ['XADD', 'k', '*', 'f', 'v'])).toBe('CLUSTERDOWN Hash slot not served');
         expect(await text(port, ['CLUSTER', 'RESET', 'HARD'])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'MYID'])).not.toBe(id);
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('CLUSTER SAVECONFIG answers once the file is written, or with the reason it could not be', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
+    try {
+      const port = await freePort();
+      const sub = path.join(dir, 'sub');
+      await mkdir(sub);
+      const file = path.join(sub, 'nodes.conf');
+      const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
+      try {
+        expect(await text(port, ['CLUSTER', 'ADDSLOTS', '7'])).toBe('OK');
+        expect(await text(port, ['CLUSTER', 'SAVECONFIG'])).toBe('OK');
+        expect(await readFile(file, 'utf8')).toMatch(/myself,master - 0 0 0 connected 7\n/);
+        await rm(sub, { recursive: true, force: true });
+        expect(await text(port, ['CLUSTER', 'SAVECONFIG'])).toBe('ERR error saving the cluster node config: No such file or directory');
+        expect(await text(port, ['PING'])).toBe('PONG');
+      } finally {
+        await node.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a node finds itself by its host name (Kubernetes: spool-0 is spool-0.spool.<ns>.svc...)', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
+    try {
+      const port = await freePort();
+      const file = path.join(dir, 'nodes.conf');
+      await writeFile(file, `${A} ${os.hostname()}.spool.default.svc.cluster.local:${port}@1 master - 0 0 1 connected 0-16383\n${B} other-host.example:${port}@1 master - 0 0 2 connected\n`);
+      const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
+      try {
+        expect(await text(port, ['CLUSTER', 'MYID'])).toBe(A);
       } finally {
         await node.stop();
       }

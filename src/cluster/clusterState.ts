@@ -21,9 +21,13 @@ export class ClusterState {
     readonly file: TopologyFile,
   ) {}
 
+  /** Told after every topology change (the server redirects clients blocked on slots it no longer serves). */
+  onChange: (() => void) | null = null;
+
   /** Persists the topology after a change (asynchronously; see TopologyFile). */
   changed(): void {
     this.file.save();
+    this.onChange?.();
   }
 
   /**

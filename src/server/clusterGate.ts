@@ -4,9 +4,12 @@
 
 import { keyArguments, type CommandRegistry, type Resolved } from '../commands/registry';
 import { redirection } from '../cluster/routing';
+import { keySlotOf } from '../cluster/keySlot';
+import { ClusterErr } from '../errors';
 import type { ClusterState } from '../cluster/clusterState';
 import type { Database } from '../keyspace/database';
 import type { ClientState } from './clientState';
+import type { ServerState } from './serverState';
 
 /** Commands whose keys are found by reading their options (COMMAND INFO flag movablekeys). */
 const MOVABLE_KEYS = new Set(['xread', 'xreadgroup']);
@@ -50,4 +53,27 @@ export function clusterRedirection(
     keyLists.push(keys);
   }
   return redirection(cluster.topology, keyLists, (key) => db0.has(key.toString('latin1')), asking);
+}
+
+/**
+ * After a topology change, as Redis's clusterRedirectBlockedClientIfNeeded: a client blocked on keys (XREAD,
+ * XREADGROUP BLOCK) gets -CLUSTERDOWN while the cluster is down, and -MOVED (or -CLUSTERDOWN for an unassigned
+ * slot) once its slot is neither served nor being imported here; otherwise it keeps waiting.
+ */
+export function redirectBlockedClients(server: ServerState): void {
+  const topology = server.cluster!.topology;
+  for (const client of server.clients.values()) {
+    const entry = client.blocked;
+    if (entry === null || entry.request.keys.length === 0) continue;
+    let error: string | null = null;
+    if (!topology.ok) error = ClusterErr.down;
+    else {
+      // All keys of a request share one slot (checked when it was sent): the first one tells.
+      const slot = keySlotOf(entry.request.keys[0]);
+      const owner = topology.owner[slot];
+      if (owner !== topology.myself && !topology.importing.has(slot))
+        error = owner === null ? ClusterErr.unbound : ClusterErr.moved(slot, owner.host, owner.port);
+    }
+    if (error !== null) server.blocking.fail(entry, error);
+  }
 }

@@ -17,6 +17,7 @@ import { Persistence, type Logger } from './persistence';
 import { protectedModeRefuses } from './protectedMode';
 import { startOpsListeners } from './opsListeners';
 import { openCluster } from '../cluster/clusterState';
+import { redirectBlockedClients } from './clusterGate';
 
 /**
  * Hardening: answers a refused connection with one error and closes it, as Redis does (write, then close).
@@ -99,6 +100,7 @@ export async function startServer(
       defaultHost: config.get('bind').split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '',
       onSaveError: (err) => logger('warning', `saving the cluster topology: ${err.message}`),
     });
+    state.cluster.onChange = () => redirectBlockedClients(state);
   }
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;

@@ -128,6 +128,28 @@ const PAIR_SCRIPTS: Script[] = [
     ],
   },
   {
+    // Redis redirects blocked clients from its periodic client cron: the sleep lets it run.
+    name: 'a client blocked on a slot that moves away gets MOVED, on a cluster going down CLUSTERDOWN',
+    steps: [
+      { c: 1, cmd: 'XREAD BLOCK 0 STREAMS bar $', defer: true },
+      { waitBlocked: 1 },
+      'CLUSTER SETSLOT 5061 NODE $B',
+      { sleep: 400 },
+      { c: 1, collect: 1 },
+      'CLUSTER SETSLOT 5061 NODE $A',
+      { c: 2, cmd: 'XREAD BLOCK 0 STREAMS bar $', defer: true },
+      'XGROUP CREATE {user1}:a g $ MKSTREAM',
+      { c: 1, cmd: 'XREADGROUP GROUP g c BLOCK 0 STREAMS {user1}:a >', defer: true },
+      { waitBlocked: 2 },
+      'CLUSTER DELSLOTS 6000',
+      { sleep: 400 },
+      { c: 1, collect: 1 },
+      { c: 2, collect: 1 },
+      'CLUSTER ADDSLOTS 6000',
+      'XLEN bar',
+    ],
+  },
+  {
     name: 'CLUSTER subcommand errors and answers that need no gossip',
     steps: [
       'CLUSTER', 'CLUSTER NOSUCH', 'CLUSTER MYID x', 'CLUSTER MEET 1.2.3.4 x', 'CLUSTER MEET 1.2.3.4 1 x', 'CLUSTER MEET nohost 7000',

@@ -3,16 +3,31 @@
 // back through consumer groups, every stream sitting on the node that owns its slot; MULTI/EXEC over hash-tagged
 // keys; node-redis createCluster; redis-cli -c following MOVED; redis-cli --cluster check; redis-benchmark
 // --cluster with a custom XADD. Finally SIGTERM to the launcher stops every node. All bounded in count and time.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { promisify } from 'node:util';
 import Redis, { Cluster } from 'ioredis';
 import { createCluster } from 'redis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitForPort } from '../helpers/ports';
+import { freePort, waitForPort } from '../helpers/ports';
+import { ROOT } from '../helpers/spool';
 import { startLocalCluster, type LocalCluster } from '../cluster/localCluster';
 import { keyHashSlot } from '../../src/cluster/keySlot';
 
 const run = promisify(execFile);
+
+/** redis-py is optional on test machines (its RedisCluster test is skipped without it; never installed here). */
+const hasRedisPy = (() => {
+  try {
+    execFileSync('python3', ['-c', 'import redis.cluster'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 const STREAMS = 1000;
 const ENTRIES = 100_000;
@@ -138,6 +153,26 @@ describe('a three-node local cluster', () => {
     after.forEach((a, i) => expect(Number(a.stdout)).toBeGreaterThan(Number(before[i].stdout)));
   }, 150000);
 
+  test.skipIf(!hasRedisPy)('redis-py RedisCluster writes 10000 entries over 1000 streams and reads them through a group', async () => {
+    const script = `
+import sys
+from redis.cluster import RedisCluster
+rc = RedisCluster(host='127.0.0.1', port=int(sys.argv[1]))
+for i in range(10000):
+    rc.xadd('py:%d' % (i % 1000), {'n': str(i)})
+total = 0
+for s in range(1000):
+    rc.xgroup_create('py:%d' % s, 'g', id='0')
+    for _key, entries in rc.xreadgroup('g', 'c', {'py:%d' % s: '>'}, count=100):
+        total += len(entries)
+        assert all(int(f[b'n']) % 1000 == s for _id, f in entries)
+assert total == 10000, total
+print('ok')
+`;
+    const { stdout } = await run('python3', ['-c', script, String(local.ports[2])], { timeout: 120000 });
+    expect(stdout.trim()).toBe('ok');
+  }, 150000);
+
   test('SIGTERM to the launcher stops every node, then it exits 0', async () => {
     cluster.disconnect(); // else ioredis keeps trying to reconnect to the stopped nodes
     const code = await local.stop();
@@ -145,3 +180,38 @@ describe('a three-node local cluster', () => {
     for (const port of local.ports) await expect(waitForPort(port, 200)).rejects.toThrow();
   }, 30000);
 });
+
+test('--cluster-local stops every node and exits 1 when one node cannot start', async () => {
+  // A port of the run is taken: that node fails, the launcher stops the others and reports it.
+  let base = 0;
+  let blocker: net.Server | null = null;
+  for (let attempt = 0; attempt < 20 && blocker === null; attempt++) {
+    base = await freePort();
+    if (base > 55000) continue;
+    const srv = net.createServer();
+    const ok = await new Promise<boolean>((resolve) => {
+      srv.once('error', () => resolve(false));
+      srv.listen({ port: base + 1, host: '127.0.0.1' }, () => resolve(true));
+    });
+    if (ok) blocker = srv;
+  }
+  expect(blocker).not.toBeNull();
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-local-fail-'));
+  try {
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'spool-server.js'), '--cluster-local', '2', '--port', String(base), '--bind', '127.0.0.1', '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    const code = await Promise.race([
+      new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c))),
+      new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 60000)),
+    ]);
+    if (code === 'timeout') child.kill('SIGKILL');
+    expect(code, out).toBe(1);
+    expect(out).toContain(`node 1 (port ${base + 1}) exited (1): stopping the others`);
+    await expect(waitForPort(base, 200)).rejects.toThrow();
+  } finally {
+    blocker!.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 90000);

@@ -109,6 +109,9 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // A node of --cluster-local has an IPC channel to its launcher: when the launcher is gone (even killed with
+  // SIGKILL) the channel closes, and the node stops as on SIGTERM instead of running on, orphaned.
+  if (process.channel) process.once('disconnect', () => onSignal('launcher exit'));
   await server.stopped;
   logger.pino.info({ event: 'exit' }, 'Spool is now ready to exit, bye bye...');
   logger.flush();

@@ -85,7 +85,10 @@ export async function runLocalCluster(options: LocalClusterOptions): Promise<num
       '--cluster-config-file', nodeFile,
       '--cluster-announce-ip', options.host,
     ];
-    children.push(spawn(process.execPath, args, { stdio: 'inherit' }));
+    // Own process group (detached): a Ctrl-C at the terminal reaches the launcher only, which stops each node
+    // once (a second signal would make a node exit at once, unclean). The IPC channel lets a node notice the
+    // launcher's death, so no node outlives it (src/main.ts).
+    children.push(spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true }));
   }
   options.log(`Spool local cluster: ${count} nodes on ports ${port}..${port + count - 1}, data in ${dir}`);
   let stopping = false;

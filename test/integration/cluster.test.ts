@@ -215,3 +215,23 @@ test('--cluster-local stops every node and exits 1 when one node cannot start', 
     await rm(dir, { recursive: true, force: true });
   }
 }, 90000);
+
+test('the nodes of --cluster-local stop when their launcher is killed (SIGKILL)', async () => {
+  const local = await startLocalCluster(2);
+  try {
+    local.process.kill('SIGKILL');
+    await local.exited;
+    // Each node notices its launcher's IPC channel closing and shuts down cleanly.
+    for (const port of local.ports) {
+      const deadline = Date.now() + 20000;
+      for (;;) {
+        const open = await waitForPort(port, 100).then(() => true, () => false);
+        if (!open) break;
+        expect(Date.now() < deadline, `node on ${port} still running`).toBe(true);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  } finally {
+    await local.stop();
+  }
+}, 90000);

@@ -253,6 +253,8 @@ export class Dispatcher {
   private reject(client: ClientState, reply: ReplyWriter, err: unknown, statName: string | null, args?: Buffer[]): void {
     if (!(err instanceof CommandError)) throw err;
     if (client.multi !== null) client.multiError = true;
+    // Cluster mode's ASKING lasts one command, a refused one included (Redis's resetClient).
+    else if (statName !== 'asking') client.asking = false;
     if (statName === 'exec' || (statName === null && err.reply === Err.wrongArity('exec'))) {
       // execCommandAbort: a rejected EXEC discards the transaction and says why.
       client.multi = null;

@@ -123,6 +123,7 @@ const PAIR_SCRIPTS: Script[] = [
       'XADD foo 1-1 f v', 'ASKING', 'XADD foo 1-1 f v', 'XLEN foo', 'ASKING', 'XLEN foo', 'PING', 'XLEN foo',
       'ASKING', 'MULTI', 'XLEN foo', 'XADD foo 2-1 f v', 'EXEC',
       'ASKING', 'EXISTS foo {foo}y',
+      'ASKING', 'NOSUCHCOMMAND', 'XLEN foo', 'ASKING', 'XLEN', 'XLEN foo',
       'CLUSTER SETSLOT 12182 STABLE',
       'XLEN foo',
     ],

@@ -1,8 +1,9 @@
 // Where a node's topology lives on disk: read once at start-up, written again (whole file to a temporary name,
-// synced, renamed over the old one) after every change a CLUSTER command makes. Writes are asynchronous and
+// synced, renamed over the old one, the directory synced) after every change a CLUSTER command makes. Writes are asynchronous and
 // coalesced: changes made while one write runs are saved by a single write after it.
 
 import { promises as fsp } from 'node:fs';
+import path from 'node:path';
 
 export class TopologyFile {
   private running: Promise<void> | null = null;
@@ -63,6 +64,13 @@ export class TopologyFile {
         await handle.close();
       }
       await fsp.rename(temp, this.path);
+      // The rename itself is durable once the directory is synced.
+      const dir = await fsp.open(path.dirname(this.path), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
       this.lastError = null;
     } catch (err) {
       this.lastError = err as Error;

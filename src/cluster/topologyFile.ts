@@ -1,6 +1,6 @@
-// Where a node's topology lives on disk: read once at start-up, written again (whole file to a temporary name,
-// synced, renamed over the old one, the directory synced) after every change a CLUSTER command makes. Writes are asynchronous and
-// coalesced: changes made while one write runs are saved by a single write after it.
+// Where a node's topology lives on disk: read once at start-up, written again after every change a CLUSTER
+// command makes (the whole file to a temporary name, synced, renamed over the old one, the directory synced).
+// Writes are asynchronous and coalesced: changes made while one write runs are saved by one write after it.
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';

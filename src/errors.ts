@@ -218,6 +218,7 @@ export const ClusterErr = {
   crossSlot: "CROSSSLOT Keys in request don't hash to the same slot",
   tryAgain: 'TRYAGAIN Multiple keys request during rehashing of slot',
   down: 'CLUSTERDOWN The cluster is down',
+  downReadOnly: 'CLUSTERDOWN The cluster is down and only accepts read commands',
   unbound: 'CLUSTERDOWN Hash slot not served',
   moved: (slot: number, host: string, port: number) => `MOVED ${slot} ${host}:${port}`,
   ask: (slot: number, host: string, port: number) => `ASK ${slot} ${host}:${port}`,

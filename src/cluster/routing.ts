@@ -21,6 +21,8 @@ export function redirection(
   keyLists: readonly (readonly Buffer[])[],
   hasKey: (key: Buffer) => boolean,
   asking: boolean,
+  /** The command has the write flag (EXEC itself has not, as in Redis). */
+  write: boolean,
 ): string | null {
   let firstKey: Buffer | null = null;
   let slot = 0;
@@ -47,7 +49,10 @@ export function redirection(
     }
   }
   if (owner === null) return null;
-  if (!topology.ok) return ClusterErr.down;
+  if (!topology.ok) {
+    if (!topology.allowReadsWhenDown) return ClusterErr.down;
+    if (write) return ClusterErr.downReadOnly;
+  }
   if (migrating && missingKeys > 0) {
     if (multipleKeys) return ClusterErr.tryAgain;
     const target = topology.migrating.get(slot)!;

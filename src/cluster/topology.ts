@@ -37,6 +37,10 @@ export class Topology {
   readonly importing = new Map<number, ClusterNode>();
   currentEpoch = 0;
   lastVoteEpoch = 0;
+  /** cluster-require-full-coverage: the cluster is down while any slot has no owner. */
+  requireFullCoverage = true;
+  /** cluster-allow-reads-when-down: commands that do not write still run while the cluster is down. */
+  allowReadsWhenDown = false;
   private assigned = 0;
 
   constructor(public myself: ClusterNode) {
@@ -70,9 +74,12 @@ export class Topology {
     return this.assigned;
   }
 
-  /** Redis's cluster_state with cluster-require-full-coverage yes: ok once every slot has an owner. */
+  /**
+   * Redis's cluster_state: ok once every slot has an owner (or always, with cluster-require-full-coverage no).
+   * No node is ever seen failing: nothing is gossiped.
+   */
   get ok(): boolean {
-    return this.assigned === CLUSTER_SLOTS;
+    return !this.requireFullCoverage || this.assigned === CLUSTER_SLOTS;
   }
 
   /** The runs of slots `node` owns, in slot order. */

@@ -52,7 +52,7 @@ export function clusterRedirection(
     if (keys === null) return null;
     keyLists.push(keys);
   }
-  return redirection(cluster.topology, keyLists, (key) => db0.has(key.toString('latin1')), asking);
+  return redirection(cluster.topology, keyLists, (key) => db0.has(key.toString('latin1')), asking, resolved.traits.write);
 }
 
 /**

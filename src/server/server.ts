@@ -101,6 +101,15 @@ export async function startServer(
       onSaveError: (err) => logger('warning', `saving the cluster topology: ${err.message}`),
     });
     state.cluster.onChange = () => redirectBlockedClients(state);
+    const topology = state.cluster.topology;
+    const follow = (): void => {
+      topology.requireFullCoverage = config.getBoolean('cluster-require-full-coverage');
+      topology.allowReadsWhenDown = config.getBoolean('cluster-allow-reads-when-down');
+    };
+    follow();
+    config.onChange((name) => {
+      if (name === 'cluster-require-full-coverage' || name === 'cluster-allow-reads-when-down') follow();
+    });
   }
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;

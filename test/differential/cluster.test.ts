@@ -129,6 +129,31 @@ const PAIR_SCRIPTS: Script[] = [
     ],
   },
   {
+    // k279 is in slot 6000. Redis works its cluster state out again after a slot change (not after CONFIG SET):
+    // the slot is given and taken again for that, and sleeps let its state update run.
+    name: 'cluster-require-full-coverage no serves assigned slots; cluster-allow-reads-when-down yes serves reads',
+    steps: [
+      'XADD bar 1-1 f v',
+      'CONFIG SET cluster-require-full-coverage no',
+      'CLUSTER DELSLOTS 6000',
+      { sleep: 200 },
+      'XADD bar 2-1 f v', 'XADD k279 1-1 f v',
+      'CONFIG SET cluster-require-full-coverage yes',
+      'CLUSTER ADDSLOTS 6000', 'CLUSTER DELSLOTS 6000',
+      { sleep: 200 },
+      'XLEN bar', 'XADD bar 3-1 f v',
+      'CONFIG SET cluster-allow-reads-when-down yes',
+      'XLEN bar', 'XRANGE bar - +', 'XADD bar 3-1 f v', 'XREAD STREAMS bar 0', 'XADD k279 1-1 f v',
+      'MULTI', 'XLEN bar', 'XADD bar 3-1 f v', 'EXEC',
+      'CONFIG GET cluster-allow-reads-when-down', 'CONFIG GET cluster-require-full-coverage',
+      'CLUSTER ADDSLOTS 6000',
+      { sleep: 200 },
+      'CONFIG SET cluster-allow-reads-when-down no',
+      'XADD bar 3-1 f v',
+    ],
+    after: ['CLUSTER ADDSLOTS 6000', 'CONFIG SET cluster-require-full-coverage yes', 'CONFIG SET cluster-allow-reads-when-down no'],
+  },
+  {
     // Redis redirects blocked clients from its periodic client cron: the sleep lets it run.
     name: 'a client blocked on a slot that moves away gets MOVED, on a cluster going down CLUSTERDOWN',
     steps: [

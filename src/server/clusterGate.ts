@@ -4,7 +4,7 @@
 
 import { keyArguments, type CommandRegistry, type Resolved } from '../commands/registry';
 import { redirection } from '../cluster/routing';
-import { keySlotOf } from '../cluster/keySlot';
+import { keyHashSlot, keySlotOf } from '../cluster/keySlot';
 import { ClusterErr } from '../errors';
 import type { ClusterState } from '../cluster/clusterState';
 import type { Database } from '../keyspace/database';
@@ -33,6 +33,14 @@ export function clusterRedirection(
   // Redis's resetClient: ASKING lasts for the next command only, or until EXEC once MULTI started.
   const name = resolved.spec.name;
   if (client.multi === null && name !== 'asking' && name !== 'multi') client.asking = false;
+  const spec = resolved.spec;
+  if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
+    // One key (XADD, XRANGE, XACK...), the common case: a slot served here and not being migrated needs no
+    // key lists (what redirection() would conclude too).
+    const topology = cluster.topology;
+    const slot = keyHashSlot(args[spec.firstKey]);
+    if (topology.owner[slot] === topology.myself && topology.ok && !topology.migrating.has(slot)) return null;
+  }
   const keyLists: Buffer[][] = [];
   if (name === 'exec') {
     if (client.multi === null) return null;

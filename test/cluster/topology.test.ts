@@ -9,7 +9,8 @@ import { evenSlotRanges, localTopology, takeClusterLocal } from '../../src/clust
 import { keyHashSlot } from '../../src/cluster/keySlot';
 import { freePort } from '../helpers/ports';
 import { startSpool } from '../helpers/spool';
-import { call, text } from './clusterHarness';
+import { RespConnection, nodeText } from '../helpers/resp';
+import { text } from './clusterHarness';
 
 const A = 'a'.repeat(40);
 const B = 'b'.repeat(40);
@@ -99,28 +100,42 @@ describe('--cluster-local', () => {
   });
 });
 
+/** Runs `body` with a fresh temporary directory, removed afterwards. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `body` against an in-process cluster node on `port` with topology `file`, stopped afterwards. */
+async function withNode(port: number, file: string, body: () => Promise<void>): Promise<void> {
+  const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
+  try {
+    await body();
+  } finally {
+    await node.stop(); // waits for the topology write in flight
+  }
+}
+
 describe('a node persists its topology', () => {
-  test('slot changes are written to its cluster-config-file and read again after a restart', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-    try {
+  test('slot changes are written to its cluster-config-file and read again after a restart', () =>
+    inTempDir(async (dir) => {
       const port = await freePort();
       const file = path.join(dir, 'nodes.conf');
       await writeFile(file, `${A} 127.0.0.1:${port}@1 master - 0 0 1 connected 0-16383\n${B} 127.0.0.1:1@2 master - 0 0 2 connected\n`);
-      const options = { port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file };
-      let node = await startSpool(options);
-      try {
+      await withNode(port, file, async () => {
         expect(await text(port, ['CLUSTER', 'DELSLOTSRANGE', '100', '199'])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'SETSLOT', '5', 'MIGRATING', B])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'SETSLOT', '300', 'NODE', B])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'BUMPEPOCH'])).toBe('BUMPED 3');
-      } finally {
-        await node.stop(); // waits for the topology write in flight
-      }
+      });
       const saved = await readFile(file, 'utf8');
       expect(saved).toContain(`${A} 127.0.0.1:${port}@1 myself,master - 0 0 3 connected 0-99 200-299 301-16383 [5->-${B}]`);
       expect(saved).toContain(`${B} 127.0.0.1:1@2 master - 0 0 2 connected 300`);
-      node = await startSpool(options);
-      try {
+      await withNode(port, file, async () => {
         const nodes = await text(port, ['CLUSTER', 'NODES']);
         expect(nodes).toContain(`myself,master - 0 0 3 connected 0-99 200-299 301-16383 [5->-${B}]`);
         expect(await text(port, ['CLUSTER', 'INFO'])).toContain('cluster_slots_assigned:16284');
@@ -129,104 +144,68 @@ describe('a node persists its topology', () => {
         expect(await text(port, ['CLUSTER', 'ADDSLOTSRANGE', '100', '199'])).toBe('OK');
         const key = Array.from({ length: 100000 }, (_, i) => `k${i}`).find((k) => keyHashSlot(Buffer.from(k)) === 300)!;
         expect(await text(port, ['XADD', key, '*', 'f', 'v'])).toBe('MOVED 300 127.0.0.1:1');
-      } finally {
-        await node.stop();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
-  test('a node without a file starts alone with no slot, and saves itself', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-    try {
+  test('a node without a file starts alone with no slot, and saves itself', () =>
+    inTempDir(async (dir) => {
       const port = await freePort();
       const file = path.join(dir, 'fresh.conf');
-      const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
-      try {
+      await withNode(port, file, async () => {
         const id = await text(port, ['CLUSTER', 'MYID']);
         expect(id).toMatch(/^[0-9a-f]{40}$/);
         expect(await readFile(file, 'utf8')).toBe(`${id} 127.0.0.1:${port}@${port + 10000} myself,master - 0 0 0 connected\nvars currentEpoch 0 lastVoteEpoch 0\n`);
         expect(await text(port, ['XADD', 'k', '*', 'f', 'v'])).toBe('CLUSTERDOWN Hash slot not served');
         expect(await text(port, ['CLUSTER', 'RESET', 'HARD'])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'MYID'])).not.toBe(id);
-      } finally {
-        await node.stop();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
-  test('CLUSTER SAVECONFIG answers once the file is written, or with the reason it could not be', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-    try {
+  test('CLUSTER SAVECONFIG answers once the file is written, or with the reason it could not be', () =>
+    inTempDir(async (dir) => {
       const port = await freePort();
       const sub = path.join(dir, 'sub');
       await mkdir(sub);
       const file = path.join(sub, 'nodes.conf');
-      const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
-      try {
+      await withNode(port, file, async () => {
         expect(await text(port, ['CLUSTER', 'ADDSLOTS', '7'])).toBe('OK');
         expect(await text(port, ['CLUSTER', 'SAVECONFIG'])).toBe('OK');
         expect(await readFile(file, 'utf8')).toMatch(/myself,master - 0 0 0 connected 7\n/);
         await rm(sub, { recursive: true, force: true });
         expect(await text(port, ['CLUSTER', 'SAVECONFIG'])).toBe('ERR error saving the cluster node config: No such file or directory');
         expect(await text(port, ['PING'])).toBe('PONG');
-      } finally {
-        await node.stop();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
-  test('a node finds itself by its host name (Kubernetes: spool-0 is spool-0.spool.<ns>.svc...)', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-    try {
+  test('a node finds itself by its host name (Kubernetes: spool-0 is spool-0.spool.<ns>.svc...)', () =>
+    inTempDir(async (dir) => {
       const port = await freePort();
       const file = path.join(dir, 'nodes.conf');
       await writeFile(file, `${A} ${os.hostname()}.spool.default.svc.cluster.local:${port}@1 master - 0 0 1 connected 0-16383\n${B} other-host.example:${port}@1 master - 0 0 2 connected\n`);
-      const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file });
-      try {
+      await withNode(port, file, async () => {
         expect(await text(port, ['CLUSTER', 'MYID'])).toBe(A);
-      } finally {
-        await node.stop();
-      }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      });
+    }));
 
-  test('cluster mode refuses port 0 and a topology without this node', async () => {
-    await expect(startSpool({ port: '0', 'cluster-enabled': 'yes' })).rejects.toThrow(/fixed port/);
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-    try {
+  test('cluster mode refuses port 0 and a topology without this node', () =>
+    inTempDir(async (dir) => {
+      await expect(startSpool({ port: '0', 'cluster-enabled': 'yes' })).rejects.toThrow(/fixed port/);
       const file = path.join(dir, 'nodes.conf');
       await writeFile(file, `${A} 127.0.0.1:1@2 master - 0 0 1 connected 0-16383\n`);
-      const port = await freePort();
-      await expect(startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': file })).rejects.toThrow(/no node of the topology is this server/);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+      await expect(withNode(await freePort(), file, async () => undefined)).rejects.toThrow(/no node of the topology is this server/);
+    }));
 });
 
-test('CLIENT LIST shows READONLY as flag r', async () => {
-  const port = await freePort();
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-topology-'));
-  const node = await startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': path.join(dir, 'n.conf') });
-  try {
-    const { RespConnection, nodeText } = await import('../helpers/resp');
-    const c = await RespConnection.connect(port);
-    await c.call(['READONLY']);
-    expect(nodeText(await c.call(['CLIENT', 'INFO']))).toMatch(/ flags=r /);
-    await c.call(['READWRITE']);
-    expect(nodeText(await c.call(['CLIENT', 'INFO']))).toMatch(/ flags=N /);
-    c.close();
-    expect(nodeText(await call(port, ['PING']))).toBe('PONG');
-  } finally {
-    await node.stop();
-    await rm(dir, { recursive: true, force: true });
-  }
-});
+test('CLIENT LIST shows READONLY as flag r', () =>
+  inTempDir(async (dir) => {
+    const port = await freePort();
+    await withNode(port, path.join(dir, 'n.conf'), async () => {
+      const c = await RespConnection.connect(port);
+      await c.call(['READONLY']);
+      expect(nodeText(await c.call(['CLIENT', 'INFO']))).toMatch(/ flags=r /);
+      await c.call(['READWRITE']);
+      expect(nodeText(await c.call(['CLIENT', 'INFO']))).toMatch(/ flags=N /);
+      c.close();
+      expect(await text(port, ['PING'])).toBe('PONG');
+    });
+  }));

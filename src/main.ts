@@ -5,6 +5,8 @@ import { infoRequest, usageText, versionLine } from './config/commandLineInfo';
 import { startServer } from './server/server';
 import { SPOOL_VERSION } from './version';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { runLocalCluster, takeClusterLocal } from './cluster/localCluster';
 // Operations: structured logs (pino) and start-up checks with clear messages.
 import { createLogger } from './server/logger';
 import { checkDataDir, describeStartupError } from './server/startup';
@@ -21,6 +23,15 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(usageText());
     process.exit(1);
   }
+  // Cluster mode on one host: this process only starts and stops the nodes (src/cluster/localCluster.ts).
+  let local;
+  try {
+    local = takeClusterLocal(argv);
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(1);
+  }
+  if (local !== null) argv = local.rest;
   let parsed;
   try {
     parsed = parseCommandLine(argv);
@@ -30,6 +41,23 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(1);
     }
     throw err;
+  }
+  if (local !== null) {
+    const options = parsed.options;
+    const host = options.get('cluster-announce-ip') || (options.get('bind') ?? '127.0.0.1').split(/\s+/).filter(Boolean)[0].replace(/^-/, '');
+    const code = await runLocalCluster({
+      count: local.count,
+      port: Number(options.get('port') ?? '6379'),
+      dir: path.resolve(options.get('dir') ?? './data'),
+      host: host === '0.0.0.0' || host === '*' || host === '::' ? '127.0.0.1' : host,
+      args: argv,
+      script: process.argv[1],
+      log: (line) => process.stdout.write(`${line}\n`),
+    }).catch((err: Error) => {
+      process.stderr.write(`Spool failed to start: ${err.message}\n`);
+      return 1;
+    });
+    process.exit(code);
   }
   const logger = createLogger({ level: parsed.options.get('loglevel'), file: parsed.options.get('logfile') });
   const fail = (reason: string): never => {
@@ -81,6 +109,9 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
+  // A node of --cluster-local has an IPC channel to its launcher: when the launcher is gone (even killed with
+  // SIGKILL) the channel closes, and the node stops as on SIGTERM instead of running on, orphaned.
+  if (process.channel) process.once('disconnect', () => onSignal('launcher exit'));
   await server.stopped;
   logger.pino.info({ event: 'exit' }, 'Spool is now ready to exit, bye bye...');
   logger.flush();

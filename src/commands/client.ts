@@ -20,6 +20,7 @@ export function describeClient(c: ClientState, now: number): string {
   if (c.blocked !== null || c.held) flags += 'b';
   if (c.watchDirty) flags += 'd';
   if (c.closing) flags += 'c';
+  if (c.readonlyCluster) flags += 'r';
   if (c.noEvict) flags += 'e';
   if (c.noTouch) flags += 'T';
   if (flags === '') flags = 'N';

@@ -1,7 +1,7 @@
 // Connection commands: PING, ECHO, HELLO, AUTH, SELECT, QUIT, RESET.
 
 import { timingSafeEqual, createHash } from 'node:crypto';
-import { CommandError, Err } from '../errors';
+import { ClusterErr, CommandError, Err } from '../errors';
 import { keywordEquals, toInteger } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { REDIS_VERSION } from '../version';
@@ -111,7 +111,7 @@ function hello(ctx: CommandContext): void {
   r.bulk('id');
   r.integer(client.id);
   r.bulk('mode');
-  r.bulk('standalone');
+  r.bulk(ctx.server.cluster !== null ? 'cluster' : 'standalone');
   r.bulk('role');
   r.bulk('master');
   r.bulk('modules');
@@ -128,6 +128,7 @@ export function validateClientName(arg: Buffer): string {
 
 function select(ctx: CommandContext): void {
   const index = toInteger(ctx.args[1]);
+  if (ctx.server.cluster !== null && index !== 0) throw new CommandError(ClusterErr.select);
   if (index < 0 || index >= ctx.server.databases.length) throw new CommandError(Err.dbIndexOutOfRange);
   ctx.client.dbIndex = index;
   ctx.reply.ok();

@@ -133,7 +133,7 @@ const SECTIONS: Record<string, Section> = {
         `calls=${c.calls},usec=${Math.round(c.usec)},usec_per_call=${(c.calls ? c.usec / c.calls : 0).toFixed(2)},rejected_calls=${c.rejectedCalls},failed_calls=${c.failedCalls}`,
       ]),
   errorstats: (s) => [...s.stats.errors.entries()].map(([code, n]) => [`errorstat_${code}`, `count=${n}`]),
-  cluster: () => [['cluster_enabled', 0]],
+  cluster: (s) => [['cluster_enabled', s.cluster !== null ? 1 : 0]],
   keyspace: (s) =>
     s.databases
       .filter((db) => db.size > 0)

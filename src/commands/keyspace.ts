@@ -1,7 +1,7 @@
 // Generic keyspace commands over streams (the only type Spool stores): DEL, UNLINK, EXISTS, TYPE, RENAME,
 // RENAMENX, KEYS, SCAN, DBSIZE, FLUSHDB, FLUSHALL, SWAPDB.
 
-import { CommandError, Err } from '../errors';
+import { ClusterErr, CommandError, Err } from '../errors';
 import { globMatch } from '../keyspace/glob';
 import { command, type CommandContext, type CommandSpec } from './types';
 
@@ -97,6 +97,7 @@ function dbIndexArg(ctx: CommandContext, error: string): number {
 }
 
 function swapdb(ctx: CommandContext): void {
+  if (ctx.server.cluster !== null) throw new CommandError(ClusterErr.swapdb);
   const first = dbIndexArg(ctx, Err.invalidFirstDbIndex);
   const second = dbIndexArg(ctx, Err.invalidSecondDbIndex);
   const databases = ctx.server.databases;

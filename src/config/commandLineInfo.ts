@@ -36,6 +36,7 @@ export function usageText(name = 'spool-server'): string {
     `       ${name} --port 7777`,
     `       ${name} --port 7777 --dir /var/lib/spool --appendfsync always`,
     `       ${name} /etc/spool/spool.conf --loglevel verbose`,
+    `       ${name} --cluster-local 3 --port 7000 (a cluster of 3 nodes on ports 7000-7002, see README "Cluster")`,
     '',
     'Options (as config file directives, redis.conf syntax, or as --name value on the command line):',
     ...options,

@@ -28,6 +28,10 @@ export class ClientState {
   monitoring = false;
   /** Held by CLIENT PAUSE: its next command waits for the end of the pause (CLIENT LIST flag b, as Redis). */
   held = false;
+  /** Cluster mode: ASKING was sent (serves one command on an importing slot; kept through MULTI, as Redis). */
+  asking = false;
+  /** Cluster mode: READONLY was sent (CLIENT LIST flag r). */
+  readonlyCluster = false;
   lastCommand = 'NULL';
   /** The request being executed (kept for a blocked command, journaled when it is served). */
   currentArgs: Buffer[] = [];

@@ -3,11 +3,12 @@
 // then serve clients blocked on keys the command made ready.
 
 import { performance } from 'node:perf_hooks';
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, errorCodeOf } from '../errors';
 import { ArgReader, keywordEquals } from '../commands/args';
 import { keyArguments, type Resolved } from '../commands/registry';
 import { shownArguments, type CommandContext, type CommandSpec } from '../commands/types';
 import { Monitors } from './monitors';
+import { clusterRedirection } from './clusterGate';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import type { BlockRequest } from './blocking';
 import type { ClientState } from './clientState';
@@ -103,12 +104,34 @@ export class Dispatcher {
       this.reject(client, reply, new CommandError(Err.misconf(refused)), statName);
       return;
     }
+    // Cluster mode: one null check while it is off.
+    if (server.cluster !== null && this.redirected(client, args, resolved, reply)) return;
     if (client.multi !== null && !traits.multiControl) {
       client.multi.push({ args });
       reply.simple('QUEUED');
       return;
     }
     this.call(client, args, resolved, reply, false, now);
+  }
+
+  /**
+   * Cluster mode: answers a request on keys this node does not serve with its redirection (MOVED, ASK,
+   * CROSSSLOT...), as Redis's processCommand: a redirected EXEC discards the transaction, a redirected command
+   * inside MULTI makes EXEC abort. Returns true when the request was answered so.
+   */
+  private redirected(client: ClientState, args: Buffer[], resolved: Resolved, reply: ReplyWriter): boolean {
+    const server = this.server;
+    const error = clusterRedirection(server.cluster!, server.registry, client, server.databases[0], resolved, args);
+    if (error === null) return false;
+    if (resolved.statName === 'exec') {
+      client.multi = null;
+      client.multiError = false;
+      server.unwatchAll(client);
+    } else if (client.multi !== null) client.multiError = true;
+    server.stats.command(resolved.statName).rejectedCalls++;
+    reply.error(error);
+    server.stats.error(errorCodeOf(error), error, resolved.statName, client);
+    return true;
   }
 
   /**
@@ -235,6 +258,8 @@ export class Dispatcher {
   private reject(client: ClientState, reply: ReplyWriter, err: unknown, statName: string | null, args?: Buffer[]): void {
     if (!(err instanceof CommandError)) throw err;
     if (client.multi !== null) client.multiError = true;
+    // Cluster mode's ASKING lasts one command, a refused one included (Redis's resetClient).
+    else if (statName !== 'asking') client.asking = false;
     if (statName === 'exec' || (statName === null && err.reply === Err.wrongArity('exec'))) {
       // execCommandAbort: a rejected EXEC discards the transaction and says why.
       client.multi = null;

@@ -16,6 +16,8 @@ import { Persistence, type Logger } from './persistence';
 // Operations: protected-mode decision (unit-tested on its own), TLS and /metrics listeners.
 import { protectedModeRefuses } from './protectedMode';
 import { startOpsListeners } from './opsListeners';
+import { openCluster } from '../cluster/clusterState';
+import { redirectBlockedClients } from './clusterGate';
 
 /**
  * Hardening: answers a refused connection with one error and closes it, as Redis does (write, then close).
@@ -68,6 +70,7 @@ export async function startServer(
       for (const conn of connections.values()) conn.close();
       await stopListening;
       await persistence.close().catch((err: Error) => logger('warning', `closing the stream logs: ${err.message}`));
+      await state.cluster?.file.settled();
       resolveStopped();
     })();
     return closing;
@@ -87,6 +90,27 @@ export async function startServer(
   const logger: Logger = start.log ?? (() => undefined);
   const dispatcher = new Dispatcher(state);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
+  // Cluster mode: the topology is loaded before anything listens, so no command runs unrouted.
+  if (config.getBoolean('cluster-enabled')) {
+    if (config.getNumber('port') === 0) throw new Error('cluster-enabled needs a fixed port (the topology names each node by its port)');
+    state.cluster = await openCluster({
+      file: path.resolve(config.get('dir'), config.get('cluster-config-file')),
+      port: config.getNumber('port'),
+      announceIp: config.get('cluster-announce-ip'),
+      defaultHost: config.get('bind').split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '',
+      onSaveError: (err) => logger('warning', `saving the cluster topology: ${err.message}`),
+    });
+    state.cluster.onChange = () => redirectBlockedClients(state);
+    const topology = state.cluster.topology;
+    const follow = (): void => {
+      topology.requireFullCoverage = config.getBoolean('cluster-require-full-coverage');
+      topology.allowReadsWhenDown = config.getBoolean('cluster-allow-reads-when-down');
+    };
+    follow();
+    config.onChange((name) => {
+      if (name === 'cluster-require-full-coverage' || name === 'cluster-allow-reads-when-down') follow();
+    });
+  }
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics
   state.persistence = persistence;
   state.durability = persistence;

@@ -16,6 +16,7 @@ import { ClientPause } from './clientPause';
 import { LatencyMonitor } from './latencyMonitor';
 import { SlowLog } from './slowLog';
 import { Monitors } from './monitors';
+import type { ClusterState } from '../cluster/clusterState';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -156,6 +157,8 @@ export class ServerState {
   readonly runId: string;
   /** Socket writes of fan-outs shared with writer threads; startServer gives it its threads (none by default here). */
   ioThreads = new IoThreads(0);
+  /** Cluster mode (cluster-enabled yes), or null: the dispatcher's one check per command while it is off. */
+  cluster: ClusterState | null = null;
   /** What start-up recovery did (metrics: recovery duration); null until recovered or without persistence. */
   recovery: RecoverySummary | null = null;
 

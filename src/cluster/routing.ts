@@ -1,0 +1,64 @@
+// Whether this node may run a request's keys, or which redirection the client gets instead: Redis's
+// getNodeByQuery and clusterRedirectClient (cluster.c, 7.0). All keys must hash to one slot (CROSSSLOT), the
+// slot must be assigned (CLUSTERDOWN) and served here (MOVED); a slot being migrated away sends the keys this
+// node no longer holds to the target (ASK), a slot being imported is served to clients that said ASKING, and a
+// multi-key request whose keys are split by a migration must be retried (TRYAGAIN).
+
+import { ClusterErr } from '../errors';
+import { keyHashSlot } from './keySlot';
+import type { ClusterNode, Topology } from './topology';
+
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && a.equals(b);
+}
+
+/**
+ * The error reply redirecting a request whose key arguments are `keyLists` (one list per command: EXEC checks
+ * every queued command together), or null when this node serves it. `hasKey` tells whether a key exists here.
+ */
+export function redirection(
+  topology: Topology,
+  keyLists: readonly (readonly Buffer[])[],
+  hasKey: (key: Buffer) => boolean,
+  asking: boolean,
+  /** The command has the write flag (EXEC itself has not, as in Redis). */
+  write: boolean,
+): string | null {
+  let firstKey: Buffer | null = null;
+  let slot = 0;
+  let owner: ClusterNode | null = null;
+  let migrating = false;
+  let importing = false;
+  let multipleKeys = false;
+  let missingKeys = 0;
+  for (const keys of keyLists) {
+    for (const key of keys) {
+      const keySlot = keyHashSlot(key);
+      if (firstKey === null) {
+        firstKey = key;
+        slot = keySlot;
+        owner = topology.owner[slot];
+        if (owner === null) return ClusterErr.unbound;
+        if (owner === topology.myself && topology.migrating.has(slot)) migrating = true;
+        else if (topology.importing.has(slot)) importing = true;
+      } else if (!sameBytes(firstKey, key)) {
+        if (slot !== keySlot) return ClusterErr.crossSlot;
+        multipleKeys = true;
+      }
+      if ((migrating || importing) && !hasKey(key)) missingKeys++;
+    }
+  }
+  if (owner === null) return null;
+  if (!topology.ok) {
+    if (!topology.allowReadsWhenDown) return ClusterErr.down;
+    if (write) return ClusterErr.downReadOnly;
+  }
+  if (migrating && missingKeys > 0) {
+    if (multipleKeys) return ClusterErr.tryAgain;
+    const target = topology.migrating.get(slot)!;
+    return ClusterErr.ask(slot, target.host, target.port);
+  }
+  if (importing && asking) return multipleKeys && missingKeys > 0 ? ClusterErr.tryAgain : null;
+  if (owner !== topology.myself) return ClusterErr.moved(slot, owner.host, owner.port);
+  return null;
+}

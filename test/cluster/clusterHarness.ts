@@ -1,0 +1,110 @@
+// Cluster test fixtures: real redis-server cluster nodes (cluster-enabled, joined by CLUSTER MEET, slots
+// assigned, waited for until they agree, bounded) and in-process Spool nodes sharing one declared topology.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort } from '../helpers/ports';
+import { startRedis, type RunningRedis } from '../helpers/redis';
+import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { RespConnection, nodeText, type Arg, type RespNode } from '../helpers/resp';
+
+export async function call(port: number, args: Arg[]): Promise<RespNode> {
+  const conn = await RespConnection.connect(port);
+  try {
+    return await conn.call(args, 5000);
+  } finally {
+    conn.close();
+  }
+}
+
+export async function text(port: number, args: Arg[]): Promise<string> {
+  return nodeText(await call(port, args)) ?? '';
+}
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface RedisNode {
+  redis: RunningRedis;
+  port: number;
+  id: string;
+}
+
+/** Redis cluster nodes, node i owning `ranges[i]`, every node knowing every other and cluster_state ok. */
+export async function startRedisCluster(ranges: [number, number][]): Promise<RedisNode[]> {
+  const nodes: RedisNode[] = [];
+  try {
+    for (let i = 0; i < ranges.length; i++) {
+      const redis = await startRedis(['--cluster-enabled', 'yes', '--cluster-announce-ip', '127.0.0.1', '--cluster-port', String(await freePort())]);
+      nodes.push({ redis, port: redis.port, id: await text(redis.port, ['CLUSTER', 'MYID']) });
+    }
+    for (const n of nodes.slice(1)) {
+      const cport = /@(\d+)/.exec(await text(n.port, ['CLUSTER', 'NODES']))![1];
+      await call(nodes[0].port, ['CLUSTER', 'MEET', '127.0.0.1', String(n.port), cport]);
+    }
+    const known = async (n: RedisNode) => {
+      const lines = (await text(n.port, ['CLUSTER', 'NODES'])).trim().split('\n');
+      return lines.length === nodes.length && lines.every((l) => !/handshake|noaddr|fail/.test(l) && / connected/.test(l));
+    };
+    await waitFor('redis nodes to meet', async () => (await Promise.all(nodes.map(known))).every(Boolean));
+    for (let i = 0; i < nodes.length; i++) await call(nodes[i].port, ['CLUSTER', 'ADDSLOTSRANGE', String(ranges[i][0]), String(ranges[i][1])]);
+    const ok = async (n: RedisNode) => {
+      const info = await text(n.port, ['CLUSTER', 'INFO']);
+      const lines = (await text(n.port, ['CLUSTER', 'NODES'])).trim().split('\n');
+      return info.includes('cluster_state:ok') && lines.every((l) => /connected \d/.test(l));
+    };
+    await waitFor('redis cluster state ok', async () => (await Promise.all(nodes.map(ok))).every(Boolean));
+    return nodes;
+  } catch (err) {
+    for (const n of nodes) await n.redis.stop();
+    throw err;
+  }
+}
+
+export interface SpoolNode {
+  spool: SpoolHandle;
+  port: number;
+  id: string;
+}
+
+export interface SpoolCluster {
+  nodes: SpoolNode[];
+  /** The topology file every node was started with. */
+  file: string;
+  stop(): Promise<void>;
+}
+
+/** In-process Spool nodes with one topology file, node i owning `ranges[i]` (config epoch i + 1). */
+export async function startSpoolCluster(ranges: [number, number][], extra: Record<string, string> = {}): Promise<SpoolCluster> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-cluster-'));
+  const ports: number[] = [];
+  for (let i = 0; i < ranges.length; i++) ports.push(await freePort());
+  const ids = ranges.map(() => randomBytes(20).toString('hex'));
+  const lines = ranges.map(([a, b], i) => `${ids[i]} 127.0.0.1:${ports[i]}@${40000 + i} master - 0 0 ${i + 1} connected ${a}-${b}`);
+  const file = path.join(dir, 'nodes.conf');
+  await writeFile(file, `${lines.join('\n')}\nvars currentEpoch ${ranges.length} lastVoteEpoch 0\n`);
+  const nodes: SpoolNode[] = [];
+  const stop = async () => {
+    for (const n of nodes) await n.spool.stop();
+    await rm(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < ranges.length; i++) {
+      // Each node its own copy, as in production (a node rewrites its file after CLUSTER commands).
+      const own = path.join(dir, `node-${i}.conf`);
+      await writeFile(own, `${lines.join('\n')}\n`);
+      const spool = await startSpool({ port: String(ports[i]), 'cluster-enabled': 'yes', 'cluster-config-file': own, ...extra });
+      nodes.push({ spool, port: ports[i], id: ids[i] });
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { nodes, file, stop };
+}

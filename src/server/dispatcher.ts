@@ -103,6 +103,11 @@ export class Dispatcher {
       this.reject(client, reply, new CommandError(Err.misconf(refused)), statName);
       return;
     }
+    // Pub/Sub: a RESP2 subscriber may only (un)subscribe, PING, QUIT or RESET (one flag check for everyone else).
+    if (client.subscribed && client.protocol === 2 && !traits.inSubscribedMode) {
+      this.reject(client, reply, new CommandError(Err.subscribedContext(statName)), statName);
+      return;
+    }
     if (client.multi !== null && !traits.multiControl) {
       client.multi.push({ args });
       reply.simple('QUEUED');

@@ -79,6 +79,7 @@ export async function startServer(
     {
       newWriter: (client) => new ReplyWriter(client.protocol),
       deliver: (client, reply, ticket) => connections.get(client.id)?.deliver(reply, ticket),
+      push: (client, bytes) => connections.get(client.id)?.push(bytes),
       shutdown: close,
     },
     start.clock,

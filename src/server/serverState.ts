@@ -16,6 +16,7 @@ import { ClientPause } from './clientPause';
 import { LatencyMonitor } from './latencyMonitor';
 import { SlowLog } from './slowLog';
 import { Monitors } from './monitors';
+import { PubSub } from './pubsub';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -107,6 +108,8 @@ export interface ServerHooks {
   newWriter(client: ClientState): ReplyWriter;
   /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
   deliver(client: ClientState, reply: ReplyWriter | Buffer, ticket: number): void;
+  /** Hands a Pub/Sub message to a subscriber's connection (after the replies it was given; not silenced by CLIENT REPLY). */
+  push(client: ClientState, bytes: Buffer): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): Promise<void>;
 }
@@ -139,6 +142,8 @@ export class ServerState {
   readonly slowLog: SlowLog;
   /** MONITOR: clients shown every command; the dispatcher checks its size once per command. */
   readonly monitors: Monitors;
+  /** Pub/Sub subscriptions by channel, pattern and shard channel (src/server/pubsub.ts). */
+  readonly pubsub: PubSub;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -188,6 +193,7 @@ export class ServerState {
     this.clientPause = new ClientPause(clock);
     this.slowLog = new SlowLog(config);
     this.monitors = new Monitors((client, line) => hooks.deliver(client, line, 0));
+    this.pubsub = new PubSub(hooks.push);
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,

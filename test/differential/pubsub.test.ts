@@ -281,6 +281,36 @@ const scripts: Script[] = [
       { c: 2, cmd: 'PUBSUB NUMSUB gone' },
     ],
   },
+  {
+    name: 'CLIENT PAUSE WRITE holds PUBLISH (may_replicate) but not SUBSCRIBE; a refused command is answered at once',
+    steps: [
+      { c: 0, cmd: 'SUBSCRIBE a' },
+      { c: 1, cmd: 'CLIENT PAUSE 100000 WRITE' },
+      { c: 2, cmd: 'PUBLISH a held', defer: true },
+      { waitBlocked: 1 },
+      { c: 0, cmd: 'PSUBSCRIBE b*' },
+      { c: 0, cmd: 'XLEN s' },
+      { c: 0, cmd: 'PING' },
+      { c: 3, cmd: 'PUBSUB NUMSUB a' },
+      { c: 1, cmd: 'CLIENT UNPAUSE' },
+      { c: 2, collect: 1 },
+      { c: 0, collect: 1 },
+    ],
+    after: ['CLIENT UNPAUSE'],
+  },
+  {
+    name: 'CLIENT PAUSE ALL with a RESP2 subscriber: the refusal and PING\'s message shape',
+    steps: [
+      { c: 0, cmd: 'SUBSCRIBE a' },
+      // ALL holds CLIENT UNPAUSE and INFO too: the pause ends by its timeout.
+      { c: 1, cmd: 'CLIENT PAUSE 300 ALL' },
+      { c: 0, cmd: 'XLEN s' },
+      { c: 0, cmd: 'PING', defer: true },
+      { c: 0, collect: 1 },
+    ],
+    protocols: [2],
+    after: ['CLIENT UNPAUSE'],
+  },
 ];
 
 differentialSuite(scripts);

@@ -5,7 +5,7 @@
 // Orders that are Redis's hash-table order (UNSUBSCRIBE of several, PUBSUB CHANNELS) are sorted or avoided.
 import { differentialSuite, pipeline, type Script } from '../helpers/differential';
 import { nodeText } from '../helpers/resp';
-import { maskHelloId, sortAt, type Masker } from '../helpers/mask';
+import { maskHelloId, sortAt, sortPairsUnderKey, type Masker } from '../helpers/mask';
 
 /** CLIENT LIST / INFO: per line only flags and the subscription counts, lines sorted (ids and ports differ). */
 const subscriptionFields: Masker = (node) => {
@@ -25,6 +25,9 @@ const pubsubInfo: Masker = (node) => {
   const lines = text.split('\r\n').filter((l) => l.startsWith('pubsub'));
   node.header = node.bytes = Buffer.from(`+(${node.type}) ${lines.join(' ')}\r\n`, 'latin1');
 };
+
+const PUBSUB_COMMANDS = ['subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'publish', 'pubsub', 'ssubscribe', 'sunsubscribe', 'spublish'];
+const PUBSUB_SUBCOMMANDS = ['channels', 'numsub', 'numpat', 'shardchannels', 'shardnumsub', 'help'];
 
 /** HELLO 3 with the client id masked. */
 const HELLO3 = { cmd: 'HELLO 3', mask: [maskHelloId] };
@@ -311,6 +314,14 @@ const scripts: Script[] = [
     protocols: [2],
     after: ['CLIENT UNPAUSE'],
   },
+  ...PUBSUB_COMMANDS.map((c) => ({
+    name: `COMMAND INFO and DOCS ${c}`,
+    steps: [
+      { cmd: `COMMAND INFO ${c}`, mask: [sortAt(0, 9)] },
+      { cmd: `COMMAND DOCS ${c}`, mask: [sortPairsUnderKey('subcommands')] },
+    ],
+  })),
+  { name: 'COMMAND INFO of the PUBSUB subcommands', steps: PUBSUB_SUBCOMMANDS.map((c) => `COMMAND INFO pubsub|${c}`) },
 ];
 
 differentialSuite(scripts);

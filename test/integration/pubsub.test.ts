@@ -1,9 +1,9 @@
 // Pub/Sub with real client libraries over TCP, in RESP2 and RESP3: ioredis and node-redis subscribers receive
 // channel, pattern and shard-channel messages (binary ones too) published from another connection, their
 // subscription counts, introspection, and leaving subscribed mode to run other commands again.
-import Redis from 'ioredis';
 import { createClient } from 'redis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { useIoredis } from '../helpers/ioredis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 
 let spool: SpoolHandle;
@@ -24,16 +24,8 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 describe.each([2, 3] as const)('ioredis RESP%i', (protocol) => {
-  const clients: Redis[] = [];
-  const connect = async (): Promise<Redis> => {
-    const r = new Redis({ port: spool.port, host: '127.0.0.1', protocol, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    clients.push(r);
-    await r.connect();
-    return r;
-  };
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
+  const open = useIoredis(() => spool.port);
+  const connect = () => open(protocol);
 
   test('SUBSCRIBE, PSUBSCRIBE and SSUBSCRIBE receive what another connection publishes', async () => {
     const sub = await connect();

@@ -1,7 +1,8 @@
 // Pub/Sub under hostile or heavy use: a subscriber that does not read is closed by the pubsub class of
 // client-output-buffer-limit (Spool and redis-server 7.0.15 alike), also in the middle of a PUBLISH's fan-out
 // without disturbing the other subscribers; tens of thousands of channels in one SUBSCRIBE are answered and freed;
-// pathological patterns cost a bounded match per PUBLISH. Every loop is bounded in count and time.
+// pathological patterns cost a bounded match per PUBLISH; `timeout` never closes a subscriber. Every loop is
+// bounded in count and time.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { RawClient, encode, startInProcess, type InProcessSpool } from './raw';
@@ -116,6 +117,32 @@ describe('Pub/Sub output buffer limits', () => {
       }),
     );
     expect(r.spool).toEqual({ shape: [':3\r\n', ':2\r\n'], inOrder: true, numsub: '*2\r\n$3\r\nfan\r\n:2\r\n', ping: '+PONG\r\n' });
+    expect(r.spool).toEqual(r.redis);
+  });
+});
+
+describe('Pub/Sub and the idle timeout', () => {
+  it('a subscriber is never closed as idle; a plain client is (Spool and Redis alike)', async () => {
+    const r = await onBoth(async (port) => {
+      const control = await RawClient.connect(port);
+      const sub = await subscriber(port, 'idle');
+      const plain = await RawClient.connect(port);
+      expect(await plain.call('PING')).toBe('+PONG\r\n');
+      expect(await control.call('CONFIG', 'SET', 'timeout', '1')).toBe('+OK\r\n');
+      try {
+        // The control connection keeps itself busy; the plain client goes once idle for more than a second.
+        const deadline = Date.now() + 8000;
+        while (!plain.closed && Date.now() < deadline) {
+          await control.call('PING');
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        return { plainClosed: plain.closed, subscriberOpen: !sub.closed, receivers: await control.call('PUBLISH', 'idle', 'still here') };
+      } finally {
+        await control.call('CONFIG', 'SET', 'timeout', '0');
+        for (const c of [control, sub, plain]) c.close();
+      }
+    });
+    expect(r.spool).toEqual({ plainClosed: true, subscriberOpen: true, receivers: ':1\r\n' });
     expect(r.spool).toEqual(r.redis);
   });
 });

@@ -314,6 +314,22 @@ const scripts: Script[] = [
     protocols: [2],
     after: ['CLIENT UNPAUSE'],
   },
+  {
+    name: 'a RESP3 subscriber blocked in XREAD gets messages meanwhile, then its entries',
+    steps: [
+      { c: 0, cmd: 'SUBSCRIBE a' },
+      { c: 0, cmd: 'XREAD BLOCK 0 STREAMS s $', defer: true },
+      { waitBlocked: 1 },
+      { c: 1, cmd: 'PUBLISH a while-blocked' },
+      { c: 0, collect: 1 },
+      { c: 1, cmd: 'XADD s 1-1 f v' },
+      { c: 0, collect: 1 },
+      { c: 1, cmd: 'PUBLISH a after' },
+      { c: 0, collect: 1 },
+      { c: 0, cmd: 'UNSUBSCRIBE' },
+    ],
+    protocols: [3],
+  },
   ...PUBSUB_COMMANDS.map((c) => ({
     name: `COMMAND INFO and DOCS ${c}`,
     steps: [

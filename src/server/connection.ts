@@ -101,7 +101,8 @@ export class Connection implements DirectTarget {
   process(): void {
     const client = this.state;
     this.holdStamp = -1;
-    // Read once per turn, not per command: with no normal-class limit (the default) the loop skips the check.
+    // Read once per turn, not per command: with no limit for the client's class (normal's default) the loop
+    // skips the check.
     const limit = this.outputLimit();
     const limited = limit.hard > 0 || limit.soft > 0;
     try {
@@ -320,9 +321,8 @@ export class Connection implements DirectTarget {
 
   /**
    * Enforces client-output-buffer-limit (class pubsub for a subscribed client, else normal) as Redis's
-   * checkClientOutputBufferLimits: at or above the
-   * hard limit the client is closed at once; at or above the soft limit it is closed once that has lasted more
-   * than soft-seconds. Pending replies are dropped, no error is sent (Redis logs "scheduled to be closed ASAP
+   * checkClientOutputBufferLimits: at or above the hard limit the client is closed at once; at or above the soft
+   * limit it is closed once that has lasted more than soft-seconds. Pending replies are dropped, no error is sent (Redis logs "scheduled to be closed ASAP
    * for overcoming of output buffer limits"). Called after each command, after each write and from the
    * server's periodic sweep (so a soft limit expires also while the paused client sends nothing). Returns true
    * when it closed the connection.

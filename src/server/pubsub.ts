@@ -34,6 +34,9 @@ export class ClientSubscriptions {
 /** Hands a message to a subscriber that is not the publisher (its connection writes it after its own replies). */
 export type PushMessage = (client: ClientState, bytes: Buffer) => void;
 
+/** Writes the publisher's own copy of a message into its reply, where the command is (before PUBLISH's count). */
+export type ToPublisher = (bytes: Buffer) => void;
+
 const CRLF = '\r\n';
 
 /** A push frame of bulk strings: `>n` in RESP3, `*n` in RESP2 (Redis's addReplyPubsub* functions). */
@@ -115,7 +118,7 @@ export class PubSub {
    * reply at this point, before the command's own reply, as in Redis. Returns the number of receivers (a client
    * reached by the channel and by two patterns counts three times, as in Redis).
    */
-  publish(channel: Buffer, message: Buffer, shard: boolean, publisher: ClientState, toPublisher: (bytes: Buffer) => void): number {
+  publish(channel: Buffer, message: Buffer, shard: boolean, publisher: ClientState, toPublisher: ToPublisher): number {
     const name = channel.toString('latin1');
     let receivers = 0;
     const direct = this.index[shard ? 'shard' : 'channel'].get(name);
@@ -132,7 +135,7 @@ export class PubSub {
     return receivers;
   }
 
-  private deliver(clients: Set<ClientState>, encoded: Encoded, publisher: ClientState, toPublisher: (bytes: Buffer) => void): number {
+  private deliver(clients: Set<ClientState>, encoded: Encoded, publisher: ClientState, toPublisher: ToPublisher): number {
     let n = 0;
     // A subscriber may be closed while we deliver (output buffer limit): Set iteration skips what was deleted.
     for (const client of clients) {
@@ -156,7 +159,7 @@ export class PubSub {
     return this.index[kind].get(name)?.size ?? 0;
   }
 
-  /** Distinct names of a kind with subscribers (INFO pubsub_channels, pubsub_patterns, pubsubshard_channels; NUMPAT). */
+  /** Distinct names of a kind with subscribers (INFO pubsub_channels, pubsub_patterns, pubsubshard_channels). */
   size(kind: SubscriptionKind): number {
     return this.index[kind].size;
   }

@@ -108,7 +108,7 @@ export interface ServerHooks {
   newWriter(client: ClientState): ReplyWriter;
   /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
   deliver(client: ClientState, reply: ReplyWriter | Buffer, ticket: number): void;
-  /** Hands a Pub/Sub message to a subscriber's connection (after the replies it was given; not silenced by CLIENT REPLY). */
+  /** Hands a Pub/Sub message to a subscriber's connection (after its replies; CLIENT REPLY OFF does not drop it). */
   push(client: ClientState, bytes: Buffer): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): Promise<void>;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 'use strict';
 // pretest: makes sure the tools the test suites run are installed: redis-server 7 (the differential suites'
-// reference), redis-cli and redis-benchmark (Debian packages redis-server and redis-tools). As root with apt it
-// installs them, without starting the Debian service; otherwise it says exactly what to install and exits 1.
+// reference), redis-cli and redis-benchmark (Debian packages redis-server and redis-tools), redis-sentinel. As
+// root with apt it installs them, without starting the Debian services; otherwise it says exactly what to install
+// and exits 1.
 // Plain Node, no dependencies: it runs before anything else is known to work.
 
 const { spawnSync } = require('node:child_process');
@@ -14,6 +15,8 @@ const TOOLS = [
   { bin: 'redis-benchmark', pkg: 'redis-tools' },
   // test/server/ops-tls.test.ts makes a throw-away CA and certificates with it.
   { bin: 'openssl', pkg: 'openssl' },
+  // test/integration/sentinel.test.ts: sentinels finding each other through Spool's Pub/Sub.
+  { bin: 'redis-sentinel', pkg: 'redis-sentinel' },
 ];
 // redis-py for the client compatibility test (Debian's python3-redis, for the system python3).
 const MIN_MAJOR = 7;
@@ -60,14 +63,16 @@ function aptInstall() {
     console.log('ensure-test-deps: apt-get update');
     let r = run('apt-get', ['update'], { stdio: 'inherit', env });
     if (r.status !== 0) return false;
-    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools python3-redis openssl');
-    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools', 'python3-redis', 'openssl'], { stdio: 'inherit', env });
+    console.log('ensure-test-deps: apt-get install -y redis-server redis-tools redis-sentinel python3-redis openssl');
+    r = run('apt-get', ['install', '-y', '--no-install-recommends', 'redis-server', 'redis-tools', 'redis-sentinel', 'python3-redis', 'openssl'], { stdio: 'inherit', env });
     return r.status === 0;
   } finally {
     if (!hadPolicy) fs.rmSync(policy, { force: true });
     // If a service got started anyway (a system with a running init), stop it: it would hold port 6379.
-    if (which('systemctl')) run('systemctl', ['stop', 'redis-server'], { stdio: 'ignore' });
-    if (which('service')) run('service', ['redis-server', 'stop'], { stdio: 'ignore' });
+    for (const service of ['redis-server', 'redis-sentinel']) {
+      if (which('systemctl')) run('systemctl', ['stop', service], { stdio: 'ignore' });
+      if (which('service')) run('service', [service, 'stop'], { stdio: 'ignore' });
+    }
   }
 }
 
@@ -86,7 +91,7 @@ function main() {
   console.error('ensure-test-deps: the tests need tools that are missing:');
   for (const p of list) console.error(`  - ${p}`);
   console.error('Install them (Debian/Ubuntu) with:');
-  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools python3-redis openssl');
+  console.error('  sudo apt-get update && sudo apt-get install -y redis-server redis-tools redis-sentinel python3-redis openssl');
   console.error('(redis-server 7.x; the tests start their own server on a free port: the system service is not needed,');
   console.error(' `sudo systemctl disable --now redis-server` if you do not want it running.)');
   return 1;

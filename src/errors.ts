@@ -117,6 +117,11 @@ export const Err = {
   monitorDenyBlocking: "ERR MONITOR isn't allowed for DENY BLOCKING client",
   /** A MONITOR client (a replica to Redis) sending a command that reads or writes keys. */
   replicaKeyspace: "ERR Replica can't interact with the keyspace",
+  /** A RESP2 client in subscribed mode sending anything else (processCommand's Pub/Sub context check). */
+  subscribedContext: (command: string) =>
+    `ERR Can't execute '${command}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+  /** SSUBSCRIBE inside EXEC (a client that expects one reply per command, CLIENT_DENY_BLOCKING in Redis). */
+  ssubscribeDenyBlocking: "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client",
   protoVersion: 'NOPROTO unsupported protocol version',
   /** Writes refused after a storage write or sync error: Redis's AOF text with strerror() of the errno code. */
   misconf: (code: string) => `MISCONF Errors writing to the AOF file: ${errnoText(code)}`,

@@ -16,6 +16,7 @@ const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
 /** One CLIENT LIST / CLIENT INFO line. */
 export function describeClient(c: ClientState, now: number): string {
   let flags = c.monitoring ? 'O' : '';
+  if (c.subscribed) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (c.blocked !== null || c.held) flags += 'b';
   if (c.watchDirty) flags += 'd';
@@ -34,9 +35,9 @@ export function describeClient(c: ClientState, now: number): string {
     ['idle', Math.floor((now - c.lastInteraction) / 1000)],
     ['flags', flags],
     ['db', c.dbIndex],
-    ['sub', 0],
-    ['psub', 0],
-    ['ssub', 0],
+    ['sub', c.subscriptions?.channel.size ?? 0],
+    ['psub', c.subscriptions?.pattern.size ?? 0],
+    ['ssub', c.subscriptions?.shard.size ?? 0],
     ['multi', c.multi === null ? -1 : c.multi.length],
     ['qbuf', c.queryBufferBytes],
     ['qbuf-free', 0],
@@ -59,16 +60,22 @@ export function describeClient(c: ClientState, now: number): string {
   return fields.map(([k, v]) => `${k}=${v}`).join(' ');
 }
 
+/** Redis's getClientType as CLIENT LIST/KILL TYPE name it: no masters or replicas here (a monitor is normal). */
+function clientType(c: ClientState): string {
+  return c.subscribed ? 'pubsub' : 'normal';
+}
+
+const CLIENT_TYPES = ['normal', 'master', 'replica', 'slave', 'pubsub'];
+
 function list(ctx: CommandContext): void {
   const { argv } = ctx;
   let ids: Set<number> | null = null;
+  let type: string | null = null;
   if (argv.hasMore()) {
     const option = argv.nextKeyword();
     if (option === 'TYPE' && argv.remaining === 1) {
-      const type = argv.nextString().toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
-        throw new CommandError(`ERR Unknown client type '${type}'`);
-      if (type !== 'normal') ids = new Set();
+      type = argv.nextString().toLowerCase();
+      if (!CLIENT_TYPES.includes(type)) throw new CommandError(`ERR Unknown client type '${type}'`);
     } else if (option === 'ID' && argv.hasMore()) {
       ids = new Set();
       while (argv.hasMore()) {
@@ -83,6 +90,7 @@ function list(ctx: CommandContext): void {
   let text = '';
   for (const c of ctx.server.clients.values()) {
     if (ids !== null && !ids.has(c.id)) continue;
+    if (type !== null && type !== clientType(c)) continue;
     text += describeClient(c, ctx.now) + '\n';
   }
   ctx.reply.verbatim(text);
@@ -122,8 +130,7 @@ function kill(ctx: CommandContext): void {
     else if (option === 'USER') filter.user = value;
     else if (option === 'TYPE') {
       const type = value.toLowerCase();
-      if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
-        throw new CommandError(`ERR Unknown client type '${value}'`);
+      if (!CLIENT_TYPES.includes(type)) throw new CommandError(`ERR Unknown client type '${value}'`);
       filter.type = type;
     } else if (option === 'SKIPME') {
       const v = value.toLowerCase();
@@ -136,7 +143,7 @@ function kill(ctx: CommandContext): void {
     if (filter.id !== undefined && c.id !== filter.id) continue;
     if (filter.addr !== undefined && c.remoteAddress !== filter.addr) continue;
     if (filter.laddr !== undefined && c.localAddress !== filter.laddr) continue;
-    if (filter.type !== undefined && filter.type !== 'normal') continue;
+    if (filter.type !== undefined && filter.type !== clientType(c)) continue;
     if (filter.user !== undefined && filter.user !== 'default') continue;
     if (filter.skipMe && c === ctx.client) continue;
     killClient(ctx, c);

@@ -29,6 +29,13 @@ function authenticate(ctx: CommandContext, user: Buffer | null, password: Buffer
 
 function ping(ctx: CommandContext): void {
   if (ctx.args.length > 2) throw new CommandError(Err.wrongArity('ping'));
+  if (ctx.client.subscribed && ctx.client.protocol === 2) {
+    // A RESP2 subscriber reads every reply as a message: PING answers in that shape, ["pong", argument or ""].
+    ctx.reply.array(2);
+    ctx.reply.bulk('pong');
+    ctx.reply.bulk(ctx.args.length === 2 ? ctx.args[1] : '');
+    return;
+  }
   if (ctx.args.length === 2) ctx.reply.bulk(ctx.args[1]);
   else ctx.reply.simple('PONG');
 }
@@ -152,6 +159,7 @@ function reset(ctx: CommandContext): void {
   client.noTouch = false;
   client.authenticated = server.config.get('requirepass') === '';
   server.monitors.delete(client);
+  server.pubsub.forget(client);
   ctx.reply.simple('RESET');
 }
 

@@ -11,6 +11,8 @@ export interface Traits {
   readonly write: boolean;
   /** Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
   readonly multiControl: boolean;
+  /** Allowed to a RESP2 client in Pub/Sub subscribed mode ((P|S)(UN)SUBSCRIBE, PING, QUIT, RESET). */
+  readonly inSubscribedMode: boolean;
 }
 
 export interface Resolved {
@@ -25,11 +27,15 @@ export interface Resolved {
 /** Commands that run immediately inside MULTI instead of being queued. */
 const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
+/** What a RESP2 client in subscribed mode may run (Redis 7.0's processCommand). */
+const SUBSCRIBED_MODE = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+
 function traitsOf(spec: CommandSpec): Traits {
   return {
     noAuth: spec.flags.includes('no_auth'),
     write: spec.flags.includes('write'),
     multiControl: MULTI_CONTROL.has(spec.name.split('|')[0]),
+    inSubscribedMode: SUBSCRIBED_MODE.has(spec.name),
   };
 }
 

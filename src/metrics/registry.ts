@@ -149,6 +149,9 @@ export function buildRegistry(state: ServerState, opts: MetricsOptions = {}): Re
   // ---- clients ----
   gauge('redis_connected_clients', 'Clients connected.', (g) => g.set(state.clients.size));
   gauge('redis_blocked_clients', 'Clients blocked in XREAD/XREADGROUP.', (g) => g.set(state.blocking.blockedCount));
+  gauge('redis_pubsub_channels', 'Pub/Sub channels with at least one subscriber.', (g) => g.set(state.pubsub.size('channel')));
+  gauge('redis_pubsub_patterns', 'Pub/Sub patterns with at least one subscriber.', (g) => g.set(state.pubsub.size('pattern')));
+  gauge('redis_pubsubshard_channels', 'Pub/Sub shard channels with at least one subscriber.', (g) => g.set(state.pubsub.size('shard')));
   counter('redis_connections_received_total', 'Connections accepted by the listeners.', (set) => set({}, state.stats.totalConnections));
   counter('redis_rejected_connections_total', 'Connections refused (maxclients, protected mode).', (set) => set({}, state.stats.rejectedConnections));
   counter('redis_net_input_bytes_total', 'Bytes read from clients.', (set) => set({}, state.stats.netInputBytes));

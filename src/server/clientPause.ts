@@ -1,8 +1,9 @@
 // CLIENT PAUSE / CLIENT UNPAUSE with Redis 7.0's semantics (networking.c pauseClients, server.c processCommand):
 // - WRITE holds every command that may write (flag write or may_replicate, and EXEC when a queued command does);
 //   ALL holds every command, CLIENT UNPAUSE and QUIT included (Redis 7.0 exempts only replicas, which Spool has
-//   not). A command is held after the checks that answer at once (unknown command, arity, NOAUTH, MISCONF), so
-//   those errors are still immediate, and before MULTI queues it, as in processCommand.
+//   not). A command is held after the checks that answer at once (unknown command, arity, NOAUTH, MISCONF, a
+//   RESP2 subscriber's command outside Pub/Sub), so those errors are still immediate, and before MULTI queues
+//   it, as in processCommand.
 // - A held client runs nothing else (its pipeline waits behind the held command); at the end of the pause
 //   (timer or CLIENT UNPAUSE) held clients resume in the order they were held and the command is checked again
 //   from the start, so a new pause holds it again.
@@ -112,13 +113,15 @@ export class ClientPause {
     }
     let spec: CommandSpec;
     let statName: string;
+    let inSubscribedMode: boolean;
     try {
-      ({ spec, statName } = registry.resolve(args));
+      ({ spec, statName, traits: { inSubscribedMode } } = registry.resolve(args));
     } catch {
       return null; // unknown command or wrong arity: answered at once
     }
     if (!client.authenticated && !spec.flags.includes('no_auth')) return null; // NOAUTH at once
     if (storageRefusesWrites && spec.flags.includes('write')) return null; // MISCONF at once
+    if (client.subscribed && client.protocol === 2 && !inSubscribedMode) return null; // refused at once
     if (this.level === WRITE && !writes(client, args, spec, registry)) return null;
     if (this.ended === null) this.ended = new Promise<void>((resolve) => (this.endNow = resolve));
     // As Redis, CLIENT LIST shows the held client blocked (flag b) on the command it waits to run.

@@ -3,6 +3,7 @@
 
 import type { Protocol } from '../protocol/replyWriter';
 import type { BlockedClient } from './blocking';
+import type { ClientSubscriptions } from './pubsub';
 
 export interface QueuedCommand {
   readonly args: Buffer[];
@@ -26,6 +27,18 @@ export class ClientState {
   blocked: BlockedClient | null = null;
   /** In MONITOR mode (src/server/monitors.ts keeps it in step; CLIENT LIST flag O). */
   monitoring = false;
+  /**
+   * Pub/Sub subscribed mode (Redis's CLIENT_PUBSUB: some channel, pattern or shard channel subscribed): a RESP2
+   * client may then only (un)subscribe, PING, QUIT and RESET, and its output buffer limit is class pubsub.
+   */
+  subscribed = false;
+  /** Its subscriptions (src/server/pubsub.ts keeps them in step), null until it first subscribes. */
+  subscriptions: ClientSubscriptions | null = null;
+  /**
+   * Under CLIENT REPLY OFF/SKIP: spans [from, to, ...] of the writer (sizes) that the running command wrote as
+   * pushes (Pub/Sub confirmations and messages), which Redis sends even when replies are off; null otherwise.
+   */
+  pushSpans: number[] | null = null;
   /** Held by CLIENT PAUSE: its next command waits for the end of the pause (CLIENT LIST flag b, as Redis). */
   held = false;
   /** Cluster mode: ASKING was sent (serves one command on an importing slot; kept through MULTI, as Redis). */

@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { ProtocolError, RequestReader } from '../protocol/requestReader';
 import { ReplyWriter } from '../protocol/replyWriter';
 import { ClientState } from './clientState';
-import { bufferLimitsOf } from '../config/options';
+import { bufferLimitsOf, type BufferLimit } from '../config/options';
 import type { Dispatcher } from './dispatcher';
 import type { ServerState } from './serverState';
 import type { DirectTarget } from './ioThreads';
@@ -101,8 +101,9 @@ export class Connection implements DirectTarget {
   process(): void {
     const client = this.state;
     this.holdStamp = -1;
-    // Read once per turn, not per command: with no normal-class limit (the default) the loop skips the check.
-    const limit = bufferLimitsOf(this.server.config.get('client-output-buffer-limit')).normal;
+    // Read once per turn, not per command: with no limit for the client's class (normal's default) the loop
+    // skips the check.
+    const limit = this.outputLimit();
     const limited = limit.hard > 0 || limit.soft > 0;
     try {
       // `paused`: the socket is not draining, so running more requests would only pile up replies (backpressure).
@@ -126,7 +127,8 @@ export class Connection implements DirectTarget {
         this.reply.protocol = client.protocol;
         const mark = this.reply.size;
         this.dispatcher.execute(client, args, this.reply);
-        if (client.replyMode !== 'on' && client.blocked === null && this.replyDropped()) this.reply.truncate(mark);
+        if (client.replyMode !== 'on' && client.blocked === null && this.replyDropped()) this.dropReply(mark);
+        if (client.pushSpans !== null) client.pushSpans = null;
         this.holdIfNeeded(mark, this.server.takeTicket());
         if (limited && this.checkOutputLimits()) return;
         if (this.reply.size > OUTPUT_HIGH_WATER) this.flush();
@@ -151,6 +153,22 @@ export class Connection implements DirectTarget {
     if (mode === 'skip') client.replyMode = 'on';
     else if (mode === 'skipNext') client.replyMode = 'skip';
     return mode === 'off' || mode === 'skip';
+  }
+
+  /**
+   * Drops the reply of the command that began at `mark` (CLIENT REPLY OFF/SKIP), keeping what it wrote as pushes
+   * (Pub/Sub confirmations and messages: Redis sends those whatever the reply mode).
+   */
+  private dropReply(mark: number): void {
+    const spans = this.state.pushSpans;
+    if (spans === null) {
+      this.reply.truncate(mark);
+      return;
+    }
+    const before = this.reply.takeBefore(mark);
+    const own = this.reply.take();
+    if (before.length > 0) this.reply.raw(before);
+    for (let i = 0; i < spans.length; i += 2) this.reply.raw(own.subarray(spans[i] - mark, spans[i + 1] - mark));
   }
 
   /** A request waiting for its streams' segments to be mapped (see process). */
@@ -217,6 +235,19 @@ export class Connection implements DirectTarget {
     // Resume the pipeline (requests that arrived while blocked) after the event loop turn, so a wake-up does
     // not recurse into another client's command. Nothing buffered: the next 'data' event resumes it.
     if (this.reader.bufferedBytes > 0) setImmediate(() => this.process());
+    this.flush();
+  }
+
+  /**
+   * A Pub/Sub message published by another client: it goes after every reply this client was already given
+   * (behind replies waiting for durability too), whatever CLIENT REPLY says (Redis's CLIENT_PUSHING), and counts
+   * toward the output buffer limit (class pubsub while subscribed), checked by flush().
+   */
+  push(bytes: Buffer): void {
+    if (this.closed) return;
+    // Nothing ahead of it: the shared bytes are written as they are (joined with others in a PUBLISH's batch).
+    if (this.reply.size === 0 && this.held.length === 0) this.write(bytes);
+    else this.reply.raw(bytes);
     this.flush();
   }
 
@@ -289,16 +320,16 @@ export class Connection implements DirectTarget {
   }
 
   /**
-   * Enforces client-output-buffer-limit (class normal) as Redis's checkClientOutputBufferLimits: at or above the
-   * hard limit the client is closed at once; at or above the soft limit it is closed once that has lasted more
-   * than soft-seconds. Pending replies are dropped, no error is sent (Redis logs "scheduled to be closed ASAP
+   * Enforces client-output-buffer-limit (class pubsub for a subscribed client, else normal) as Redis's
+   * checkClientOutputBufferLimits: at or above the hard limit the client is closed at once; at or above the soft
+   * limit it is closed once that has lasted more than soft-seconds. Pending replies are dropped, no error is sent (Redis logs "scheduled to be closed ASAP
    * for overcoming of output buffer limits"). Called after each command, after each write and from the
    * server's periodic sweep (so a soft limit expires also while the paused client sends nothing). Returns true
    * when it closed the connection.
    */
   checkOutputLimits(now: number = this.server.clock()): boolean {
     if (this.closed) return true;
-    const limit = bufferLimitsOf(this.server.config.get('client-output-buffer-limit')).normal;
+    const limit = this.outputLimit();
     if (limit.hard === 0 && limit.soft === 0) return false;
     const used = this.pendingOutput;
     let over = limit.hard > 0 && used >= limit.hard;
@@ -310,6 +341,12 @@ export class Connection implements DirectTarget {
     }
     if (over) this.close();
     return over;
+  }
+
+  /** The client's class of client-output-buffer-limit, as Redis's getClientType: pubsub while subscribed. */
+  private outputLimit(): BufferLimit {
+    const limits = bufferLimitsOf(this.server.config.get('client-output-buffer-limit'));
+    return this.state.subscribed ? limits.pubsub : limits.normal;
   }
 
   private onDrain(): void {
@@ -332,6 +369,7 @@ export class Connection implements DirectTarget {
     if (client.blocked) this.server.blocking.unblock(client.blocked);
     if (client.held) this.server.clientPause.forget(client);
     this.server.monitors.delete(client);
+    if (client.subscriptions !== null) this.server.pubsub.forget(client);
     this.server.unwatchAll(client);
     this.server.clients.delete(client.id);
     this.onClose(this);

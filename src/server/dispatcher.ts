@@ -106,6 +106,11 @@ export class Dispatcher {
     }
     // Cluster mode: one null check while it is off.
     if (server.cluster !== null && this.redirected(client, args, resolved, reply)) return;
+    // Pub/Sub: a RESP2 subscriber may only (un)subscribe, PING, QUIT or RESET (one flag check for everyone else).
+    if (client.subscribed && client.protocol === 2 && !traits.inSubscribedMode) {
+      this.reject(client, reply, new CommandError(Err.subscribedContext(statName)), statName);
+      return;
+    }
     if (client.multi !== null && !traits.multiControl) {
       client.multi.push({ args });
       reply.simple('QUEUED');

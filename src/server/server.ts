@@ -82,6 +82,7 @@ export async function startServer(
     {
       newWriter: (client) => new ReplyWriter(client.protocol),
       deliver: (client, reply, ticket) => connections.get(client.id)?.deliver(reply, ticket),
+      push: (client, bytes) => connections.get(client.id)?.push(bytes),
       shutdown: close,
     },
     start.clock,
@@ -142,7 +143,8 @@ export async function startServer(
     state.clients.set(conn.state.id, conn.state);
   };
 
-  // Idle clients are closed after `timeout` seconds, as Redis's clientsCron does; blocked clients have their own.
+  // Idle clients are closed after `timeout` seconds, as Redis's clientsCron does; blocked clients have their own,
+  // and Pub/Sub subscribers, which wait for messages, are never idle (Redis exempts CLIENT_PUBSUB too).
   const idleSweep = setInterval(() => {
     const limit = config.getNumber('timeout') * 1000;
     const now = state.clock();
@@ -151,7 +153,7 @@ export async function startServer(
       // it sends nothing (its socket is paused by backpressure, so no new reply would trigger the check).
       if (conn.checkOutputLimits(now)) continue;
       const c = conn.state;
-      if (limit > 0 && c.blocked === null && now - c.lastInteraction > limit) conn.close();
+      if (limit > 0 && c.blocked === null && !c.subscribed && now - c.lastInteraction > limit) conn.close();
     }
   }, 1000);
   idleSweep.unref();

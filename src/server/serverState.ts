@@ -17,6 +17,7 @@ import { LatencyMonitor } from './latencyMonitor';
 import { SlowLog } from './slowLog';
 import { Monitors } from './monitors';
 import type { ClusterState } from '../cluster/clusterState';
+import { PubSub } from './pubsub';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -108,6 +109,8 @@ export interface ServerHooks {
   newWriter(client: ClientState): ReplyWriter;
   /** Hands a reply produced later (blocked read served, timeout) to the client's connection. */
   deliver(client: ClientState, reply: ReplyWriter | Buffer, ticket: number): void;
+  /** Hands a Pub/Sub message to a subscriber's connection (after its replies; CLIENT REPLY OFF does not drop it). */
+  push(client: ClientState, bytes: Buffer): void;
   /** Stops the server (SHUTDOWN). */
   shutdown(): Promise<void>;
 }
@@ -140,6 +143,8 @@ export class ServerState {
   readonly slowLog: SlowLog;
   /** MONITOR: clients shown every command; the dispatcher checks its size once per command. */
   readonly monitors: Monitors;
+  /** Pub/Sub subscriptions by channel, pattern and shard channel (src/server/pubsub.ts). */
+  readonly pubsub: PubSub;
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */
@@ -191,6 +196,7 @@ export class ServerState {
     this.clientPause = new ClientPause(clock);
     this.slowLog = new SlowLog(config);
     this.monitors = new Monitors((client, line) => hooks.deliver(client, line, 0));
+    this.pubsub = new PubSub(hooks.push);
     this.blocking = new BlockingManager(
       clock,
       hooks.newWriter,

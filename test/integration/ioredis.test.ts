@@ -1,7 +1,8 @@
 // ioredis against Spool over TCP, in RESP2 and RESP3: the stream family end to end, 1000-command pipelines,
 // transactions, and blocking reads woken from other connections.
 import Redis from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { useIoredis } from '../helpers/ioredis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 
 let spool: SpoolHandle;
@@ -13,16 +14,8 @@ afterAll(async () => {
 });
 
 describe.each([2, 3] as const)('ioredis RESP%i', (protocol) => {
-  const clients: Redis[] = [];
-  const connect = async (): Promise<Redis> => {
-    const r = new Redis({ port: spool.port, host: '127.0.0.1', protocol, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-    clients.push(r);
-    await r.connect();
-    return r;
-  };
-  afterEach(async () => {
-    for (const c of clients.splice(0)) c.disconnect();
-  });
+  const open = useIoredis(() => spool.port);
+  const connect = () => open(protocol);
 
   test('connects and answers PING, INFO has redis_version >= 7', async () => {
     const r = await connect();

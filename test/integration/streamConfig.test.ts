@@ -1,8 +1,8 @@
 // XCFGSET / XCFGGET over TCP with ioredis against an in-process Spool: replies and errors, COMMAND INFO/DOCS,
 // retention by age (explicit old IDs) and by bytes after XADD, the periodic check, server-wide defaults.
-import Redis from 'ioredis';
 import net from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { useIoredis } from '../helpers/ioredis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 
 let spool: SpoolHandle;
@@ -13,16 +13,7 @@ afterAll(async () => {
   await spool?.stop();
 });
 
-const clients: Redis[] = [];
-async function connect(protocol: 2 | 3 = 2): Promise<Redis> {
-  const r = new Redis({ port: spool.port, host: '127.0.0.1', protocol, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  clients.push(r);
-  await r.connect();
-  return r;
-}
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-});
+const connect = useIoredis(() => spool.port);
 
 const err = (p: Promise<unknown>) => p.then(() => 'no error', (e: Error) => e.message);
 

@@ -33,6 +33,7 @@ describe('/metrics', () => {
       ['redis_commands_total', 'counter'], ['redis_commands_duration_seconds_total', 'counter'],
       ['redis_commands_failed_calls_total', 'counter'], ['redis_commands_rejected_calls_total', 'counter'],
       ['redis_errors_total', 'counter'], ['redis_connected_clients', 'gauge'], ['redis_blocked_clients', 'gauge'],
+      ['redis_pubsub_channels', 'gauge'], ['redis_pubsub_patterns', 'gauge'], ['redis_pubsubshard_channels', 'gauge'],
       ['redis_connections_received_total', 'counter'], ['redis_rejected_connections_total', 'counter'],
       ['redis_net_input_bytes_total', 'counter'], ['redis_net_output_bytes_total', 'counter'],
       ['redis_db_keys', 'gauge'], ['redis_stream_length', 'gauge'], ['redis_stream_groups', 'gauge'],

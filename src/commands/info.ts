@@ -158,6 +158,12 @@ const SECTIONS: Record<string, Section> = {
       ['stream_segments_evicted', open?.evictions ?? 0],
       ['stream_segments_deleted', persistence?.segmentsDeleted ?? 0],
       ['stream_checkpoints', persistence?.checkpointsWritten ?? 0],
+      // The commit journal of appendfsync always (src/storage/commitJournal.ts); replayed: at this start-up
+      ['commit_journal_frames', persistence?.batcher.journal?.frames ?? 0],
+      ['commit_journal_bytes', persistence?.batcher.journal?.bytes ?? 0],
+      ['commit_journal_rotations', persistence?.batcher.journal?.rotations ?? 0],
+      ['commit_journal_replayed_frames', persistence?.journalReplay?.frames ?? 0],
+      ['commit_journal_replayed_bytes', persistence?.journalReplay?.bytes ?? 0],
       // Spool's retention (XCFGSET maxage/maxbytes, stream-maxage/stream-maxbytes)
       ['stream_retention_tracked', s.retention.trackedStreams],
       ['stream_retention_trimmed_entries', s.retention.trimmedEntries],

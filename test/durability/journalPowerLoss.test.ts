@@ -90,6 +90,8 @@ describe('appendfsync always: power loss of everything synced only through the c
         server = await spawnSpool(dir, args);
         const check = await connected(client(server.port));
         try {
+          const info = await check.info('streams');
+          expect(Number(/commit_journal_replayed_frames:(\d+)/.exec(info)?.[1]), `${context}: INFO streams`).toBeGreaterThan(0);
           await load.verify(check, context);
         } finally {
           check.disconnect();

@@ -291,8 +291,17 @@ export class CommitBatcher {
    */
   touch(target: CommitTarget, landed: boolean): number {
     const own = target.fsyncPolicy;
-    if ((own ?? this.policyValue) !== 'always') {
+    const policy = own ?? this.policyValue;
+    if (policy !== 'always') {
       this.periodicTargets.add(target);
+      if (policy === 'everysec' && this.openJournal !== null) {
+        // everysec through the journal: this turn's bytes go into one frame at the end of the turn
+        this.turnTargets.add(target);
+        if (!this.turnScheduled) {
+          this.turnScheduled = true;
+          this.schedule(() => this.flushTurn());
+        }
+      }
       // An own everysec/no does not queue behind other streams' `always` commits (see the header).
       if (landed && ((this.closedUpTo === this.durable && this.open === 0) || own != null)) return this.durable;
     }
@@ -413,7 +422,7 @@ export class CommitBatcher {
       await Promise.all(landing);
       if (latency !== null) latency.landed(this.hrNow() - started);
     }
-    const journal = this.journal ?? (this.openJournal === null ? null : await this.journalFor(targets));
+    const journal = this.journal ?? (this.openJournal === null || !this.needsJournal(targets) ? null : await this.journalFor());
     const toSync = new Set<Syncable>(this.policyValue === 'always' ? this.failed : undefined);
     let frame: JournalFrame | null = null;
     let covered: Syncable[] | null = null;
@@ -450,12 +459,55 @@ export class CommitBatcher {
    * One journal write for the whole batch. Its segments are then synced behind the journal; if the write
    * fails they join the failed set, so the retry syncs them directly (their bytes are in the maps).
    */
+  /** Targets appended to under everysec in this turn (flushTurn journals their bytes). */
+  private turnTargets = new Set<CommitTarget>();
+  private turnScheduled = false;
+  /** Segments the everysec journal could not cover (see journalInto): synced by the periodic sync itself. */
+  private periodicDirect = new Set<Syncable>();
+
+  /**
+   * everysec: the bytes appended in this turn go to the journal in one frame written without a sync (replies
+   * were not waiting for it); the periodic sync then fdatasyncs the journal alone instead of every segment
+   * written in the last second. Until the journal is open (or if it cannot be), the segments are synced.
+   */
+  private flushTurn(): void {
+    this.turnScheduled = false;
+    const targets = this.turnTargets;
+    this.turnTargets = new Set();
+    const journal = this.journal;
+    if (journal === null) {
+      if (this.openJournal !== null && this.journalOpening === null) void this.journalFor();
+      return;
+    }
+    if (this.writeError !== null) return;
+    let frame: JournalFrame | null = null;
+    const covered: Syncable[] = [];
+    for (const t of targets) {
+      if (this.policyFor(t) !== 'everysec' || t.journalInto === undefined) continue;
+      frame ??= journal.frame();
+      t.journalInto(frame, this.periodicDirect);
+      for (const s of t.takeDirty()) {
+        s.dirty = true;
+        covered.push(s);
+      }
+    }
+    if (frame === null) return;
+    if (frame.empty) {
+      for (const s of covered) journal.behind.add(s);
+      return;
+    }
+    journal.write(frame, covered, false).catch((err: unknown) => {
+      for (const s of covered) this.failed.add(s);
+      this.fail(err);
+    });
+  }
+
   private async writeFrame(journal: CommitJournal, frame: JournalFrame, covered: Syncable[]): Promise<void> {
     const obs = this.observer;
     const start = obs === null ? 0 : this.hrNow();
     try {
       if (obs !== null) obs.syncRound(1);
-      await journal.write(frame, covered);
+      await journal.write(frame, covered, true);
       this.syncs++;
     } catch (e) {
       for (const s of covered) this.failed.add(s);
@@ -465,11 +517,13 @@ export class CommitBatcher {
     }
   }
 
-  /** Opens the journal once (a commit under `always` needs it); null when it cannot be opened. */
-  private async journalFor(targets: Set<CommitTarget>): Promise<CommitJournal | null> {
-    let needed = false;
-    for (const t of targets) if (this.policyFor(t) === 'always' && t.journalInto !== undefined) needed = true;
-    if (!needed) return null;
+  private needsJournal(targets: Set<CommitTarget>): boolean {
+    for (const t of targets) if (this.policyFor(t) === 'always' && t.journalInto !== undefined) return true;
+    return false;
+  }
+
+  /** Opens the journal once; null when it cannot be opened (retried a minute later). */
+  private async journalFor(): Promise<CommitJournal | null> {
     if (this.now() < this.journalRetryAt) return null;
     this.journalOpening ??= this.openJournal!().then(
       (j) => (this.journal = j),
@@ -568,17 +622,21 @@ export class CommitBatcher {
     const targets = this.periodicTargets;
     this.periodicTargets = new Set();
     const toSync = new Set<Syncable>(this.failed);
+    for (const s of this.periodicDirect) toSync.add(s);
+    this.periodicDirect.clear();
     for (const t of targets) {
       // A target is here because it was touched under everysec/no; what applies to it now decides.
       const p = this.policyFor(t);
       if (p === 'no') t.takeDirty();
       else if (p === 'everysec') for (const s of t.takeDirty()) toSync.add(s);
     }
-    if (toSync.size === 0) return;
+    const journal = this.journal !== null && this.journal.unsynced ? this.journal : null;
+    if (toSync.size === 0 && journal === null) return;
     this.periodicRunning = true;
     const start = this.now();
     try {
-      await this.syncAll(toSync);
+      if (journal === null) await this.syncAll(toSync);
+      else await Promise.all([this.syncAll(toSync), this.syncJournal(journal)]);
     } catch (e) {
       this.fail(e);
     } finally {
@@ -591,11 +649,25 @@ export class CommitBatcher {
     }
   }
 
+  /** The everysec sync of the journal, counted as one sync round (metrics). */
+  private async syncJournal(journal: CommitJournal): Promise<void> {
+    const obs = this.observer;
+    const start = obs === null ? 0 : this.hrNow();
+    if (obs !== null) obs.syncRound(1);
+    try {
+      await journal.sync();
+    } finally {
+      if (obs !== null) obs.fsync((this.hrNow() - start) / 1000);
+    }
+  }
+
   /** Resolves when every closed batch is durable (shutdown). Syncs everything dirty under any policy. */
   async drain(): Promise<void> {
     if (this.open) this.closeBatch();
     while (this.closedUpTo > this.durable && !this.writeError) await this.whenDurable(this.closedUpTo);
     const all = new Set<Syncable>(this.failed);
+    for (const s of this.periodicDirect) all.add(s);
+    this.periodicDirect.clear();
     for (const t of this.periodicTargets) for (const s of t.takeDirty()) all.add(s);
     this.periodicTargets.clear();
     if (this.journalOpening) await this.journalOpening;

@@ -1,15 +1,17 @@
 // One commit journal for appendfsync `always`.
 //
 // Why: a commit used to fdatasync every segment its batch touched, so `always` over N streams cost N syncs per
-// batch (Redis syncs one file). Now a commit copies the bytes its batch appended (already in the mapped
-// segments) into ONE frame, written at the end of a preallocated journal file opened with O_DSYNC: one write,
-// one device flush, whatever the number of streams. The segments stay the home of every stream and are synced
-// "behind" the journal: the segments a journal file covers are fdatasync'd when the journal moves on to its next
-// file, and only then is that file recycled. Start-up replays the frames into the segments (journalReplay.ts)
-// before the stream logs are recovered, so every byte the journal acknowledged is back in its segment.
+// batch (Redis syncs one file), and `everysec` synced every segment written in the last second. Now the bytes a
+// batch appended (already in the mapped segments) are copied into ONE frame, written at the end of a
+// preallocated journal file: under `always` the commit writes it and fdatasyncs the journal (one device flush,
+// whatever the number of streams); under `everysec` each event-loop turn writes its frame and the journal alone
+// is fdatasync'd once a second. The segments stay the home of every stream and are synced "behind" the journal:
+// the segments a journal file covers are fdatasync'd when the journal moves on to its next file, and only then
+// is that file recycled. Start-up replays the frames into the segments (journalReplay.ts) before the stream logs
+// are recovered, so every byte the journal made durable is back in its segment.
 //
 // Files: <dataDir>/journal/<generation, 16 hex digits>.jnl, each preallocated (zero-filled and synced once, so
-// an O_DSYNC write in place flushes data only, no file-size metadata). A frame:
+// a write in place and its fdatasync flush data only, no file-size metadata). A frame:
 //
 //   offset 0   u32 LE  MAGIC
 //   offset 4   u32 LE  body length
@@ -197,12 +199,16 @@ export class CommitJournal {
     return f;
   }
 
+  /** Frames were written without a sync since the last sync() (everysec). */
+  unsynced = false;
+
   /**
-   * Writes `frame` durably (O_DSYNC) and counts `covered` (the segments its bytes came from) as synced behind
-   * this file. Several writes may be in flight: each takes its place in the file when called, so frames are in
-   * call order. Resolves once the frame is on the device; rejects on an I/O error.
+   * Writes `frame` and counts `covered` (the segments its bytes came from) as synced behind this file. With
+   * `durable` it is fdatasync'd too, and resolves once on the device (always); without, it is in the page cache
+   * and the next sync() covers it (everysec). Several writes may be in flight: each takes its place in the file
+   * when called, so frames are in call order. Rejects on an I/O error.
    */
-  async write(frame: JournalFrame, covered: Iterable<Syncable>): Promise<void> {
+  async write(frame: JournalFrame, covered: Iterable<Syncable>, durable: boolean): Promise<void> {
     try {
       if (this.closed) throw new Error('commit journal is closed');
       for (;;) {
@@ -226,11 +232,21 @@ export class CommitJournal {
       } finally {
         file.writing.delete(writing);
       }
+      if (durable) await fsFdatasync(file.fd);
+      else this.unsynced = true;
       this.frames++;
       this.bytes += bytes.length;
     } finally {
       this.freeFrames.push(frame);
     }
+  }
+
+  /** fdatasync of the current file once the writes in flight to it settle (everysec's once a second). */
+  async sync(): Promise<void> {
+    const file = this.current;
+    this.unsynced = false;
+    if (file.writing && file.writing.size > 0) await Promise.allSettled([...file.writing]);
+    await fsFdatasync(file.fd);
   }
 
   /** Moves to the next file and retires the current one in the background (sync its segments, recycle it). */
@@ -330,7 +346,7 @@ function roundUp(n: number): number {
   return Math.ceil(n / MiB) * MiB;
 }
 
-/** A preallocated journal file: zero-filled and synced, then opened O_DSYNC for writes in place. */
+/** A preallocated journal file: zero-filled and synced, then opened for writes in place. */
 async function createFile(dir: string, gen: number, size: number): Promise<JournalFile> {
   const p = path.join(dir, journalFileName(gen));
   const fill = await fsOpen(p, 'w+');
@@ -344,7 +360,7 @@ async function createFile(dir: string, gen: number, size: number): Promise<Journ
   } finally {
     await fsClose(fill);
   }
-  const fd = await fsOpen(p, fs.constants.O_RDWR | fs.constants.O_DSYNC);
+  const fd = await fsOpen(p, 'r+');
   return { gen, path: p, fd, size };
 }
 

@@ -73,9 +73,9 @@ describe('CommitJournal', () => {
     const segs = [fakeSegment(), fakeSegment()];
     const payload = 'x'.repeat(20000);
     // concurrent writes, as overlapping commits make them
-    await Promise.all([0, 1, 2, 3, 4].map((i) => j.write(frameOf([[ID_A, 0, i * 20000, payload]]), [segs[i % 2]])));
+    await Promise.all([0, 1, 2, 3, 4].map((i) => j.write(frameOf([[ID_A, 0, i * 20000, payload]]), [segs[i % 2]], true)));
     expect(j.rotations).toBeGreaterThanOrEqual(1);
-    await j.write(frameOf([[ID_A, 0, 100000, 'tail']]), [segs[0]]);
+    await j.write(frameOf([[ID_A, 0, 100000, "tail"]]), [segs[0]], false);
     for (let i = 0; i < 100 && segs[1].syncs === 0; i++) await new Promise((r) => setTimeout(r, 10));
     expect(segs[0].syncs + segs[1].syncs).toBeGreaterThan(0);
     const names = (await readdir(path.join(dir, JOURNAL_DIR))).filter((n) => parseJournalFileName(n) !== null);

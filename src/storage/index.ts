@@ -6,4 +6,5 @@ export { SegmentCache, automaticSegmentLimit } from './segmentCache';
 export { CommitBatcher, StorageError, type FsyncPolicy, type CommitBatcherOptions, type CommitTarget, type Syncable } from './commitBatcher';
 export { StreamLog, type StreamLogOptions, type ExistingSegment } from './streamLog';
 export * from './recovery';
+export * from './logSnapshot';
 export { DatabaseMap } from './databaseMap';

@@ -12,6 +12,7 @@
 // segment (rarely), and a readable format is worth more here than a few bytes.
 
 import type { StreamState } from './stream';
+import type { IndexColumns } from './entryIndex';
 
 export const CHECKPOINT_VERSION = 1;
 
@@ -35,4 +36,52 @@ export function decodeCheckpoint(payload: Buffer): Checkpoint {
     throw new Error(`checkpoint version ${checkpoint.version} is not supported (this build reads ${CHECKPOINT_VERSION})`);
   }
   return checkpoint;
+}
+
+// ---- index snapshots (the body of a stream's SNAPSHOT file, see storage/logSnapshot.ts) -------------------------
+//
+// A checkpoint plus the entry index it goes with, so a start loads the index as columns instead of reading
+// every ENTRY record back: u32 checkpoint length, the checkpoint (as encodeCheckpoint), padding to 8, u32 entry
+// count, padding to 8, then the columns ms (f64), seq (f64), segment (u32), offset (u32), little endian.
+
+export interface StreamSnapshot {
+  checkpoint: Checkpoint;
+  index: IndexColumns;
+}
+
+const align8 = (n: number): number => (n + 7) & ~7;
+
+export function encodeStreamSnapshot(checkpoint: Buffer, index: IndexColumns): Buffer {
+  const count = index.ms.length;
+  const columns = align8(4 + checkpoint.length) + 8;
+  const b = Buffer.alloc(columns + count * 24);
+  b.writeUInt32LE(checkpoint.length, 0);
+  checkpoint.copy(b, 4);
+  b.writeUInt32LE(count, columns - 8);
+  const bytes = (a: Float64Array | Uint32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+  let p = columns;
+  for (const column of [index.ms, index.seq, index.segment, index.offset]) p += bytes(column).copy(b, p);
+  return b;
+}
+
+/** Parses a snapshot body; throws when it is malformed or its index does not match its checkpoint. */
+export function decodeStreamSnapshot(body: Buffer): StreamSnapshot {
+  const length = body.readUInt32LE(0);
+  const columns = align8(4 + length) + 8;
+  if (columns > body.length) throw new Error('snapshot body cut short');
+  const checkpoint = decodeCheckpoint(body.subarray(4, 4 + length));
+  const count = body.readUInt32LE(columns - 8);
+  if (columns + count * 24 !== body.length) throw new Error('snapshot index has the wrong size');
+  if (count !== checkpoint.stream.entries) throw new Error(`snapshot index holds ${count} entries, its checkpoint ${checkpoint.stream.entries}`);
+  // Copied out into aligned arrays of their own (the body is a view of the file's bytes at any offset).
+  const take = <T extends Float64Array | Uint32Array>(make: new (n: number) => T, at: number): T => {
+    const a = new make(count);
+    Buffer.from(a.buffer).set(body.subarray(at, at + a.byteLength));
+    return a;
+  };
+  const ms = take(Float64Array, columns);
+  const seq = take(Float64Array, columns + count * 8);
+  const segment = take(Uint32Array, columns + count * 16);
+  const offset = take(Uint32Array, columns + count * 20);
+  return { checkpoint, index: { ms, seq, segment, offset } };
 }

@@ -19,6 +19,14 @@ import { u64ToSafeNumber } from '../util/u64';
 
 const INITIAL_CAPACITY = 64;
 
+/** An index's entries as columns: ID parts (Numbers below 2^53) and locations (segment and offset words). */
+export interface IndexColumns {
+  ms: Float64Array;
+  seq: Float64Array;
+  segment: Uint32Array;
+  offset: Uint32Array;
+}
+
 /**
  * A search bound as a Number for the Number columns: a part at or beyond 2^53 is above every value they hold
  * (they hold only smaller ones), so it searches as Infinity.
@@ -100,6 +108,34 @@ export class EntryIndex {
     const cum = this.cumArr;
     if (cum !== null) cum[i] = (i === 0 ? this.cum0 : cum[i - 1]) + size;
     return this.base + i;
+  }
+
+  /**
+   * The retained entries' ID and location columns, oldest first (views, valid until the next change): what an
+   * index snapshot stores. Null once IDs need the exact 64-bit columns (such a stream is not snapshotted).
+   */
+  columns(): IndexColumns | null {
+    if (this.bigMs !== null) return null;
+    const h = this.head;
+    const n = this.n;
+    return { ms: this.msArr.subarray(h, n), seq: this.seqArr.subarray(h, n), segment: this.segArr.subarray(h, n), offset: this.offArr.subarray(h, n) };
+  }
+
+  /** Appends entries given as columns (a snapshot's: ascending IDs below 2^53), in bulk. */
+  appendColumns(cols: IndexColumns): void {
+    const count = cols.ms.length;
+    if (this.cumArr !== null || this.bigMs !== null) {
+      for (let i = 0; i < count; i++) this.appendSafe(cols.ms[i], cols.seq[i], cols.segment[i], cols.offset[i]);
+      return;
+    }
+    while (this.n + count > this.cap) this.grow();
+    const i = this.n;
+    this.msArr.set(cols.ms, i);
+    this.seqArr.set(cols.seq, i);
+    this.segArr.set(cols.segment, i);
+    this.offArr.set(cols.offset, i);
+    this.delArr.fill(0, i, i + count);
+    this.n += count;
   }
 
   // ---- byte accounting -----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import { CommandError, Err, StreamErr } from '../errors';
 import { u64ToSafeNumber } from '../util/u64';
 import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
-import { EntryIndex } from './entryIndex';
+import { EntryIndex, type IndexColumns } from './entryIndex';
 import { NodeTable, STREAM_LISTPACK_MAX_SIZE, deltaSize, raxNodeCount } from './nodeModel';
 import type { StreamOverrides } from './streamSettings';
 import { dropReferences, isReferenced, type RefPolicy } from './references';
@@ -569,6 +569,16 @@ export class Stream {
   /** Loading a checkpoint, step 1: the entries of exportState()'s index, oldest first, by location. */
   restoreEntry(ms: bigint, seq: bigint, segment: number, offset: number): void {
     this.index.append(ms, seq, segment, offset);
+  }
+
+  /** The index's columns for a snapshot (views valid until the next write), or null when IDs reach 2^53. */
+  indexColumns(): IndexColumns | null {
+    return this.index.columns();
+  }
+
+  /** Loading a snapshot, step 1: restoreEntry() for a whole snapshot's index at once. */
+  restoreColumns(cols: IndexColumns): void {
+    this.index.appendColumns(cols);
   }
 
   /** Loading a checkpoint, step 2: the state itself. Throws when the entries restored do not match it. */

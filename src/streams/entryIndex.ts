@@ -128,7 +128,7 @@ export class EntryIndex {
       for (let i = 0; i < count; i++) this.appendSafe(cols.ms[i], cols.seq[i], cols.segment[i], cols.offset[i]);
       return;
     }
-    while (this.n + count > this.cap) this.grow();
+    if (this.n + count > this.cap) this.resize(this.n + count);
     const i = this.n;
     this.msArr.set(cols.ms, i);
     this.seqArr.set(cols.seq, i);
@@ -353,7 +353,12 @@ export class EntryIndex {
       this.compact();
       return;
     }
-    this.cap *= 2;
+    this.resize(this.cap * 2);
+  }
+
+  /** Reallocates every column with room for at least `min` slots (one copy, however many doublings). */
+  private resize(min: number): void {
+    while (this.cap < min) this.cap *= 2;
     const ms = new Float64Array(this.cap);
     ms.set(this.msArr);
     this.msArr = ms;

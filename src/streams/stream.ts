@@ -75,6 +75,15 @@ export interface StreamState {
   idmp?: IdmpState;
 }
 
+/** Buffer equality; short field names (the usual case) are compared in JS, without a native call each. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 32) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
 function elementBytesOf(fields: readonly Buffer[]): number {
   let n = 0;
@@ -343,7 +352,7 @@ export class Stream {
     }
     const master = this.tailMaster;
     if (master.length * 2 !== fields.length) return false;
-    for (let i = 0; i < master.length; i++) if (!master[i].equals(fields[i * 2])) return false;
+    for (let i = 0; i < master.length; i++) if (!sameBytes(master[i], fields[i * 2])) return false;
     return true;
   }
 

@@ -92,10 +92,12 @@ export class StreamSnapshots {
     const body = encodeStreamSnapshot(this.checkpointOf(stream, store), index);
     t.writing = true;
     try {
-      const landed = log.whenLanded(); // staged records below `end` must be in the mapping to be checksummed
+      // Every segment below `end` mapped (the LRU may have closed some), and staged records landed in them.
+      if (!log.fullyMapped) await log.mapAll();
+      const landed = log.whenLanded();
       if (landed) await landed;
       const covered = coverSegments(log, end, t.covered);
-      if (covered === null) return; // a segment closed by the LRU: the next tick tries again
+      if (covered === null) return; // closed again meanwhile: the next tick tries again
       await writeLogSnapshot(log.dir, { end, segments: covered, body });
       Object.assign(t, { end, covered, at: Date.now() });
       this.written++;

@@ -42,22 +42,26 @@ export function rangeChecksum(bytes: Buffer, from: number, to: number, crc = 0):
   return to > from ? crc32c(bytes.subarray(from, to), crc) >>> 0 : crc;
 }
 
-export function encodeLogSnapshot(s: LogSnapshot): Buffer {
-  const size = 4 + 4 + 8 + 4 + s.segments.length * 20 + 4 + s.body.length + 4;
-  const b = Buffer.allocUnsafe(size);
-  let p = b.writeUInt32LE(MAGIC, 0);
-  p = b.writeUInt32LE(VERSION, p);
-  p = b.writeDoubleLE(s.end, p);
-  p = b.writeUInt32LE(s.segments.length, p);
+/** The file's bytes in three parts (head, the body itself, CRC), so a write does not copy the body again. */
+function encodeParts(s: LogSnapshot): Buffer[] {
+  const head = Buffer.allocUnsafe(4 + 4 + 8 + 4 + s.segments.length * 20 + 4);
+  let p = head.writeUInt32LE(MAGIC, 0);
+  p = head.writeUInt32LE(VERSION, p);
+  p = head.writeDoubleLE(s.end, p);
+  p = head.writeUInt32LE(s.segments.length, p);
   for (const seg of s.segments) {
-    p = b.writeDoubleLE(seg.base, p);
-    p = b.writeDoubleLE(seg.length, p);
-    p = b.writeUInt32LE(seg.crc, p);
+    p = head.writeDoubleLE(seg.base, p);
+    p = head.writeDoubleLE(seg.length, p);
+    p = head.writeUInt32LE(seg.crc, p);
   }
-  p = b.writeUInt32LE(s.body.length, p);
-  p += s.body.copy(b, p);
-  b.writeUInt32LE(rangeChecksum(b, 0, p), p);
-  return b;
+  head.writeUInt32LE(s.body.length, p);
+  const crc = Buffer.allocUnsafe(4);
+  crc.writeUInt32LE(rangeChecksum(s.body, 0, s.body.length, rangeChecksum(head, 0, head.length)));
+  return [head, s.body, crc];
+}
+
+export function encodeLogSnapshot(s: LogSnapshot): Buffer {
+  return Buffer.concat(encodeParts(s));
 }
 
 /** Parses a snapshot file's bytes; null when they are not a whole, intact snapshot of this version. */
@@ -81,7 +85,15 @@ export function decodeLogSnapshot(b: Buffer): LogSnapshot | null {
 /** Writes the snapshot of a stream directory (temp file + rename, no fsync: a lost or torn one is ignored). */
 export async function writeLogSnapshot(dir: string, s: LogSnapshot): Promise<void> {
   const file = path.join(dir, SNAPSHOT_FILE);
-  await fsp.writeFile(tempPathFor(file), encodeLogSnapshot(s));
+  const fh = await fsp.open(tempPathFor(file), 'w');
+  try {
+    const parts = encodeParts(s);
+    const { bytesWritten } = await fh.writev(parts);
+    const size = parts.reduce((n, b) => n + b.length, 0);
+    if (bytesWritten !== size) throw new Error(`snapshot cut short (${bytesWritten} of ${size} bytes written)`);
+  } finally {
+    await fh.close();
+  }
   await fsp.rename(tempPathFor(file), file);
 }
 

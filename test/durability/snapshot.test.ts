@@ -139,6 +139,32 @@ describe('index snapshots', () => {
     expect(await snapshot(c, DBS)).toEqual(kept);
   }, 60000);
 
+  it('old segments deleted behind a checkpoint after the snapshot: the checkpoint among the scanned records wins', async () => {
+    dir = await newDataDir('snap-compacted');
+    const args = ['--appendfsync', 'everysec', '--segment-initial-size', '64kb', '--segment-max-size', '64kb'];
+    server = await spawnSpool(dir, args);
+    conn = await RespConnection.connect(server.port);
+    const fill = (from: number): Arg[][] => Array.from({ length: 600 }, (_, i) => ['XADD', 'rolled', `${from + i + 1}-0`, 'f', 'x'.repeat(200)]);
+    await run(conn, fill(0));
+    await stop('SIGTERM');
+    const segmentsBefore = segmentFiles('rolled');
+    expect(segmentsBefore.length).toBeGreaterThan(2);
+    server = await spawnSpool(dir, args);
+    conn = await RespConnection.connect(server.port);
+    expect(fromSnapshots()).toBe(1);
+    // trimmed past the first segment (not past the snapshot's end): a checkpoint is appended, that segment deleted
+    await run(conn, [...fill(600), ['XTRIM', 'rolled', 'MAXLEN', '=', '800'], ['XDEL', 'rolled', '1150-0']]);
+    for (let i = 0; i < 100 && segmentFiles('rolled')[0] === segmentsBefore[0]; i++) await sleep(100);
+    expect(segmentFiles('rolled')[0]).not.toBe(segmentsBefore[0]);
+    const before = await snapshot(conn, DBS);
+    await sleep(1500); // the everysec sync
+    await stop('SIGKILL');
+    server = await spawnSpool(dir, args);
+    conn = await RespConnection.connect(server.port);
+    expect(fromSnapshots()).toBe(1); // the segments it covers that are left still match
+    expect(await snapshot(conn, DBS)).toEqual(before);
+  }, 60000);
+
   it('a stream that appended a MiB gets a snapshot in the background, so a SIGKILL restart starts from it', async () => {
     dir = await newDataDir('snap-background');
     const c = await start();

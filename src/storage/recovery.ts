@@ -112,25 +112,33 @@ interface Seg {
   base: number;
   file: string;
   buf: Buffer;
-  /** End of the non-zero bytes (index of last non-zero + 1), computed when first needed (-1 until then). */
+  /** End of the non-zero bytes (index of last non-zero + 1). */
   nz: number;
 }
 
-/** End of the non-zero bytes of a segment (cached: the scan of the zero reserve is paid once). */
-function nonZeroEnd(s: Seg): number {
-  if (s.nz < 0) s.nz = lastNonZero(s.buf, 0, s.buf.length) + 1;
-  return s.nz;
-}
+const TAIL_CHUNK = 1 << 20;
 
-/** A whole segment file mapped read-only (thread pool open; the pages are read as they are touched). */
-async function mapWhole(file: string): Promise<Buffer> {
+/**
+ * A whole segment file mapped read-only (thread pool open; the pages are read as they are touched), and the end
+ * of its non-zero bytes. That end is found with async reads backwards from the end of the file, so the zero
+ * reserve after the data (up to half a segment) is read on the thread pool, not faulted in by the main thread.
+ */
+async function mapSegment(base: number, file: string, chunk: Buffer): Promise<Seg> {
   const fh = await fsp.open(file, 'r');
   try {
     const { size } = await fh.stat();
-    if (size === 0) return Buffer.alloc(0);
+    if (size === 0) return { base, file, buf: Buffer.alloc(0), nz: 0 };
     const buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fh.fd, 0);
     mmap.advise(buf, mmap.MADV_SEQUENTIAL);
-    return buf;
+    let nz = 0;
+    for (let hi = size; hi > 0 && nz === 0; ) {
+      const lo = Math.max(0, hi - chunk.length);
+      const { bytesRead } = await fh.read(chunk, 0, hi - lo, lo);
+      const last = lastNonZero(chunk, 0, bytesRead);
+      if (last >= 0) nz = lo + last + 1;
+      hi = lo;
+    }
+    return { base, file, buf, nz };
   } finally {
     await fh.close(); // the mapping stays valid without the descriptor
   }
@@ -159,7 +167,7 @@ function validRecordAfter(segs: Seg[], i: number, from: number): boolean {
   const v = new RecordView();
   for (let s = i; s < segs.length; s++) {
     const buf = segs[s].buf;
-    const nz = nonZeroEnd(segs[s]);
+    const nz = segs[s].nz;
     for (let p = s === i ? from : 0; p < nz; p++) {
       if (decodeAt(buf, p, nz, v) === DecodeStatus.OK) return true;
     }
@@ -204,10 +212,8 @@ export async function recoverStream(
     }
   }
   const segs: Seg[] = [];
-  for (const base of await listSegments(dir)) {
-    const file = path.join(dir, segmentFileName(base));
-    segs.push({ base, file, buf: await mapWhole(file), nz: -1 });
-  }
+  const chunk = Buffer.allocUnsafe(TAIL_CHUNK);
+  for (const base of await listSegments(dir)) segs.push(await mapSegment(base, path.join(dir, segmentFileName(base)), chunk));
 
   // Where the record-by-record scan starts: the end of a matching snapshot, else the first segment's start.
   let startI = 0;
@@ -267,7 +273,7 @@ export async function recoverStream(
         if ((v.flags & FLAG_BATCH_CONTINUES) === 0) emit();
         continue;
       }
-      if (st === DecodeStatus.ZERO && off >= nonZeroEnd(seg)) break; // clean end of this segment's data
+      if (st === DecodeStatus.ZERO && off >= seg.nz) break; // clean end of this segment's data
       bad = { i, off, reason: st === DecodeStatus.ZERO ? 'zeroed bytes followed by data' : v.reason };
       break scan;
     }
@@ -292,7 +298,7 @@ export async function recoverStream(
   }
 
   if (cut) {
-    for (let i = cut.i; i < segs.length; i++) report.bytesDropped += Math.max(0, nonZeroEnd(segs[i]) - (i === cut.i ? cut.off : 0));
+    for (let i = cut.i; i < segs.length; i++) report.bytesDropped += Math.max(0, segs[i].nz - (i === cut.i ? cut.off : 0));
     if (write) {
       await fsp.truncate(segs[cut.i].file, cut.off);
       const fh = await fsp.open(segs[cut.i].file, 'r+');

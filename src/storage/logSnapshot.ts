@@ -13,7 +13,8 @@
 // behind a checkpoint since it was taken may be missing at the head: they lie before every entry it indexes.
 //
 //   u32 magic 'SPSN', u32 version, f64 end, u32 segment count, per segment: f64 base, f64 length, u32 crc,
-//   u32 body length, body, u32 CRC32C of everything before it                                  (little endian)
+//   u32 body length, zeros up to a multiple of 8 (so the body's typed columns can be used in place), body,
+//   u32 CRC32C of everything before it                                                         (little endian)
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -23,6 +24,8 @@ import { tempPathFor } from './fileNames';
 export const SNAPSHOT_FILE = 'SNAPSHOT';
 const MAGIC = 0x4e535053; // 'SPSN'
 const VERSION = 1;
+
+const align8 = (n: number): number => (n + 7) & ~7;
 
 export interface CoveredSegment {
   base: number;
@@ -44,7 +47,7 @@ export function rangeChecksum(bytes: Buffer, from: number, to: number, crc = 0):
 
 /** The file's bytes in three parts (head, the body itself, CRC), so a write does not copy the body again. */
 function encodeParts(s: LogSnapshot): Buffer[] {
-  const head = Buffer.allocUnsafe(4 + 4 + 8 + 4 + s.segments.length * 20 + 4);
+  const head = Buffer.alloc(align8(4 + 4 + 8 + 4 + s.segments.length * 20 + 4));
   let p = head.writeUInt32LE(MAGIC, 0);
   p = head.writeUInt32LE(VERSION, p);
   p = head.writeDoubleLE(s.end, p);
@@ -77,7 +80,7 @@ export function decodeLogSnapshot(b: Buffer): LogSnapshot | null {
     segments.push({ base: b.readDoubleLE(p), length: b.readDoubleLE(p + 8), crc: b.readUInt32LE(p + 16) });
   }
   const bodyLength = b.readUInt32LE(p);
-  p += 4;
+  p = align8(p + 4);
   if (p + bodyLength + 4 !== b.length) return null;
   return { end, segments, body: b.subarray(p, p + bodyLength) };
 }

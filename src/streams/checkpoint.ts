@@ -73,15 +73,22 @@ export function decodeStreamSnapshot(body: Buffer): StreamSnapshot {
   const count = body.readUInt32LE(columns - 8);
   if (columns + count * 24 !== body.length) throw new Error('snapshot index has the wrong size');
   if (count !== checkpoint.stream.entries) throw new Error(`snapshot index holds ${count} entries, its checkpoint ${checkpoint.stream.entries}`);
-  // Copied out into aligned arrays of their own (the body is a view of the file's bytes at any offset).
-  const take = <T extends Float64Array | Uint32Array>(make: new (n: number) => T, at: number): T => {
-    const a = new make(count);
-    Buffer.from(a.buffer).set(body.subarray(at, at + a.byteLength));
-    return a;
-  };
-  const ms = take(Float64Array, columns);
-  const seq = take(Float64Array, columns + count * 8);
-  const segment = take(Uint32Array, columns + count * 16);
-  const offset = take(Uint32Array, columns + count * 20);
+  // Views of the body's bytes where they are 8-aligned in memory (the snapshot file aligns the body), else copies.
+  const inPlace = (body.byteOffset + columns) % 8 === 0 && body.buffer instanceof ArrayBuffer;
+  const f64 = (at: number): Float64Array<ArrayBuffer> =>
+    inPlace ? new Float64Array(body.buffer as ArrayBuffer, body.byteOffset + at, count) : new Float64Array(copyOut(body, at, count * 8));
+  const u32 = (at: number): Uint32Array<ArrayBuffer> =>
+    inPlace ? new Uint32Array(body.buffer as ArrayBuffer, body.byteOffset + at, count) : new Uint32Array(copyOut(body, at, count * 4));
+  const ms = f64(columns);
+  const seq = f64(columns + count * 8);
+  const segment = u32(columns + count * 16);
+  const offset = u32(columns + count * 20);
   return { checkpoint, index: { ms, seq, segment, offset } };
+}
+
+/** bytes[at, at + length) copied into an ArrayBuffer of its own (aligned for any typed array). */
+function copyOut(bytes: Buffer, at: number, length: number): ArrayBuffer {
+  const out = new ArrayBuffer(length);
+  new Uint8Array(out).set(bytes.subarray(at, at + length));
+  return out;
 }

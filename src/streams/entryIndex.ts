@@ -21,10 +21,10 @@ const INITIAL_CAPACITY = 64;
 
 /** An index's entries as columns: ID parts (Numbers below 2^53) and locations (segment and offset words). */
 export interface IndexColumns {
-  ms: Float64Array;
-  seq: Float64Array;
-  segment: Uint32Array;
-  offset: Uint32Array;
+  ms: Float64Array<ArrayBuffer>;
+  seq: Float64Array<ArrayBuffer>;
+  segment: Uint32Array<ArrayBuffer>;
+  offset: Uint32Array<ArrayBuffer>;
 }
 
 /**
@@ -121,9 +121,22 @@ export class EntryIndex {
     return { ms: this.msArr.subarray(h, n), seq: this.seqArr.subarray(h, n), segment: this.segArr.subarray(h, n), offset: this.offArr.subarray(h, n) };
   }
 
-  /** Appends entries given as columns (a snapshot's: ascending IDs below 2^53), in bulk. */
+  /**
+   * Appends entries given as columns (a snapshot's: ascending IDs below 2^53), in bulk. An empty index adopts
+   * the arrays themselves (the caller hands them over) instead of copying them.
+   */
   appendColumns(cols: IndexColumns): void {
     const count = cols.ms.length;
+    if (this.n === 0 && this.cumArr === null && this.bigMs === null && count > this.cap) {
+      this.cap = count;
+      this.msArr = cols.ms;
+      this.seqArr = cols.seq;
+      this.segArr = cols.segment;
+      this.offArr = cols.offset;
+      this.delArr = new Uint8Array(count);
+      this.n = count;
+      return;
+    }
     if (this.cumArr !== null || this.bigMs !== null) {
       for (let i = 0; i < count; i++) this.appendSafe(cols.ms[i], cols.seq[i], cols.segment[i], cols.offset[i]);
       return;

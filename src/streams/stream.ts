@@ -585,7 +585,7 @@ export class Stream {
     return this.index.columns();
   }
 
-  /** Loading a snapshot, step 1: restoreEntry() for a whole snapshot's index at once. */
+  /** Loading a snapshot, step 1: restoreEntry() for a whole snapshot's index at once (the arrays are handed over). */
   restoreColumns(cols: IndexColumns): void {
     this.index.appendColumns(cols);
   }

@@ -10,7 +10,7 @@
 // Taking one is cheap and never blocks on I/O: the state and index are encoded at once (between two commands,
 // so they describe exactly the records up to the log's end), the CRCs continue those of the previous snapshot
 // over the bytes appended since, and the file is written on the thread pool without fsync (a snapshot that
-// does not match at the next start is ignored).
+// does not match at the next start is ignored). A write that fails (a full disk) is retried a minute later.
 
 import { coverSegments, writeLogSnapshot, type CoveredSegment, type LogSnapshot } from '../storage';
 import { encodeStreamSnapshot } from '../streams/checkpoint';
@@ -20,6 +20,7 @@ import type { Stream } from '../streams/stream';
 export const SNAPSHOT_MIN_BYTES = 1 << 20;
 export const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
 const TICK_MS = 1000;
+const RETRY_MS = 60_000;
 
 interface Taken {
   /** Log end the last snapshot covers (0: none). */
@@ -27,6 +28,8 @@ interface Taken {
   covered: CoveredSegment[];
   at: number;
   writing: boolean;
+  /** After a failed write (a full disk...), no background retry before this time. */
+  retryAt: number;
 }
 
 export class StreamSnapshots {
@@ -44,12 +47,12 @@ export class StreamSnapshots {
 
   /** Recovery started `store` from this snapshot: the next one continues its CRCs. */
   adopt(store: DurableEntryStore, snapshot: LogSnapshot): void {
-    this.taken.set(store, { end: snapshot.end, covered: snapshot.segments, at: Date.now(), writing: false });
+    this.taken.set(store, { end: snapshot.end, covered: snapshot.segments, at: Date.now(), writing: false, retryAt: 0 });
   }
 
   private of(store: DurableEntryStore): Taken {
     let t = this.taken.get(store);
-    if (!t) this.taken.set(store, (t = { end: 0, covered: [], at: Date.now(), writing: false }));
+    if (!t) this.taken.set(store, (t = { end: 0, covered: [], at: Date.now(), writing: false, retryAt: 0 }));
     return t;
   }
 
@@ -72,7 +75,7 @@ export class StreamSnapshots {
   private due(store: DurableEntryStore, now: number): boolean {
     const t = this.of(store);
     const appended = store.log.end - t.end;
-    if (appended <= 0 || t.writing) return false;
+    if (appended <= 0 || t.writing || now < t.retryAt) return false;
     return appended >= Math.max(SNAPSHOT_MIN_BYTES, t.end - store.log.segmentBases()[0]) || now - t.at >= SNAPSHOT_MAX_AGE_MS;
   }
 
@@ -103,6 +106,7 @@ export class StreamSnapshots {
       this.written++;
     } catch (err) {
       // Deleted or renamed meanwhile (ENOENT), or a full disk: the next start scans more of the log, that is all.
+      t.retryAt = Date.now() + RETRY_MS;
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.warn(`snapshot of ${log.dir}: ${(err as Error).message}`);
     } finally {
       t.writing = false;

@@ -18,6 +18,8 @@ import {
   forEachEntryItem,
   readStreamKey,
   recoverAll,
+  recoverStream,
+  type ScannedRecord,
   streamDirName,
   type FsyncPolicy,
   type StreamLogOptions,
@@ -26,7 +28,7 @@ import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
 import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../streams/journal';
 import { formatId } from '../streams/streamId';
-import { decodeCheckpoint, encodeCheckpoint } from '../streams/checkpoint';
+import { decodeCheckpoint, decodeStreamSnapshot, encodeCheckpoint, type StreamSnapshot } from '../streams/checkpoint';
 import { streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
 import { ReplyWriter } from '../protocol/replyWriter';
@@ -36,6 +38,7 @@ import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
+import { StreamSnapshots } from './streamSnapshots';
 
 export interface RecoverySummary {
   streams: number;
@@ -44,9 +47,29 @@ export interface RecoverySummary {
   bytes: number;
   seconds: number;
   repairs: string[];
+  /** Streams started from their index snapshot (only the records after it were scanned). */
+  snapshots: number;
 }
 
 export type Logger = (level: 'notice' | 'warning', message: string) => void;
+
+/** The records recovery scanned in one stream's log (after its snapshot, when it had one that matched). */
+interface Collected {
+  types: number[];
+  positions: number[];
+  commands: Buffer[];
+  /** The last checkpoint's payload and record number (-1: none). */
+  checkpoint: Buffer | null;
+  checkpointAt: number;
+}
+
+/** The stream a log is replayed into. */
+interface ReplayTarget {
+  stream: Stream;
+  store: DurableEntryStore;
+  key: Buffer;
+  dbIndex: number;
+}
 
 export class Persistence implements DurabilityGate {
   readonly batcher: CommitBatcher;
@@ -61,6 +84,10 @@ export class Persistence implements DurabilityGate {
   journalReplay: JournalReplayReport | null = null;
   /** Which number each database's stream directories carry (SWAPDB); read from the data directory by recover(). */
   private dbMap: DatabaseMap;
+  readonly snapshots = new StreamSnapshots(
+    (stream, store) => this.checkpointPayload(stream, store),
+    (message) => this.log('warning', message),
+  );
 
   constructor(
     private readonly dataDir: string,
@@ -221,12 +248,16 @@ export class Persistence implements DurabilityGate {
     return first ? DurableEntryStore.position(first.segment, first.offset) : store.log.end;
   }
 
-  /** Appends a CHECKPOINT record of the stream's current state (see streams/checkpoint.ts). */
-  private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
+  /** The stream's current state as a CHECKPOINT record holds it (see streams/checkpoint.ts). */
+  private checkpointPayload(stream: Stream, store: DurableEntryStore): Buffer {
     const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
     const firstEntry = stream.firstRetained() ? this.keepFrom(stream, store) : null;
-    const payload = encodeCheckpoint({ firstEntry, stream: stream.exportState(), settings });
-    store.log.appendRecord(RecordType.CHECKPOINT, payload);
+    return encodeCheckpoint({ firstEntry, stream: stream.exportState(), settings });
+  }
+
+  /** Appends a CHECKPOINT record of the stream's current state. */
+  private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
+    store.log.appendRecord(RecordType.CHECKPOINT, this.checkpointPayload(stream, store));
     store.checkpointEnd = store.log.end;
     this.checkpointsWritten++;
   }
@@ -364,7 +395,8 @@ export class Persistence implements DurabilityGate {
 
   /**
    * Start-up: scans and repairs every stream directory (in parallel), opens the logs, and replays them into
-   * the databases through the command handlers.
+   * the databases through the command handlers. A stream whose index snapshot matches its log starts from the
+   * snapshot and replays only the records after it.
    */
   async recover(dispatcher: Dispatcher): Promise<RecoverySummary> {
     const started = process.hrtime.bigint();
@@ -380,43 +412,43 @@ export class Persistence implements DurabilityGate {
         `commit journal: ${replayed.frames} frames replayed, ${replayed.restored} ranges (${replayed.bytes} bytes) written back, ${replayed.skipped} of deleted streams skipped`,
       );
     }
-    interface Collected {
-      types: number[];
-      positions: number[];
-      commands: Buffer[];
-      /** The last checkpoint's payload and record number (-1: none). */
-      checkpoint: Buffer | null;
-      checkpointAt: number;
-    }
     const collected = new Map<string, Collected>();
+    const collect = (dir: string): ((record: ScannedRecord) => void) => {
+      const c: Collected = { types: [], positions: [], commands: [], checkpoint: null, checkpointAt: -1 };
+      collected.set(dir, c);
+      return (record) => {
+        c.types.push(record.type);
+        c.positions.push(record.pos);
+        // Entries stay in the mapping; journaled commands are small and copied out of the scan's mapping.
+        if (record.type === RecordType.COMMAND) c.commands.push(Buffer.from(record.payload()));
+        else if (record.type === RecordType.CHECKPOINT) {
+          // The commands journaled so far are in this checkpoint's state: they are not replayed.
+          c.commands.length = 0;
+          c.checkpoint = Buffer.from(record.payload());
+          c.checkpointAt = c.types.length - 1;
+        }
+      };
+    };
     const repairs: string[] = [];
-    const reports = await recoverAll(
-      this.dataDir,
-      (info) => {
-        const c: Collected = { types: [], positions: [], commands: [], checkpoint: null, checkpointAt: -1 };
-        collected.set(info.dir, c);
-        return (type, payload, position) => {
-          c.types.push(type);
-          c.positions.push(position);
-          // Entries stay in the mapping; journaled commands are small and copied out of the scan buffer.
-          if (type === RecordType.COMMAND) c.commands.push(Buffer.from(payload));
-          else if (type === RecordType.CHECKPOINT) {
-            // The commands journaled so far are in this checkpoint's state: they are not replayed.
-            c.commands.length = 0;
-            c.checkpoint = Buffer.from(payload);
-            c.checkpointAt = c.types.length - 1;
-          }
-        };
-      },
-      { log: (message) => repairs.push(message) },
-    );
+    const reports = await recoverAll(this.dataDir, (info) => collect(info.dir), { log: (message) => repairs.push(message), useSnapshots: true });
     for (const message of repairs) this.log('warning', `recovery: ${message}`);
     let records = 0;
     let entries = 0;
     let bytes = 0;
+    let snapshots = 0;
     this.replaying = true;
     try {
-      for (const report of reports) {
+      for (let report of reports) {
+        let snapshot: StreamSnapshot | null = null;
+        if (report.snapshot) {
+          try {
+            snapshot = decodeStreamSnapshot(report.snapshot.body);
+          } catch (err) {
+            // A snapshot whose checksums matched but that this build cannot use: scan the whole log instead.
+            this.log('warning', `recovery: ${report.dir}: snapshot not used (${(err as Error).message})`);
+            report = await recoverStream(report.dir, collect(report.dir), 'recover');
+          }
+        }
         const { db: dirNumber, key } = await readStreamKey(report.dir);
         const dbIndex = this.dbMap.databaseOf(dirNumber);
         const db = this.server.databases[dbIndex];
@@ -426,47 +458,12 @@ export class Persistence implements DurabilityGate {
         const stream = this.attach(keyText, log);
         db.restore(keyText, stream);
         const store = this.stores.get(stream)!;
+        if (snapshot) {
+          this.snapshots.adopt(store, report.snapshot!);
+          snapshots++;
+        }
         const c = collected.get(report.dir)!;
-        const client = new ClientState(0, 'recovery', 'recovery', -1, 0, false, () => undefined);
-        client.dbIndex = dbIndex;
-        const sink = new ReplyWriter(2);
-        let command = 0;
-        // Before the last checkpoint: only the entries it keeps are restored; the commands are in its state.
-        const checkpoint = c.checkpoint ? decodeCheckpoint(c.checkpoint) : null;
-        for (let i = 0; i < c.checkpointAt; i++) {
-          const position = c.positions[i];
-          if (c.types[i] !== RecordType.ENTRY || checkpoint!.firstEntry === null || position < checkpoint!.firstEntry) continue;
-          const payload = log.read(position)!;
-          stream.restoreEntry(entryMs(payload), entrySeq(payload), Math.floor(position / 2 ** 32), position % 2 ** 32);
-        }
-        if (checkpoint) {
-          if (c.checkpointAt === c.types.length - 1) store.checkpointEnd = log.end;
-          stream.importState(checkpoint.stream);
-          entries += stream.length;
-          for (const settings of checkpoint.settings) {
-            const args: Buffer[] = settings.map((a) => Buffer.from(a, 'latin1'));
-            args[1] = key; // written under the key the stream had then (see journaledKeyIndex)
-            dispatcher.replay(client, args, Date.now(), sink);
-            sink.take();
-          }
-        }
-        for (let i = c.checkpointAt + 1; i < c.types.length; i++) {
-          if (c.types[i] === RecordType.ENTRY) {
-            const payload = log.read(c.positions[i])!;
-            const fields: Buffer[] = [];
-            forEachEntryItem(payload, (item) => fields.push(item));
-            store.replayAt(c.positions[i]);
-            stream.append(fields, { id: { ms: entryMs(payload), seq: entrySeq(payload) }, seqGiven: true }, 0);
-            entries++;
-          } else if (c.types[i] === RecordType.COMMAND) {
-            const { now, args } = decodeCommand(c.commands[command++]);
-            // The command was journaled under the key the stream had then; a later RENAME moved the log (the
-            // directory name is the current key), so replay it against the current key.
-            args[journaledKeyIndex(args)] = key;
-            dispatcher.replay(client, args, now, sink);
-            sink.take();
-          }
-        }
+        entries += this.replayLog(dispatcher, { stream, store, key, dbIndex }, c, snapshot);
         records += c.types.length;
         bytes += report.end;
       }
@@ -477,13 +474,77 @@ export class Persistence implements DurabilityGate {
     for (const [stream, store] of this.stores) {
       if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
     }
+    this.snapshots.start(() => this.stores.entries());
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    const summary = { streams: reports.length, records, entries, bytes, seconds, repairs };
+    const summary = { streams: reports.length, records, entries, bytes, seconds, repairs, snapshots };
     this.log(
       'notice',
-      `DB loaded from the stream logs: ${summary.streams} streams, ${entries} entries, ${records} records, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
+      `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
     );
     return summary;
+  }
+
+  /**
+   * Rebuilds one recovered stream: from its last checkpoint among the scanned records, else from its snapshot
+   * (the scan started after it), then replays every scanned record after that checkpoint. Returns the entries
+   * it holds.
+   */
+  private replayLog(dispatcher: Dispatcher, target: ReplayTarget, c: Collected, snapshot: StreamSnapshot | null): number {
+    const { stream, store, key } = target;
+    const log = store.log;
+    const client = new ClientState(0, 'recovery', 'recovery', -1, 0, false, () => undefined);
+    client.dbIndex = target.dbIndex;
+    const sink = new ReplyWriter(2);
+    let entries = 0;
+    let command = 0;
+    const scanned = c.checkpoint ? decodeCheckpoint(c.checkpoint) : null;
+    const checkpoint = scanned ?? snapshot?.checkpoint ?? null;
+    if (scanned && snapshot && scanned.firstEntry !== null) {
+      // A checkpoint after the snapshot: the snapshot's entries from its first needed entry on come first.
+      const { segment, offset } = snapshot.index;
+      let k = 0;
+      while (k < segment.length && segment[k] * 2 ** 32 + offset[k] < scanned.firstEntry) k++;
+      const { ms, seq } = snapshot.index;
+      stream.restoreColumns({ ms: ms.subarray(k), seq: seq.subarray(k), segment: segment.subarray(k), offset: offset.subarray(k) });
+    } else if (!scanned && snapshot) {
+      stream.restoreColumns(snapshot.index);
+    }
+    // Before the last checkpoint: only the entries it keeps are restored; the commands are in its state.
+    for (let i = 0; i < c.checkpointAt; i++) {
+      const position = c.positions[i];
+      if (c.types[i] !== RecordType.ENTRY || scanned!.firstEntry === null || position < scanned!.firstEntry) continue;
+      const payload = log.read(position)!;
+      stream.restoreEntry(entryMs(payload), entrySeq(payload), Math.floor(position / 2 ** 32), position % 2 ** 32);
+    }
+    if (checkpoint) {
+      if (scanned && c.checkpointAt === c.types.length - 1) store.checkpointEnd = log.end;
+      stream.importState(checkpoint.stream);
+      entries += stream.length;
+      for (const settings of checkpoint.settings) {
+        const args: Buffer[] = settings.map((a) => Buffer.from(a, 'latin1'));
+        args[1] = key; // written under the key the stream had then (see journaledKeyIndex)
+        dispatcher.replay(client, args, Date.now(), sink);
+        sink.take();
+      }
+    }
+    for (let i = c.checkpointAt + 1; i < c.types.length; i++) {
+      if (c.types[i] === RecordType.ENTRY) {
+        const payload = log.read(c.positions[i])!;
+        const fields: Buffer[] = [];
+        forEachEntryItem(payload, (item) => fields.push(item));
+        store.replayAt(c.positions[i]);
+        stream.append(fields, { id: { ms: entryMs(payload), seq: entrySeq(payload) }, seqGiven: true }, 0);
+        entries++;
+      } else if (c.types[i] === RecordType.COMMAND) {
+        const { now, args } = decodeCommand(c.commands[command++]);
+        // The command was journaled under the key the stream had then; a later RENAME moved the log (the
+        // directory name is the current key), so replay it against the current key.
+        args[journaledKeyIndex(args)] = key;
+        dispatcher.replay(client, args, now, sink);
+        sink.take();
+      }
+    }
+    return entries;
   }
 
   /** Clean shutdown: waits for the batch in flight, syncs everything, closes every log. */
@@ -500,6 +561,9 @@ export class Persistence implements DurabilityGate {
     }
     await this.batcher.drain();
     await Promise.all([...this.stores.values()].map((store) => store.log.syncAll().catch(() => undefined)));
+    // Then a snapshot per stream changed since its last one: the next start loads it instead of the records.
+    await this.snapshots.stop();
+    await Promise.all([...this.stores].map(([stream, store]) => this.snapshots.take(stream, store)));
     await Promise.all([...this.removals.values()]);
     await this.dbMap.settled();
     await this.batcher.drain().catch(() => undefined);

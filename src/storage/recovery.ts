@@ -1,8 +1,11 @@
 // Recovery of stream logs (start-up) and the checks behind bin/spool-check.js.
 //
-// Each segment is read with async reads (thread pool), so several streams recover in parallel: one stream's
-// I/O overlaps another's CRC work. Records are verified one by one and handed to the callback a whole batch at
-// a time, in log order.
+// Each segment is mapped read-only (opened on the thread pool, pages come from the page cache as the scan
+// touches them; nothing is copied into the JS heap), so several streams recover in parallel. Records are
+// verified one by one and handed to the callback a whole batch at a time, in log order, through one reused
+// ScannedRecord (no allocation per record). With `useSnapshot`, a stream whose SNAPSHOT file matches its
+// segments (logSnapshot.ts: one native CRC per segment) is scanned record by record only after the snapshot's
+// end; the rest is the snapshot's body.
 //
 // Where the data ends: a segment is zero-filled before use, so the data ends at the first all-zero header that is
 // followed by nothing but zeros. A bad record (checksum, header, cut short, or zeros followed by data) is:
@@ -14,14 +17,33 @@
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import mmap from '@riaskov/mmap-io';
 import { decodeAt, DecodeStatus, FLAG_BATCH_CONTINUES, RecordView } from './recordCodec';
 import { listSegments, listTempFiles, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
 import type { ExistingSegment } from './streamLog';
+import { readLogSnapshot, snapshotMatches, type LogSnapshot } from './logSnapshot';
 
 export type RecoveryMode = 'recover' | 'check' | 'fix';
 
-/** Called for each record of every complete batch, in order. `payload` is a view valid during recovery. */
-export type RecordCallback = (type: number, payload: Buffer, pos: number, flags: number) => void;
+/** One record found by the scan; the same object is reused for every record (copy what must outlive the call). */
+export class ScannedRecord {
+  type = 0;
+  flags = 0;
+  /** Log position of the record. */
+  pos = 0;
+  /** The buffer holding the payload, and where it is in it. */
+  bytes: Buffer = Buffer.alloc(0);
+  offset = 0;
+  length = 0;
+
+  /** A view of the payload, valid during recovery. */
+  payload(): Buffer {
+    return this.bytes.subarray(this.offset, this.offset + this.length);
+  }
+}
+
+/** Called for each record of every complete batch, in order. */
+export type RecordCallback = (record: ScannedRecord) => void;
 
 export const REPAIR_HINT = 'node bin/spool-check.js --fix';
 
@@ -66,6 +88,8 @@ export interface RecoveryReport {
   removedFiles: string[];
   /** Whether the files were modified. */
   modified: boolean;
+  /** The snapshot the scan started from (the records before its end were not scanned nor handed over), or null. */
+  snapshot: LogSnapshot | null;
   ms: number;
 }
 
@@ -92,6 +116,34 @@ interface Seg {
   nz: number;
 }
 
+const TAIL_CHUNK = 1 << 20;
+
+/**
+ * A whole segment file mapped read-only (thread pool open; the pages are read as they are touched), and the end
+ * of its non-zero bytes. That end is found with async reads backwards from the end of the file, so the zero
+ * reserve after the data (up to half a segment) is read on the thread pool, not faulted in by the main thread.
+ */
+async function mapSegment(base: number, file: string, chunk: Buffer): Promise<Seg> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    if (size === 0) return { base, file, buf: Buffer.alloc(0), nz: 0 };
+    const buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fh.fd, 0);
+    mmap.advise(buf, mmap.MADV_SEQUENTIAL);
+    let nz = 0;
+    for (let hi = size; hi > 0 && nz === 0; ) {
+      const lo = Math.max(0, hi - chunk.length);
+      const { bytesRead } = await fh.read(chunk, 0, hi - lo, lo);
+      const last = lastNonZero(chunk, 0, bytesRead);
+      if (last >= 0) nz = lo + last + 1;
+      hi = lo;
+    }
+    return { base, file, buf, nz };
+  } finally {
+    await fh.close(); // the mapping stays valid without the descriptor
+  }
+}
+
 /** A whole file read with async reads (thread pool). */
 export async function readWhole(file: string): Promise<Buffer> {
   const fh = await fsp.open(file, 'r');
@@ -114,7 +166,8 @@ export async function readWhole(file: string): Promise<Buffer> {
 function validRecordAfter(segs: Seg[], i: number, from: number): boolean {
   const v = new RecordView();
   for (let s = i; s < segs.length; s++) {
-    const { buf, nz } = segs[s];
+    const buf = segs[s].buf;
+    const nz = segs[s].nz;
     for (let p = s === i ? from : 0; p < nz; p++) {
       if (decodeAt(buf, p, nz, v) === DecodeStatus.OK) return true;
     }
@@ -128,7 +181,12 @@ function validRecordAfter(segs: Seg[], i: number, from: number): boolean {
  * (spool-check runs salvage.ts first, which repairs corruption before the tail keeping what follows, so 'fix'
  * is then left with the tail).
  */
-export async function recoverStream(dir: string, onRecord: RecordCallback | null, mode: RecoveryMode = 'recover'): Promise<RecoveryReport> {
+export async function recoverStream(
+  dir: string,
+  onRecord: RecordCallback | null,
+  mode: RecoveryMode = 'recover',
+  useSnapshot = false,
+): Promise<RecoveryReport> {
   const t0 = Date.now();
   const report: RecoveryReport = {
     dir,
@@ -142,6 +200,7 @@ export async function recoverStream(dir: string, onRecord: RecordCallback | null
     bytesDropped: 0,
     removedFiles: [],
     modified: false,
+    snapshot: null,
     ms: 0,
   };
   const write = mode !== 'check';
@@ -153,13 +212,30 @@ export async function recoverStream(dir: string, onRecord: RecordCallback | null
     }
   }
   const segs: Seg[] = [];
-  for (const base of await listSegments(dir)) {
-    const file = path.join(dir, segmentFileName(base));
-    const buf = await readWhole(file);
-    segs.push({ base, file, buf, nz: lastNonZero(buf, 0, buf.length) + 1 });
+  const chunk = Buffer.allocUnsafe(TAIL_CHUNK);
+  for (const base of await listSegments(dir)) segs.push(await mapSegment(base, path.join(dir, segmentFileName(base)), chunk));
+
+  // Where the record-by-record scan starts: the end of a matching snapshot, else the first segment's start.
+  let startI = 0;
+  let startOff = 0;
+  let lastI = -1;
+  let lastOff = 0;
+  if (useSnapshot && mode === 'recover') {
+    const snap = await readLogSnapshot(dir);
+    const bases = segs.map((s) => s.base);
+    if (snap && snapshotMatches(snap, bases, segs.map((s) => s.buf))) {
+      while (startI < segs.length - 1 && segs[startI].base + segs[startI].buf.length < snap.end) startI++;
+      if (segs.length > 0) {
+        startOff = snap.end - segs[startI].base;
+        lastI = startI;
+        lastOff = startOff;
+      }
+      report.snapshot = snap;
+    }
   }
 
   const v = new RecordView();
+  const rec = new ScannedRecord();
   // the batch being collected: segment index, payload offset, length, type, flags per record
   const pend: number[] = [];
   let pendStart: { i: number; off: number } | null = null;
@@ -167,19 +243,25 @@ export async function recoverStream(dir: string, onRecord: RecordCallback | null
   const emit = (): void => {
     for (let k = 0; k < pend.length; k += 5) {
       const s = segs[pend[k]];
-      const po = pend[k + 1];
       report.records++;
-      onRecord?.(pend[k + 3], s.buf.subarray(po, po + pend[k + 2]), s.base + po - 10, pend[k + 4]);
+      if (onRecord) {
+        rec.bytes = s.buf;
+        rec.offset = pend[k + 1];
+        rec.length = pend[k + 2];
+        rec.type = pend[k + 3];
+        rec.flags = pend[k + 4];
+        rec.pos = s.base + rec.offset - 10;
+        onRecord(rec);
+      }
     }
     report.batches++;
     pend.length = 0;
     pendStart = null;
   };
-  let lastI = -1;
-  let lastOff = 0;
-  scan: for (let i = 0; i < segs.length; i++) {
-    const { buf, nz } = segs[i];
-    let off = 0;
+  scan: for (let i = startI; i < segs.length; i++) {
+    const seg = segs[i];
+    const buf = seg.buf;
+    let off = i === startI ? startOff : 0;
     for (;;) {
       const st = decodeAt(buf, off, buf.length, v);
       if (st === DecodeStatus.OK) {
@@ -191,7 +273,7 @@ export async function recoverStream(dir: string, onRecord: RecordCallback | null
         if ((v.flags & FLAG_BATCH_CONTINUES) === 0) emit();
         continue;
       }
-      if (st === DecodeStatus.ZERO && off >= nz) break; // clean end of this segment's data
+      if (st === DecodeStatus.ZERO && off >= seg.nz) break; // clean end of this segment's data
       bad = { i, off, reason: st === DecodeStatus.ZERO ? 'zeroed bytes followed by data' : v.reason };
       break scan;
     }
@@ -273,7 +355,7 @@ export async function listStreamDirs(dataDir: string): Promise<StreamDirInfo[]> 
 export async function recoverAll(
   dataDir: string,
   onStream: (info: StreamDirInfo) => RecordCallback | null,
-  opts: { mode?: RecoveryMode; concurrency?: number; log?: (msg: string) => void } = {},
+  opts: { mode?: RecoveryMode; concurrency?: number; log?: (msg: string) => void; useSnapshots?: boolean } = {},
 ): Promise<RecoveryReport[]> {
   const dirs = await listStreamDirs(dataDir);
   const reports: RecoveryReport[] = new Array(dirs.length);
@@ -281,7 +363,7 @@ export async function recoverAll(
   const worker = async (): Promise<void> => {
     while (next < dirs.length) {
       const k = next++;
-      const r = await recoverStream(dirs[k].dir, onStream(dirs[k]), opts.mode ?? 'recover');
+      const r = await recoverStream(dirs[k].dir, onStream(dirs[k]), opts.mode ?? 'recover', opts.useSnapshots ?? false);
       reports[k] = r;
       if (opts.log && (r.tornTail || r.partialBatch || r.corruption)) opts.log(describeReport(r));
     }

@@ -314,6 +314,12 @@ export class StreamLog implements CommitTarget {
     return this.slots.map((s) => s.base);
   }
 
+  /** The mapping of the segment at `base`, or null when it is not mapped now (index snapshots checksum it). */
+  segmentMap(base: number): Buffer | null {
+    const seg = this.slots.find((s) => s.base === base)?.seg;
+    return seg && !seg.closed ? seg.map : null;
+  }
+
   // ---- appending -----------------------------------------------------------------------------------------------
 
   /**

@@ -19,6 +19,14 @@ import { u64ToSafeNumber } from '../util/u64';
 
 const INITIAL_CAPACITY = 64;
 
+/** An index's entries as columns: ID parts (Numbers below 2^53) and locations (segment and offset words). */
+export interface IndexColumns {
+  ms: Float64Array<ArrayBuffer>;
+  seq: Float64Array<ArrayBuffer>;
+  segment: Uint32Array<ArrayBuffer>;
+  offset: Uint32Array<ArrayBuffer>;
+}
+
 /**
  * A search bound as a Number for the Number columns: a part at or beyond 2^53 is above every value they hold
  * (they hold only smaller ones), so it searches as Infinity.
@@ -100,6 +108,47 @@ export class EntryIndex {
     const cum = this.cumArr;
     if (cum !== null) cum[i] = (i === 0 ? this.cum0 : cum[i - 1]) + size;
     return this.base + i;
+  }
+
+  /**
+   * The retained entries' ID and location columns, oldest first (views, valid until the next change): what an
+   * index snapshot stores. Null once IDs need the exact 64-bit columns (such a stream is not snapshotted).
+   */
+  columns(): IndexColumns | null {
+    if (this.bigMs !== null) return null;
+    const h = this.head;
+    const n = this.n;
+    return { ms: this.msArr.subarray(h, n), seq: this.seqArr.subarray(h, n), segment: this.segArr.subarray(h, n), offset: this.offArr.subarray(h, n) };
+  }
+
+  /**
+   * Appends entries given as columns (a snapshot's: ascending IDs below 2^53), in bulk. An empty index adopts
+   * the arrays themselves (the caller hands them over) instead of copying them.
+   */
+  appendColumns(cols: IndexColumns): void {
+    const count = cols.ms.length;
+    if (this.n === 0 && this.cumArr === null && this.bigMs === null && count > this.cap) {
+      this.cap = count;
+      this.msArr = cols.ms;
+      this.seqArr = cols.seq;
+      this.segArr = cols.segment;
+      this.offArr = cols.offset;
+      this.delArr = new Uint8Array(count);
+      this.n = count;
+      return;
+    }
+    if (this.cumArr !== null || this.bigMs !== null) {
+      for (let i = 0; i < count; i++) this.appendSafe(cols.ms[i], cols.seq[i], cols.segment[i], cols.offset[i]);
+      return;
+    }
+    if (this.n + count > this.cap) this.resize(this.n + count);
+    const i = this.n;
+    this.msArr.set(cols.ms, i);
+    this.seqArr.set(cols.seq, i);
+    this.segArr.set(cols.segment, i);
+    this.offArr.set(cols.offset, i);
+    this.delArr.fill(0, i, i + count);
+    this.n += count;
   }
 
   // ---- byte accounting -----------------------------------------------------------------------------------
@@ -317,7 +366,12 @@ export class EntryIndex {
       this.compact();
       return;
     }
-    this.cap *= 2;
+    this.resize(this.cap * 2);
+  }
+
+  /** Reallocates every column with room for at least `min` slots (one copy, however many doublings). */
+  private resize(min: number): void {
+    while (this.cap < min) this.cap *= 2;
     const ms = new Float64Array(this.cap);
     ms.set(this.msArr);
     this.msArr = ms;

@@ -7,7 +7,7 @@ import { CommandError, Err, StreamErr } from '../errors';
 import { u64ToSafeNumber } from '../util/u64';
 import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
-import { EntryIndex } from './entryIndex';
+import { EntryIndex, type IndexColumns } from './entryIndex';
 import { NodeTable, STREAM_LISTPACK_MAX_SIZE, deltaSize, raxNodeCount } from './nodeModel';
 import type { StreamOverrides } from './streamSettings';
 import { dropReferences, isReferenced, type RefPolicy } from './references';
@@ -73,6 +73,15 @@ export interface StreamState {
   groups: GroupState[];
   /** The IDMP table (idempotent XADD), when the stream has one. */
   idmp?: IdmpState;
+}
+
+/** Buffer equality; short field names (the usual case) are compared in JS, without a native call each. */
+function sameBytes(a: Buffer, b: Buffer): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 32) return a.equals(b);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
@@ -343,7 +352,7 @@ export class Stream {
     }
     const master = this.tailMaster;
     if (master.length * 2 !== fields.length) return false;
-    for (let i = 0; i < master.length; i++) if (!master[i].equals(fields[i * 2])) return false;
+    for (let i = 0; i < master.length; i++) if (!sameBytes(master[i], fields[i * 2])) return false;
     return true;
   }
 
@@ -569,6 +578,16 @@ export class Stream {
   /** Loading a checkpoint, step 1: the entries of exportState()'s index, oldest first, by location. */
   restoreEntry(ms: bigint, seq: bigint, segment: number, offset: number): void {
     this.index.append(ms, seq, segment, offset);
+  }
+
+  /** The index's columns for a snapshot (views valid until the next write), or null when IDs reach 2^53. */
+  indexColumns(): IndexColumns | null {
+    return this.index.columns();
+  }
+
+  /** Loading a snapshot, step 1: restoreEntry() for a whole snapshot's index at once (the arrays are handed over). */
+  restoreColumns(cols: IndexColumns): void {
+    this.index.appendColumns(cols);
   }
 
   /** Loading a checkpoint, step 2: the state itself. Throws when the entries restored do not match it. */

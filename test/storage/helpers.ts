@@ -26,7 +26,7 @@ export function rig(batcherOpts: CommitBatcherOptions = {}, logOpts: Partial<Str
 /** Recovers a stream directory collecting every record (payloads copied). */
 export async function collect(dir: string, mode: 'recover' | 'check' | 'fix' = 'recover') {
   const records: { type: number; payload: Buffer; pos: number }[] = [];
-  const report: RecoveryReport = await recoverStream(dir, (type, payload, pos) => records.push({ type, payload: Buffer.from(payload), pos }), mode);
+  const report: RecoveryReport = await recoverStream(dir, (r) => records.push({ type: r.type, payload: Buffer.from(r.payload()), pos: r.pos }), mode);
   return { records, report };
 }
 

@@ -211,3 +211,20 @@ export const GroupErr = {
   claimNotInteger: 'ERR min-idle-time is not an integer',
   claimNegative: 'ERR min-idle-time must be a positive integer',
 } as const;
+
+/** DUMP, RESTORE, MIGRATE, SAVE/BGSAVE, SYNC (texts of Redis 7.0's cluster.c, rdb.c and replication.c). */
+export const RdbErr = {
+  busyKey: 'BUSYKEY Target key name already exists.',
+  badTtl: 'ERR Invalid TTL value, must be >= 0',
+  badIdletime: 'ERR Invalid IDLETIME value, must be >= 0',
+  badFreq: 'ERR Invalid FREQ value, must be >= 0 and <= 255',
+  payloadVersionOrChecksum: 'ERR DUMP payload version or checksum are wrong',
+  badDataFormat: 'ERR Bad data format',
+  /** Spool only: a valid payload of a type Spool does not store. */
+  notAStream: (type: string) => `ERR Bad data format: the DUMP payload holds a ${type}, and Spool stores streams only`,
+  migrateKeysNeedEmptyKey: 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string',
+  migrateConnect: 'IOERR error or timeout connecting to the client',
+  migrateIo: (writing: boolean) => `IOERR error or timeout ${writing ? 'writing' : 'reading'} to target instance`,
+  migrateTarget: (text: string) => `ERR Target instance replied with error: ${text}`,
+  bgsaveInProgress: 'ERR Background save already in progress',
+} as const;

@@ -16,6 +16,8 @@ const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
 /** One CLIENT LIST / CLIENT INFO line. */
 export function describeClient(c: ClientState, now: number): string {
   let flags = c.monitoring ? 'O' : '';
+  if (c.replicationRole === 'replica') flags += 'S';
+  else if (c.replicationRole === 'master') flags += 'M';
   if (c.multi !== null) flags += 'x';
   if (c.blocked !== null || c.held) flags += 'b';
   if (c.watchDirty) flags += 'd';
@@ -67,7 +69,7 @@ function list(ctx: CommandContext): void {
       const type = argv.nextString().toLowerCase();
       if (!['normal', 'master', 'replica', 'slave', 'pubsub'].includes(type))
         throw new CommandError(`ERR Unknown client type '${type}'`);
-      if (type !== 'normal') ids = new Set();
+      ids = new Set([...ctx.server.clients.values()].filter((c) => isOfType(c, type)).map((c) => c.id));
     } else if (option === 'ID' && argv.hasMore()) {
       ids = new Set();
       while (argv.hasMore()) {
@@ -85,6 +87,12 @@ function list(ctx: CommandContext): void {
     text += describeClient(c, ctx.now) + '\n';
   }
   ctx.reply.verbatim(text);
+}
+
+/** CLIENT LIST/KILL TYPE: a replica's and its master link's clients are not `normal` (pubsub: none yet). */
+function isOfType(c: ClientState, type: string): boolean {
+  const role = c.replicationRole;
+  return type === 'slave' || type === 'replica' ? role === 'replica' : type === role;
 }
 
 interface KillFilter {
@@ -135,7 +143,7 @@ function kill(ctx: CommandContext): void {
     if (filter.id !== undefined && c.id !== filter.id) continue;
     if (filter.addr !== undefined && c.remoteAddress !== filter.addr) continue;
     if (filter.laddr !== undefined && c.localAddress !== filter.laddr) continue;
-    if (filter.type !== undefined && filter.type !== 'normal') continue;
+    if (filter.type !== undefined && !isOfType(c, filter.type)) continue;
     if (filter.user !== undefined && filter.user !== 'default') continue;
     if (filter.skipMe && c === ctx.client) continue;
     killClient(ctx, c);

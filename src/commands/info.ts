@@ -4,6 +4,7 @@
 import os from 'node:os';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
 import type { ServerState } from '../server/serverState';
+import { replicationFields, syncStatsFields } from '../server/replication/replicationInfo';
 import { command, type CommandContext, type CommandSpec } from './types';
 
 type Section = (server: ServerState, now: number) => [string, string | number][];
@@ -96,6 +97,7 @@ const SECTIONS: Record<string, Section> = {
       ['total_net_input_bytes', s.stats.netInputBytes],
       ['total_net_output_bytes', s.stats.netOutputBytes],
       ['rejected_connections', s.stats.rejectedConnections],
+      ...syncStatsFields(s),
       ['expired_keys', expiredKeys],
       ['evicted_keys', 0],
       ['keyspace_hits', s.stats.keyspaceHits],
@@ -108,14 +110,7 @@ const SECTIONS: Record<string, Section> = {
       ['io_threaded_writes_processed', s.ioThreads.threadedWrites],
     ];
   },
-  replication: () => [
-    ['role', 'master'],
-    ['connected_slaves', 0],
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', '0000000000000000000000000000000000000000'],
-    ['master_repl_offset', 0],
-    ['repl_backlog_active', 0],
-  ],
+  replication: replicationFields,
   cpu: () => {
     const u = process.cpuUsage();
     return [

@@ -333,6 +333,7 @@ export class Connection implements DirectTarget {
     if (client.held) this.server.clientPause.forget(client);
     this.server.monitors.delete(client);
     this.server.unwatchAll(client);
+    this.server.replication.clientGone(client);
     this.server.clients.delete(client.id);
     this.onClose(this);
   }

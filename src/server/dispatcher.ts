@@ -103,6 +103,14 @@ export class Dispatcher {
       this.reject(client, reply, new CommandError(Err.misconf(refused)), statName);
       return;
     }
+    // Replication: a read-only replica, or a master short of good replicas (null while neither applies).
+    if (traits.write && server.writeGuard !== null) {
+      const refusal = server.writeGuard.refusal(client);
+      if (refusal !== null) {
+        this.reject(client, reply, new CommandError(refusal), statName);
+        return;
+      }
+    }
     if (client.multi !== null && !traits.multiControl) {
       client.multi.push({ args });
       reply.simple('QUEUED');
@@ -150,6 +158,9 @@ export class Dispatcher {
     client.currentArgs = args;
     // This command's durability ticket is its own; earlier commands of the same EXEC keep theirs (below).
     const outerTicket = server.takeTicket();
+    // Replication: whether the command changed anything is only asked while replicas are fed.
+    const propagation = server.propagation;
+    const dirtyBefore = propagation === null ? 0 : server.dirty;
     try {
       spec.handler!(ctx);
     } catch (err) {
@@ -162,8 +173,9 @@ export class Dispatcher {
       // An error reveals no data and acknowledges nothing: it need not wait for any commit.
       server.takeTicket();
     }
-    else if (server.persistence !== null && client.blocked === null && resolved.traits.write) {
-      server.persistence.journal(ctx.db, statName, args, ctx.now);
+    else if (resolved.traits.write && client.blocked === null) {
+      if (server.persistence !== null) server.persistence.journal(ctx.db, statName, args, ctx.now);
+      if (propagation !== null) propagation.written(client.dbIndex, statName, args, server.dirty !== dirtyBefore);
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
@@ -182,6 +194,9 @@ export class Dispatcher {
     // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
     // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
     // of a transaction, and is served what the keys hold once it is done.
+    // Replication: the outermost command's writes travel together (MULTI/EXEC when several), before the readers
+    // it woke are served (their XREADGROUPs travel after it, as in Redis).
+    if (propagation !== null && !inTransaction) propagation.commit();
     if (!inTransaction && server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
   }
 

@@ -1,0 +1,297 @@
+// Replication over real TCP on loopback: a Spool replica of a Spool master through writes, detaches and partial
+// resynchronizations; Spool replicating a real redis-server 7 (full sync, live stream, other types skipped,
+// cut-over); a real redis-server 7 replicating Spool. The end state is compared with XRANGE and XINFO STREAM
+// FULL on both sides. Every wait is a bounded poll.
+import Redis from 'ioredis';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { startRedis, type RunningRedis } from '../helpers/redis';
+
+const stops: Array<() => Promise<void>> = [];
+const clients: Redis[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+});
+afterAll(async () => {
+  for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
+});
+
+async function spool(options: Record<string, string> = {}): Promise<SpoolHandle> {
+  const s = await startSpool(options);
+  stops.push(() => s.stop());
+  return s;
+}
+
+async function redisServer(args: string[] = []): Promise<RunningRedis> {
+  const r = await startRedis(args);
+  stops.push(() => r.stop());
+  return r;
+}
+
+function client(port: number): Redis {
+  const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+  clients.push(r);
+  return r;
+}
+
+/** Polls `check` every 50 ms until it returns true, at most `ms`. */
+async function until(what: string, check: () => Promise<boolean>, ms = 15000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function infoField(info: string, name: string): string | undefined {
+  return new RegExp(`^${name}:(.*)\\r?$`, 'm').exec(info)?.[1]?.trim();
+}
+
+async function linkUp(replica: Redis): Promise<void> {
+  await until('the master link', async () => infoField(await replica.info('replication'), 'master_link_status') === 'up');
+}
+
+/** Both at the same offset: the replica processed everything the master produced. */
+async function caughtUp(master: Redis, replica: Redis): Promise<void> {
+  await until('the replica to catch up', async () => {
+    const m = infoField(await master.info('replication'), 'master_repl_offset');
+    const r = infoField(await replica.info('replication'), 'slave_repl_offset');
+    return m !== undefined && m === r && infoField(await replica.info('replication'), 'master_link_status') === 'up';
+  });
+}
+
+/** XINFO STREAM FULL without what only reflects when each side ran a command (consumers' seen/active times). */
+async function streamState(r: Redis, key: string): Promise<unknown> {
+  const full = (await r.call('XINFO', 'STREAM', key, 'FULL')) as unknown[];
+  const strip = (value: unknown): unknown => {
+    if (!Array.isArray(value)) return value;
+    const out: unknown[] = [];
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i];
+      if ((v === 'seen-time' || v === 'active-time') && i % 2 === 0) {
+        i++;
+        continue;
+      }
+      out.push(strip(v));
+    }
+    return out;
+  };
+  return { full: strip(full), range: await r.xrange(key, '-', '+') };
+}
+
+async function expectSameStreams(master: Redis, replica: Redis, keys: string[]): Promise<void> {
+  for (const key of keys) expect(await streamState(replica, key), key).toEqual(await streamState(master, key));
+}
+
+describe('Spool master -> Spool replica', () => {
+  test('writes while attached, detached and reattached; partial resync; same streams at the end', async () => {
+    const m = await spool();
+    const r = await spool();
+    const master = client(m.port);
+    const replica = client(r.port);
+    // Before the replica attaches: streams, a group, deliveries.
+    for (let i = 0; i < 50; i++) await master.xadd('s1', '*', 'n', String(i));
+    await master.xgroup('CREATE', 's1', 'g', '0');
+    await master.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 5, 'STREAMS', 's1', '>');
+    await master.xadd('s2', '5-1', 'a', '1');
+    await master.select(2);
+    await master.xadd('other-db', '*', 'x', 'y');
+    await master.select(0);
+
+    expect(await replica.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK');
+    expect(await replica.call('REPLICAOF', '127.0.0.1', String(m.port))).toBe('OK Already connected to specified master');
+    await linkUp(replica);
+    await caughtUp(master, replica);
+    expect(await replica.xlen('s1')).toBe(50);
+
+    // While attached: every kind of write, a transaction, approximate trims, NOACK, claims.
+    await master.xreadgroup('GROUP', 'g', 'bob', 'COUNT', 3, 'STREAMS', 's1', '>');
+    await master.xreadgroup('GROUP', 'g', 'carol', 'COUNT', 2, 'NOACK', 'STREAMS', 's1', '>');
+    const pending = (await master.xpending('s1', 'g', '-', '+', 10, 'alice')) as [string][];
+    await master.xack('s1', 'g', pending[0][0]);
+    await master.xclaim('s1', 'g', 'bob', 0, pending[1][0]);
+    await master.xautoclaim('s1', 'g', 'carol', 0, '0', 'COUNT', 1);
+    await master.xdel('s1', pending[2][0]);
+    await master.multi().xadd('s2', '*', 'b', '2').xadd('s2', 'MAXLEN', '~', 1, '*', 'c', '3').xtrim('s1', 'MAXLEN', '~', 30).exec();
+    await master.xtrim('s2', 'MINID', '=', '0-1');
+    await master.xgroup('CREATECONSUMER', 's2', 'g2', 'dave').catch(() => undefined); // no group: an error, nothing sent
+    await master.xgroup('CREATE', 's2', 'g2', '$', 'MKSTREAM');
+    await master.xgroup('CREATECONSUMER', 's2', 'g2', 'dave');
+    await master.xgroup('SETID', 's2', 'g2', '0');
+    expect(await master.call('WAIT', '1', '5000')).toBe(1);
+    await caughtUp(master, replica);
+    await expectSameStreams(master, replica, ['s1', 's2']);
+
+    // Read-only replica, as Redis words it.
+    await expect(replica.xadd('s1', '*', 'no', 'no')).rejects.toThrow("READONLY You can't write against a read only replica.");
+
+    // Detach from the replica side (CLIENT KILL TYPE master): the replica reconnects and resumes partially.
+    const okBefore = Number(infoField(await master.info('stats'), 'sync_partial_ok'));
+    expect(await replica.call('CLIENT', 'KILL', 'TYPE', 'master')).toBe(1);
+    for (let i = 0; i < 20; i++) await master.xadd('s1', '*', 'while', 'detached');
+    await master.xreadgroup('GROUP', 'g', 'alice', 'COUNT', 4, 'STREAMS', 's1', '>');
+    await caughtUp(master, replica);
+    expect(Number(infoField(await master.info('stats'), 'sync_partial_ok'))).toBeGreaterThan(okBefore);
+    await expectSameStreams(master, replica, ['s1', 's2']);
+
+    // Detach from the master side (CLIENT KILL TYPE replica): again a partial resynchronization.
+    const okMiddle = Number(infoField(await master.info('stats'), 'sync_partial_ok'));
+    expect(await master.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
+    await master.xadd('s2', '*', 'after', 'kill');
+    await caughtUp(master, replica);
+    expect(Number(infoField(await master.info('stats'), 'sync_partial_ok'))).toBeGreaterThan(okMiddle);
+    expect(Number(infoField(await master.info('stats'), 'sync_full'))).toBe(1);
+    await expectSameStreams(master, replica, ['s1', 's2']);
+    await replica.select(2);
+    expect(await replica.xlen('other-db')).toBe(1);
+
+    // INFO and ROLE on both sides.
+    const mInfo = await master.info('replication');
+    expect(infoField(mInfo, 'role')).toBe('master');
+    expect(infoField(mInfo, 'connected_slaves')).toBe('1');
+    expect(infoField(mInfo, 'slave0')).toMatch(new RegExp(`^ip=127\\.0\\.0\\.1,port=${r.port},state=online,offset=\\d+,lag=\\d+$`));
+    expect(infoField(mInfo, 'repl_backlog_active')).toBe('1');
+    const rInfo = await replica.info('replication');
+    expect(infoField(rInfo, 'role')).toBe('slave');
+    expect(infoField(rInfo, 'master_port')).toBe(String(m.port));
+    expect(infoField(rInfo, 'slave_read_only')).toBe('1');
+    expect(infoField(rInfo, 'master_replid')).toBe(infoField(mInfo, 'master_replid'));
+    const offset = Number(infoField(mInfo, 'master_repl_offset'));
+    expect(await master.call('ROLE')).toEqual(['master', offset, [['127.0.0.1', String(r.port), expect.any(String)]]]);
+    expect(await replica.call('ROLE')).toEqual(['slave', '127.0.0.1', m.port, 'connected', offset]);
+
+    // REPLICAOF NO ONE: a writable master with a new ID, the old one kept as replid2.
+    const oldId = infoField(rInfo, 'master_replid');
+    expect(await replica.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    const promoted = await replica.info('replication');
+    expect(infoField(promoted, 'role')).toBe('master');
+    expect(infoField(promoted, 'master_replid2')).toBe(oldId);
+    expect(infoField(promoted, 'second_repl_offset')).toBe(String(offset + 1));
+    expect(await replica.xadd('s1', '*', 'now', 'writable')).toMatch(/^\d+-\d+$/);
+  });
+
+  test('a replica of a promoted sibling resumes partially (replid2)', async () => {
+    const m = await spool();
+    const a = await spool();
+    const b = await spool();
+    const master = client(m.port);
+    const ra = client(a.port);
+    const rb = client(b.port);
+    await master.xadd('s', '*', 'k', 'v');
+    await ra.call('REPLICAOF', '127.0.0.1', String(m.port));
+    await rb.call('REPLICAOF', '127.0.0.1', String(m.port));
+    await caughtUp(master, ra);
+    await caughtUp(master, rb);
+    await master.xadd('s', '*', 'k', 'v2');
+    await caughtUp(master, ra);
+    await caughtUp(master, rb);
+    // Failover by hand: a is promoted, b follows it.
+    expect(await ra.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    expect(await rb.call('REPLICAOF', '127.0.0.1', String(a.port))).toBe('OK');
+    await caughtUp(ra, rb);
+    const stats = await ra.info('stats');
+    expect(infoField(stats, 'sync_partial_ok')).toBe('1');
+    expect(infoField(stats, 'sync_full')).toBe('0');
+    await ra.xadd('s', '*', 'k', 'v3');
+    await caughtUp(ra, rb);
+    await expectSameStreams(ra, rb, ['s']);
+  });
+
+  test('WAIT blocks only its client; min-replicas-to-write refuses writes without good replicas', async () => {
+    const m = await spool({ 'min-replicas-to-write': '1', 'min-replicas-max-lag': '10' });
+    const master = client(m.port);
+    await expect(master.xadd('s', '*', 'a', '1')).rejects.toThrow('NOREPLICAS Not enough good replicas to write.');
+    // No replica: WAIT times out with 0, and other clients are served meanwhile.
+    const waiting = master.call('WAIT', '1', '300');
+    const other = client(m.port);
+    expect(await other.ping()).toBe('PONG');
+    expect(await waiting).toBe(0);
+    const r = await spool();
+    const replica = client(r.port);
+    await replica.call('REPLICAOF', '127.0.0.1', String(m.port));
+    await linkUp(replica);
+    await until('a good replica', async () => infoField(await master.info('replication'), 'min_slaves_good_slaves') === '1');
+    expect(await master.xadd('s', '1-1', 'a', '1')).toBe('1-1');
+    expect(await master.call('WAIT', '1', '5000')).toBe(1);
+    expect(await replica.xrange('s', '-', '+')).toEqual([['1-1', ['a', '1']]]);
+    await expect(replica.call('WAIT', '1', '10')).rejects.toThrow('ERR WAIT cannot be used with replica instances.');
+  });
+});
+
+describe('Spool and a real redis-server 7', () => {
+  test('Spool replicates redis-server: streams arrive, other types are skipped, REPLICAOF NO ONE cuts over', async () => {
+    const redis = await redisServer(['--repl-diskless-sync-delay', '0']);
+    const source = client(redis.port);
+    for (let i = 0; i < 30; i++) await source.xadd('orders', '*', 'n', String(i));
+    await source.xgroup('CREATE', 'orders', 'workers', '0');
+    await source.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 10, 'STREAMS', 'orders', '>');
+    await source.rpush('a-list', 'x', 'y');
+    await source.set('a-string', 'z');
+    await source.select(3);
+    await source.xadd('events', '1-1', 'e', '1');
+    await source.select(0);
+
+    const s = await spool();
+    const spoolClient = client(s.port);
+    expect(await spoolClient.call('REPLICAOF', '127.0.0.1', String(redis.port))).toBe('OK');
+    await linkUp(spoolClient);
+    await caughtUp(source, spoolClient);
+    expect(await spoolClient.dbsize()).toBe(1); // the list and the string were skipped
+    // Live writes, including consumer-group traffic propagated as XCLAIM / XGROUP SETID.
+    for (let i = 0; i < 10; i++) await source.xadd('orders', 'MAXLEN', '~', '1000', '*', 'live', String(i));
+    await source.xreadgroup('GROUP', 'workers', 'w2', 'COUNT', 5, 'NOACK', 'STREAMS', 'orders', '>');
+    await source.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 5, 'STREAMS', 'orders', '>');
+    await source.xack('orders', 'workers', ((await source.xrange('orders', '-', '+', 'COUNT', 1)) as [string][])[0][0]);
+    await caughtUp(source, spoolClient);
+    await expectSameStreams(source, spoolClient, ['orders']);
+    await spoolClient.select(3);
+    expect(await spoolClient.xrange('events', '-', '+')).toEqual([['1-1', ['e', '1']]]);
+    await spoolClient.select(0);
+
+    // Cut-over: writes go to Spool from now on.
+    expect(await spoolClient.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
+    expect(await spoolClient.xadd('orders', '*', 'after', 'cutover')).toMatch(/^\d+-\d+$/);
+    expect(await spoolClient.xlen('orders')).toBe(41);
+  });
+
+  test('redis-server replicates Spool: its streams equal Spool\'s', async () => {
+    const s = await spool();
+    const master = client(s.port);
+    for (let i = 0; i < 20; i++) await master.xadd('s', '*', 'i', String(i));
+    await master.xgroup('CREATE', 's', 'g', '0');
+    await master.xreadgroup('GROUP', 'g', 'c1', 'COUNT', 4, 'STREAMS', 's', '>');
+    const redis = await redisServer(['--replicaof', '127.0.0.1', String(s.port)]);
+    const replica = client(redis.port);
+    await linkUp(replica);
+    for (let i = 0; i < 10; i++) await master.xadd('s', 'MAXLEN', '~', '5', '*', 'live', String(i));
+    await master.xreadgroup('GROUP', 'g', 'c2', 'COUNT', 3, 'STREAMS', 's', '>');
+    await master.xclaim('s', 'g', 'c2', 0, ((await master.xpending('s', 'g', '-', '+', 1)) as [string][])[0][0]);
+    await master.multi().xadd('t', '*', 'a', '1').xadd('t', '*', 'b', '2').exec();
+    expect(await master.call('WAIT', '1', '5000')).toBe(1);
+    await caughtUp(master, replica);
+    await expectSameStreams(master, replica, ['s', 't']);
+  });
+
+  test('ROLE and INFO replication have redis-server\'s shapes (master with one replica, and the replica)', async () => {
+    const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : typeof v);
+    const redisMaster = await redisServer();
+    const redisReplica = await redisServer(['--replicaof', '127.0.0.1', String(redisMaster.port)]);
+    const rm = client(redisMaster.port);
+    const rr = client(redisReplica.port);
+    await linkUp(rr);
+    await until('redis ACK', async () => ((await rm.call('ROLE')) as unknown[][])[2].length === 1);
+    const sm = await spool();
+    const sr = await spool();
+    const spoolMaster = client(sm.port);
+    const spoolReplica = client(sr.port);
+    await spoolReplica.call('REPLICAOF', '127.0.0.1', String(sm.port));
+    await linkUp(spoolReplica);
+    expect(shape(await spoolMaster.call('ROLE'))).toEqual(shape(await rm.call('ROLE')));
+    expect(shape(await spoolReplica.call('ROLE'))).toEqual(shape(await rr.call('ROLE')));
+    const names = (info: string): string[] => info.split('\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]);
+    expect(names(await spoolMaster.info('replication'))).toEqual(names(await rm.info('replication')));
+    expect(names(await spoolReplica.info('replication'))).toEqual(names(await rr.info('replication')));
+  });
+});

@@ -90,11 +90,23 @@ export const REWRITE: ReadonlyMap<string, Rewriter> = new Map([
 ]);
 
 /**
- * Commands that travel as what they did (built by the handler: the functions below), never as sent.
- * Commands that change nothing travel only when Redis propagates them anyway (FLUSHALL/FLUSHDB/SWAPDB).
+ * Commands that travel as what they did (built by the handler: the functions below), never as sent. The others
+ * travel when they touched a key (server.dirty), or always on success (ALWAYS_PROPAGATED).
  */
 export const PROPAGATED_BY_HANDLER: ReadonlySet<string> = new Set(['xreadgroup', 'xclaim', 'xautoclaim']);
-export const ALWAYS_PROPAGATED: ReadonlySet<string> = new Set(['flushall', 'flushdb', 'swapdb']);
+export const ALWAYS_PROPAGATED: ReadonlySet<string> = new Set([
+  'flushall',
+  'flushdb',
+  'swapdb',
+  // Successful, yet no key touched (as Redis, WATCH does not see them): sent on success. CREATECONSUMER of an
+  // existing consumer is a no-op on the replica too.
+  'xsetid',
+  'xgroup|create',
+  'xgroup|setid',
+  'xgroup|createconsumer',
+  'xcfgset',
+  'xidmprecord',
+]);
 
 /**
  * `XCLAIM <key> <group> <consumer> 0 <id> TIME <ms> RETRYCOUNT <n> FORCE JUSTID LASTID <group last id>`: puts

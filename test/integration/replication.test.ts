@@ -62,15 +62,20 @@ async function caughtUp(master: Redis, replica: Redis): Promise<void> {
   });
 }
 
-/** XINFO STREAM FULL without what only reflects when each side ran a command (consumers' seen/active times). */
-async function streamState(r: Redis, key: string): Promise<unknown> {
+/**
+ * XINFO STREAM FULL without what only reflects when each side ran a command (consumers' seen/active times).
+ * `skip`: more fields left out (a redis-server 7.0 master does not propagate a group's entries-read after a
+ * plain XREADGROUP, so its own replicas differ there too).
+ */
+async function streamState(r: Redis, key: string, skip: readonly string[] = []): Promise<unknown> {
   const full = (await r.call('XINFO', 'STREAM', key, 'FULL')) as unknown[];
+  const left = ['seen-time', 'active-time', ...skip];
   const strip = (value: unknown): unknown => {
     if (!Array.isArray(value)) return value;
     const out: unknown[] = [];
     for (let i = 0; i < value.length; i++) {
       const v = value[i];
-      if ((v === 'seen-time' || v === 'active-time') && i % 2 === 0) {
+      if (typeof v === 'string' && left.includes(v) && i % 2 === 0) {
         i++;
         continue;
       }
@@ -81,8 +86,8 @@ async function streamState(r: Redis, key: string): Promise<unknown> {
   return { full: strip(full), range: await r.xrange(key, '-', '+') };
 }
 
-async function expectSameStreams(master: Redis, replica: Redis, keys: string[]): Promise<void> {
-  for (const key of keys) expect(await streamState(replica, key), key).toEqual(await streamState(master, key));
+async function expectSameStreams(master: Redis, replica: Redis, keys: string[], skip: readonly string[] = []): Promise<void> {
+  for (const key of keys) expect(await streamState(replica, key, skip), key).toEqual(await streamState(master, key, skip));
 }
 
 describe('Spool master -> Spool replica', () => {
@@ -245,7 +250,7 @@ describe('Spool and a real redis-server 7', () => {
     await source.xreadgroup('GROUP', 'workers', 'w1', 'COUNT', 5, 'STREAMS', 'orders', '>');
     await source.xack('orders', 'workers', ((await source.xrange('orders', '-', '+', 'COUNT', 1)) as [string][])[0][0]);
     await caughtUp(source, spoolClient);
-    await expectSameStreams(source, spoolClient, ['orders']);
+    await expectSameStreams(source, spoolClient, ['orders'], ['entries-read', 'lag']);
     await spoolClient.select(3);
     expect(await spoolClient.xrange('events', '-', '+')).toEqual([['1-1', ['e', '1']]]);
     await spoolClient.select(0);
@@ -276,7 +281,7 @@ describe('Spool and a real redis-server 7', () => {
 
   test('ROLE and INFO replication have redis-server\'s shapes (master with one replica, and the replica)', async () => {
     const shape = (v: unknown): unknown => (Array.isArray(v) ? v.map(shape) : typeof v);
-    const redisMaster = await redisServer();
+    const redisMaster = await redisServer(['--repl-diskless-sync-delay', '0']);
     const redisReplica = await redisServer(['--replicaof', '127.0.0.1', String(redisMaster.port)]);
     const rm = client(redisMaster.port);
     const rr = client(redisReplica.port);

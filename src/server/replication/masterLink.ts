@@ -170,7 +170,6 @@ export class MasterLink {
     if (words[0] === '+CONTINUE') {
       this.readOffset = this.offset;
       if (words[1] !== undefined && words[1].length === 40) this.host.replication.masterIdChanged(words[1]);
-      this.host.replication.syncPartialOk++;
       this.host.log('notice', 'Successful partial resynchronization with master.');
       this.online();
       return;
@@ -256,7 +255,6 @@ export class MasterLink {
         if (generation !== this.generation) return;
         this.skippedKeys = skipped;
         this.host.replication.synchronized(rdb.replid, rdb.offset);
-        this.host.replication.syncFull++;
         this.host.log('notice', `MASTER <-> REPLICA sync: Finished with success (${skipped} keys of other types skipped)`);
         this.online();
         this.draining = false;

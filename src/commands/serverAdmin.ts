@@ -58,6 +58,13 @@ async function rewrite(ctx: CommandContext): Promise<void> {
 
 function configRewrite(ctx: CommandContext): void {
   if (!ctx.server.configFile) throw new CommandError('ERR The server is running without a config file');
+  if (ctx.inTransaction) {
+    // Inside EXEC (Sentinel's failover transaction) a reply cannot wait: the rewrite is started and answered
+    // at once; a failure is logged as a warning instead of replied.
+    rewrite(ctx).catch((err: Error) => ctx.server.log('warning', `CONFIG REWRITE inside a transaction failed: ${err.message}`));
+    ctx.reply.ok();
+    return;
+  }
   // The rewrite happens off the event loop; the reply is sent once the file is renamed into place.
   ctx.block({
     keys: [],

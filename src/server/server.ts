@@ -88,6 +88,7 @@ export async function startServer(
   );
   state.configFile = start.configFile ?? '';
   const logger: Logger = start.log ?? (() => undefined);
+  state.log = logger;
   const dispatcher = new Dispatcher(state);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
   state.recovery = await persistence.recover(dispatcher); // kept for the recovery metrics

@@ -165,6 +165,8 @@ export class ServerState {
   propagation: Replication | null = null;
   /** Set while writes may be refused (read-only replica, min-replicas-to-write): asked for each write. */
   writeGuard: Replication | null = null;
+  /** Where warnings of work done off a command's turn go (main.ts prints them); set by startServer. */
+  log: (level: 'notice' | 'warning', message: string) => void = () => undefined;
   /** Modifications of keys so far (Redis's server.dirty): whether a write command changed anything. */
   dirty = 0;
 

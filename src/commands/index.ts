@@ -19,6 +19,7 @@ import { streamNackCommands } from './streamNack';
 import { streamIdmpCommands } from './streamIdmp';
 import { debuggingCommands } from './debugging';
 import { dumpRestoreCommands } from './dumpRestore';
+import { saveCommands } from './save';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -39,4 +40,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamIdmpCommands,
   ...debuggingCommands,
   ...dumpRestoreCommands,
+  ...saveCommands,
 ];

@@ -20,6 +20,7 @@ import { streamIdmpCommands } from './streamIdmp';
 import { debuggingCommands } from './debugging';
 import { dumpRestoreCommands } from './dumpRestore';
 import { saveCommands } from './save';
+import { syncCommands } from './sync';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -41,4 +42,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...debuggingCommands,
   ...dumpRestoreCommands,
   ...saveCommands,
+  ...syncCommands,
 ];

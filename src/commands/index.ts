@@ -21,6 +21,7 @@ import { debuggingCommands } from './debugging';
 import { dumpRestoreCommands } from './dumpRestore';
 import { saveCommands } from './save';
 import { syncCommands } from './sync';
+import { migrateCommands } from './migrate';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -43,4 +44,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...dumpRestoreCommands,
   ...saveCommands,
   ...syncCommands,
+  ...migrateCommands,
 ];

@@ -235,4 +235,5 @@ export const RdbErr = {
   migrateIo: (writing: boolean) => `IOERR error or timeout ${writing ? 'writing' : 'reading'} to target instance`,
   migrateTarget: (text: string) => `ERR Target instance replied with error: ${text}`,
   bgsaveInProgress: 'ERR Background save already in progress',
+  notInTransaction: 'ERR Command not allowed inside a transaction',
 } as const;

@@ -20,6 +20,8 @@ import { streamIdmpCommands } from './streamIdmp';
 import { debuggingCommands } from './debugging';
 import { dumpRestoreCommands } from './dumpRestore';
 import { replicationCommands } from './replication';
+import { saveCommands } from './save';
+import { migrateCommands } from './migrate';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -41,4 +43,6 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...debuggingCommands,
   ...dumpRestoreCommands,
   ...replicationCommands,
+  ...saveCommands,
+  ...migrateCommands,
 ];

@@ -1,6 +1,7 @@
 // INFO: the sections Redis 7 has that make sense for Spool, with the field names tools (redis_exporter,
 // client libraries checking redis_version) read.
 
+import { rdbSavesOf } from '../server/rdbSaves';
 import os from 'node:os';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
 import type { ServerState } from '../server/serverState';
@@ -76,9 +77,12 @@ const SECTIONS: Record<string, Section> = {
     ['current_save_keys_processed', 0],
     ['current_save_keys_total', 0],
     ['rdb_changes_since_last_save', 0],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', Math.floor(s.startedAt / 1000)],
-    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_bgsave_in_progress', rdbSavesOf(s).inProgress === null ? 0 : 1],
+    ['rdb_last_save_time', rdbSavesOf(s).lastSave],
+    ['rdb_last_bgsave_status', rdbSavesOf(s).lastStatus],
+    ['rdb_last_bgsave_time_sec', rdbSavesOf(s).lastBgsaveSeconds],
+    ['rdb_current_bgsave_time_sec', rdbSavesOf(s).currentSeconds],
+    ['rdb_saves', rdbSavesOf(s).saves],
     ['aof_enabled', 1],
     ['aof_rewrite_in_progress', 0],
     ['aof_rewrite_scheduled', 0],

@@ -3,7 +3,7 @@
 // (what a replica tells its master), WAIT (block until replicas acknowledged the writes so far), ROLE.
 // The state they act on lives in src/server/replication/.
 
-import { CommandError, Err } from '../errors';
+import { CommandError, Err, RdbErr } from '../errors';
 import { keywordEquals, toInteger } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { WAIT_KEY } from '../server/replication/replication';
@@ -48,6 +48,7 @@ function attachReplica(ctx: CommandContext, psyncForm: boolean): void {
   const server = ctx.server;
   const r = server.replication;
   const client = ctx.client;
+  if (ctx.inTransaction) throw new CommandError(RdbErr.notInTransaction);
   // A replica's own PSYNC/SYNC again is ignored (Redis: `if (c->flags & CLIENT_SLAVE) return;`).
   if (client.replicationRole === 'replica') return;
   if (r.master !== null && r.master.state !== 'connected') throw new CommandError(Err.noMasterLink);
@@ -88,7 +89,11 @@ function replconf(ctx: CommandContext): void {
       return;
     } else if (option === 'getack') {
       return;
-    } else if (option !== 'ip-address' && option !== 'capa' && option !== 'rdb-only' && option !== 'rdb-filter-only') {
+    } else if (option === 'rdb-only') {
+      // redis-cli --rdb: the connection closes once the RDB is sent.
+      if (latin1(value) === '1') r.rdbOnly.add(ctx.client.id);
+      else r.rdbOnly.delete(ctx.client.id);
+    } else if (option !== 'ip-address' && option !== 'capa' && option !== 'rdb-filter-only') {
       throw new CommandError(Err.replconfUnrecognized(latin1(args[i])));
     }
   }

@@ -22,6 +22,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'port', type: 'integer', default: '6379', min: 0, max: 65535, mutable: false, doc: 'TCP port to listen on (0 picks a free port, reported in the start-up line).' },
   { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false, doc: 'Addresses to listen on, space separated.' },
   { name: 'dir', type: 'string', default: './data', mutable: false, doc: 'Directory for the stream logs.' },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, doc: 'File (in `dir`) that SAVE and BGSAVE write an RDB snapshot of every stream to, as Redis does; Spool never reads it at start-up (the stream logs are its data).' },
   { name: 'appendonly', type: 'boolean', default: 'yes', mutable: true, doc: 'Always yes: every stream is a log. Accepted for compatibility.' },
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'], mutable: true, doc: 'When appended entries are synced to disk: always, everysec or no.' },
   { name: 'databases', type: 'integer', default: '16', min: 1, max: 1024 * 1024, mutable: false, doc: 'Number of databases (SELECT 0..n-1).' },

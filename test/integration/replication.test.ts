@@ -293,6 +293,7 @@ describe('Spool and a real redis-server 7', () => {
     const spoolReplica = client(sr.port);
     await spoolReplica.call('REPLICAOF', '127.0.0.1', String(sm.port));
     await linkUp(spoolReplica);
+    await until('the replica online', async () => ((await spoolMaster.call('ROLE')) as unknown[][])[2].length === 1);
     expect(shape(await spoolMaster.call('ROLE'))).toEqual(shape(await rm.call('ROLE')));
     expect(shape(await spoolReplica.call('ROLE'))).toEqual(shape(await rr.call('ROLE')));
     const names = (info: string): string[] => info.split('\n').filter((l) => l.includes(':')).map((l) => l.split(':')[0]);

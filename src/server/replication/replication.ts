@@ -9,6 +9,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { Err } from '../../errors';
+import { bufferLimitsOf } from '../../config/options';
 import { ReplicationBacklog } from './backlog';
 import { commandOf, encodeCommand } from './respCommand';
 import { ALWAYS_PROPAGATED, PROPAGATED_BY_HANDLER, REWRITE } from '../../streams/propagation';
@@ -25,14 +26,24 @@ export interface ReplicaPeer {
   ackOffset: number;
   /** When it last acknowledged (ms). */
   ackTime: number;
-  /** False while its full resynchronization's RDB is prepared (Redis: wait_bgsave): the stream waits. */
+  /**
+   * False while its full resynchronization's RDB is written and sent (Redis: wait_bgsave, send_bulk): the
+   * stream waits in `pending`, sent after the RDB.
+   */
   online: boolean;
+  pending: Buffer[];
+  pendingBytes: number;
+  /** REPLCONF rdb-only 1 (redis-cli --rdb): closed once the RDB is sent. */
+  rdbOnly: boolean;
 }
 
 /** The RDB side of a full resynchronization (src/server/replication/fullSync.ts). */
 export interface FullSyncCodec {
-  /** The RDB a full resynchronization sends: every stream of every database (writes are held meanwhile). */
-  snapshot(server: ServerState): Promise<Buffer>;
+  /**
+   * Sends `$<len>\r\n` and the RDB of every stream to `sink`; the first call of `sink` comes once the RDB is
+   * written whole (the dataset may change from then on).
+   */
+  send(server: ServerState, sink: (chunk: Buffer) => Promise<void>): Promise<unknown>;
   /**
    * A replica's side: replaces every database's content with the RDB's streams, the removal made by running
    * `run` (FLUSHALL as the master client, so it persists like any write). Resolves with how many keys of other
@@ -42,6 +53,8 @@ export interface FullSyncCodec {
 }
 
 const NO_ID = '0'.repeat(40);
+/** Output waiting for a replica's socket above which sending its RDB waits for it to drain. */
+const TRANSFER_HIGH_WATER = 4 * 1024 * 1024;
 const MULTI = commandOf('MULTI');
 const EXEC = commandOf('EXEC');
 const PING = encodeCommand(commandOf('PING'));
@@ -62,6 +75,8 @@ export class Replication {
   readonly replicas = new Map<number, ReplicaPeer>();
   /** REPLCONF listening-port of clients not yet attached, by client id. */
   private readonly announcedPorts = new Map<number, number>();
+  /** Clients that sent REPLCONF rdb-only 1 (not yet attached). */
+  readonly rdbOnly = new Set<number>();
   /** The link to this server's master (null: a master). */
   master: MasterLink | null = null;
   /** Database the replication stream last selected (-1: none, the next write sends SELECT). */
@@ -76,9 +91,6 @@ export class Replication {
   /** Set by the server: starts the link to a master (REPLICAOF). */
   connectMaster: ((host: string, port: number) => MasterLink) | null = null;
   private cron: NodeJS.Timeout | null = null;
-  /** Full resynchronizations writing their RDB, and the stream bytes that wait for them (see feed). */
-  private snapshotting = 0;
-  private deferred: Buffer[] = [];
   private lastPing = 0;
   private getAckQueued = false;
   /** Databases where WAIT clients are parked (they are signalled when acknowledgements arrive). */
@@ -152,52 +164,63 @@ export class Replication {
     parts.push(encodeCommand(args));
   }
 
-  /**
-   * Bytes of the replication stream: into the backlog and to every attached replica. While an RDB is being
-   * written they wait (writes are held then; what still comes — PINGs, a chained master's stream — must
-   * follow the snapshot's offset).
-   */
+  /** Bytes of the replication stream: into the backlog and to every attached replica. */
   feed(bytes: Buffer): void {
-    if (this.snapshotting > 0) {
-      this.deferred.push(bytes);
-      return;
-    }
     if (this.backlog !== null) this.backlog.append(bytes);
     else this.plainOffset += bytes.length;
-    for (const peer of this.replicas.values()) if (peer.online) this.server.hooks.deliver(peer.client, bytes, 0);
+    for (const peer of this.replicas.values()) {
+      if (peer.online) this.server.hooks.deliver(peer.client, bytes, 0);
+      else this.keepFor(peer, bytes);
+    }
+  }
+
+  /** The stream for a replica still receiving its RDB, within the replica class's hard output limit. */
+  private keepFor(peer: ReplicaPeer, bytes: Buffer): void {
+    peer.pending.push(bytes);
+    peer.pendingBytes += bytes.length;
+    const hard = bufferLimitsOf(this.server.config.get('client-output-buffer-limit')).slave.hard;
+    if (hard > 0 && peer.pendingBytes >= hard) peer.client.kill();
   }
 
   /**
-   * A full resynchronization of `peer` (after +FULLRESYNC, or for SYNC): writes are held while the RDB is
-   * written, so it is the dataset at the current offset; the replica then gets `$<len>`, the RDB, and the
-   * stream from that offset on.
+   * A full resynchronization of `peer` (after +FULLRESYNC, or for SYNC). Writes are held until the RDB is
+   * written whole, so it is the dataset at the offset announced; then the RDB goes out (with backpressure) and
+   * the stream produced meanwhile follows it.
    */
   startFullSync(peer: ReplicaPeer): void {
-    const release = this.server.clientPause.holdWrites();
-    this.snapshotting++;
+    const server = this.server;
+    let release: (() => void) | null = server.clientPause.holdWrites();
+    const client = peer.client;
+    const gone = (): boolean => this.replicas.get(client.id) !== peer;
+    const sink = async (chunk: Buffer): Promise<void> => {
+      release?.();
+      release = null;
+      while (!gone() && client.outputBytes > TRANSFER_HIGH_WATER) await new Promise((r) => setTimeout(r, 5));
+      if (gone()) throw new Error('replica gone');
+      server.hooks.deliver(client, chunk, 0);
+    };
     this.selectedDb = -1;
     this.syncFull++;
-    const done = (): void => {
-      this.snapshotting--;
-      release();
-      if (this.snapshotting > 0) return;
-      const deferred = this.deferred;
-      this.deferred = [];
-      for (const bytes of deferred) this.feed(bytes);
-    };
-    this.fullSync!.snapshot(this.server).then(
-      (rdb) => {
-        if (this.replicas.get(peer.client.id) === peer) {
-          this.server.hooks.deliver(peer.client, Buffer.concat([Buffer.from(`$${rdb.length}\r\n`, 'latin1'), rdb]), 0);
-          peer.online = true;
-        }
-        done();
-      },
+    this.fullSync!.send(server, sink).then(
       () => {
-        peer.client.kill();
-        done();
+        if (gone()) return;
+        if (peer.rdbOnly) {
+          this.replicas.delete(client.id);
+          client.closing = true;
+          server.hooks.deliver(client, Buffer.alloc(0), 0);
+          return;
+        }
+        const pending = peer.pending;
+        peer.pending = [];
+        peer.pendingBytes = 0;
+        peer.online = true;
+        if (pending.length > 0) server.hooks.deliver(client, Buffer.concat(pending), 0);
       },
-    );
+      (err: Error) => {
+        server.log('warning', `Full resynchronization of replica ${client.remoteAddress} failed: ${err.message}`);
+        client.kill();
+      },
+    ).finally(() => release?.());
   }
 
   /** The backlog exists from the first replica on (Redis: createReplicationBacklog at the first SYNC). */
@@ -236,7 +259,16 @@ export class Replication {
     client.replicationRole = 'replica';
     const listeningPort = this.announcedPorts.get(client.id) ?? 0;
     this.announcedPorts.delete(client.id);
-    const peer: ReplicaPeer = { client, listeningPort, ackOffset: 0, ackTime: this.server.clock(), online };
+    const peer: ReplicaPeer = {
+      client,
+      listeningPort,
+      ackOffset: 0,
+      ackTime: this.server.clock(),
+      online,
+      pending: [],
+      pendingBytes: 0,
+      rdbOnly: this.rdbOnly.delete(client.id),
+    };
     this.replicas.set(client.id, peer);
     this.updateHooks();
     return peer;
@@ -245,6 +277,7 @@ export class Replication {
   /** The connection of a replica (or of our master) closed. */
   clientGone(client: ClientState): void {
     this.announcedPorts.delete(client.id);
+    this.rdbOnly.delete(client.id);
     if (this.replicas.delete(client.id)) this.signalWaiters();
     this.master?.clientGone(client);
   }

@@ -226,8 +226,9 @@ describe('Spool master -> Spool replica', () => {
 });
 
 describe('Spool and a real redis-server 7', () => {
-  test('Spool replicates redis-server: streams arrive, other types are skipped, REPLICAOF NO ONE cuts over', async () => {
-    const redis = await redisServer(['--repl-diskless-sync-delay', '0']);
+  // Diskless (the RDB as `$EOF:<mark>`, 7.0's default) and disk-based (`$<len>`) full syncs.
+  test.each(['yes', 'no'])('Spool replicates redis-server (repl-diskless-sync %s): streams arrive, other types are skipped, REPLICAOF NO ONE cuts over', async (diskless) => {
+    const redis = await redisServer(['--repl-diskless-sync', diskless, '--repl-diskless-sync-delay', '0']);
     const source = client(redis.port);
     for (let i = 0; i < 30; i++) await source.xadd('orders', '*', 'n', String(i));
     await source.xgroup('CREATE', 'orders', 'workers', '0');

@@ -175,7 +175,7 @@ export class Dispatcher {
     }
     else if (resolved.traits.write && client.blocked === null) {
       if (server.persistence !== null) server.persistence.journal(ctx.db, statName, args, ctx.now);
-      if (propagation !== null) propagation.written(client.dbIndex, statName, args, server.dirty !== dirtyBefore);
+      if (propagation !== null) propagation.written(ctx.db.index, statName, args, server.dirty !== dirtyBefore);
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);

@@ -2,15 +2,17 @@
 // resynchronizations; Spool replicating a real redis-server 7 (full sync, live stream, other types skipped,
 // cut-over); a real redis-server 7 replicating Spool. The end state is compared with XRANGE and XINFO STREAM
 // FULL on both sides. Every wait is a bounded poll.
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { startRedis, type RunningRedis } from '../helpers/redis';
+import { clientPool, infoField, until } from '../helpers/replication';
 
 const stops: Array<() => Promise<void>> = [];
-const clients: Redis[] = [];
+const pool = clientPool();
+const client = (port: number): Redis => pool.client(port);
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
+  pool.closeAll();
   for (const stop of stops.splice(0).reverse()) await stop().catch(() => undefined);
 });
 afterAll(async () => {
@@ -27,26 +29,6 @@ async function redisServer(args: string[] = []): Promise<RunningRedis> {
   const r = await startRedis(args);
   stops.push(() => r.stop());
   return r;
-}
-
-function client(port: number): Redis {
-  const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
-  clients.push(r);
-  return r;
-}
-
-/** Polls `check` every 50 ms until it returns true, at most `ms`. */
-async function until(what: string, check: () => Promise<boolean>, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function infoField(info: string, name: string): string | undefined {
-  return new RegExp(`^${name}:(.*)\\r?$`, 'm').exec(info)?.[1]?.trim();
 }
 
 async function linkUp(replica: Redis): Promise<void> {

@@ -5,33 +5,20 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startSpool, startSpoolProcess } from '../helpers/spool';
+import { clientPool, infoField, until } from '../helpers/replication';
 
 const cleanups: Array<() => Promise<unknown>> = [];
-const clients: Redis[] = [];
+const pool = clientPool();
+const client = (port: number): Redis => pool.client(port);
 afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
+  pool.closeAll();
   for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 });
 
-function client(port: number): Redis {
-  const r = new Redis({ port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
-  clients.push(r);
-  return r;
-}
-
-async function until(what: string, check: () => Promise<boolean>, ms = 15000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-const field = (info: string, name: string): string | undefined => new RegExp(`^${name}:(.*?)\\r?$`, 'm').exec(info)?.[1];
+const field = infoField;
 
 describe('replication from the configuration', () => {
   test('replicaof in the config file; Sentinel\'s failover transaction; CONFIG REWRITE keeps the role', async () => {

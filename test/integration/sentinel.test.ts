@@ -13,6 +13,7 @@ import Redis from 'ioredis';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startSpool, startSpoolProcess } from '../helpers/spool';
 import { freePort, waitForPort } from '../helpers/ports';
+import { until } from '../helpers/replication';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 const clients: Redis[] = [];
@@ -20,15 +21,6 @@ afterEach(async () => {
   for (const c of clients.splice(0)) c.disconnect();
   for (const f of cleanups.splice(0).reverse()) await f().catch(() => undefined);
 });
-
-async function until(what: string, check: () => Promise<boolean>, ms = 30000): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function startSentinel(dir: string, masterPort: number): Promise<number> {
   const port = await freePort();
@@ -82,7 +74,7 @@ describe('redis-sentinel failover', () => {
       const info = (await sentinel.call('SENTINEL', 'MASTER', 'spool')) as string[];
       const field = (name: string) => info[info.indexOf(name) + 1];
       return field('num-other-sentinels') === '2' && field('num-slaves') === '2';
-    });
+    }, 30000);
 
     const app = new Redis({ sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: 'spool', maxRetriesPerRequest: 3 });
     clients.push(app);

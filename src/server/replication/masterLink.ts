@@ -68,8 +68,8 @@ export class MasterLink {
   readOffset = 0;
   /** When data last came from the master (ms). */
   lastIo = 0;
-  /** When the link went down (ms), for master_link_down_since_seconds. */
-  downSince: number;
+  /** When the link went down (ms), for master_link_down_since_seconds; 0 until it was up once (Redis: -1). */
+  downSince = 0;
   /** Keys of types other than stream skipped by the last full resynchronization. */
   skippedKeys = 0;
   private input: Buffer = Buffer.alloc(0);
@@ -91,7 +91,6 @@ export class MasterLink {
     private readonly host: MasterLinkHost,
   ) {
     const now = host.server.clock();
-    this.downSince = now;
     this.client = new ClientState(host.server.allocateClientId(), `${masterHost}:${masterPort}`, '', -1, now, false, () => this.drop('killed'));
     this.client.replicationRole = 'master';
     this.connect();
@@ -363,6 +362,7 @@ export class MasterLink {
 
   private lost(): void {
     if (this.state === 'connect') return;
+    if (this.state === 'connected') this.downSince = this.host.server.clock();
     this.generation++;
     this.socket?.destroy();
     this.socket = null;
@@ -370,7 +370,6 @@ export class MasterLink {
     this.rdb = null;
     this.queue.length = 0;
     this.readOffset = this.offset;
-    this.downSince = this.host.server.clock();
     this.host.server.clients.delete(this.client.id);
     // Commands of a transaction cut off by the disconnection are discarded (Redis frees the master client).
     this.client.multi = null;

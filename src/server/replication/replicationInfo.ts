@@ -51,7 +51,7 @@ export function replicationFields(server: ServerState, now: number): Field[] {
         ['master_sync_last_io_seconds_ago', seconds(now - link.lastIo)],
       );
     }
-    if (!up) out.push(['master_link_down_since_seconds', seconds(now - link.downSince)]);
+    if (!up) out.push(['master_link_down_since_seconds', link.downSince === 0 ? -1 : seconds(now - link.downSince)]);
     out.push(
       ['slave_priority', config.getNumber('replica-priority')],
       ['slave_read_only', config.getBoolean('replica-read-only') ? 1 : 0],

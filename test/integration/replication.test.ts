@@ -111,6 +111,11 @@ describe('Spool master -> Spool replica', () => {
     await caughtUp(master, replica);
     await expectSameStreams(master, replica, ['s1', 's2']);
 
+    // The link shows in CLIENT LIST on both sides (flags M and S, TYPE master / replica).
+    expect(String(await replica.call('CLIENT', 'LIST', 'TYPE', 'master'))).toMatch(/^id=\d+ .*flags=M /);
+    expect(String(await master.call('CLIENT', 'LIST', 'TYPE', 'replica'))).toMatch(/^id=\d+ .*flags=S /);
+    expect(String(await master.call('CLIENT', 'LIST', 'TYPE', 'normal'))).not.toContain('flags=S');
+
     // Read-only replica, as Redis words it.
     await expect(replica.xadd('s1', '*', 'no', 'no')).rejects.toThrow("READONLY You can't write against a read only replica.");
 
@@ -234,6 +239,14 @@ describe('Spool and a real redis-server 7', () => {
     await source.xack('orders', 'workers', ((await source.xrange('orders', '-', '+', 'COUNT', 1)) as [string][])[0][0]);
     await caughtUp(source, spoolClient);
     await expectSameStreams(source, spoolClient, ['orders'], ['entries-read', 'lag']);
+    // redis-server's WAIT asks for acknowledgements inside its stream (REPLCONF GETACK): Spool answers.
+    expect(await source.call('WAIT', '1', '5000')).toBe(1);
+    // A lost link resumes partially on redis-server too.
+    expect(await spoolClient.call('CLIENT', 'KILL', 'TYPE', 'master')).toBe(1);
+    await source.xadd('orders', '*', 'while', 'detached');
+    await caughtUp(source, spoolClient);
+    expect(infoField(await source.info('stats'), 'sync_partial_ok')).toBe('1');
+    expect(await spoolClient.xlen('orders')).toBe(41);
     await spoolClient.select(3);
     expect(await spoolClient.xrange('events', '-', '+')).toEqual([['1-1', ['e', '1']]]);
     await spoolClient.select(0);
@@ -241,7 +254,7 @@ describe('Spool and a real redis-server 7', () => {
     // Cut-over: writes go to Spool from now on.
     expect(await spoolClient.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
     expect(await spoolClient.xadd('orders', '*', 'after', 'cutover')).toMatch(/^\d+-\d+$/);
-    expect(await spoolClient.xlen('orders')).toBe(41);
+    expect(await spoolClient.xlen('orders')).toBe(42);
   });
 
   test('redis-server replicates Spool: its streams equal Spool\'s', async () => {
@@ -260,6 +273,13 @@ describe('Spool and a real redis-server 7', () => {
     expect(await master.call('WAIT', '1', '5000')).toBe(1);
     await caughtUp(master, replica);
     await expectSameStreams(master, replica, ['s', 't']);
+    // redis-server resumes partially from Spool's backlog after a lost link.
+    expect(await master.call('CLIENT', 'KILL', 'TYPE', 'replica')).toBe(1);
+    await master.xadd('t', '*', 'c', '3');
+    await until('the redis replica back', async () => infoField(await master.info('stats'), 'sync_partial_ok') === '1');
+    await caughtUp(master, replica);
+    await expectSameStreams(master, replica, ['s', 't']);
+    expect(infoField(await master.info('stats'), 'sync_full')).toBe('1');
   });
 
   test('ROLE and INFO replication have redis-server\'s shapes (master with one replica, and the replica)', async () => {

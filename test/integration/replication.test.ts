@@ -210,6 +210,21 @@ describe('Spool master -> Spool replica', () => {
     expect(await replica.xrange('s', '-', '+')).toEqual([['1-1', ['a', '1']]]);
     await expect(replica.call('WAIT', '1', '10')).rejects.toThrow('ERR WAIT cannot be used with replica instances.');
   });
+  test('retention trims on the master travel as exact XTRIMs; a replica never trims by its own settings', async () => {
+    const m = await spool({ 'stream-maxbytes': '200' });
+    const r = await spool({ 'stream-maxage': '1' });
+    const master = client(m.port);
+    const replica = client(r.port);
+    await replica.call('REPLICAOF', '127.0.0.1', String(m.port));
+    await linkUp(replica);
+    // Old IDs: the replica's own maxage would remove them all; the master's maxbytes keeps the newest ones.
+    for (let i = 1; i <= 40; i++) await master.xadd('s', `${i}-1`, 'field', 'x'.repeat(20));
+    await caughtUp(master, replica);
+    const kept = await master.xlen('s');
+    expect(kept).toBeGreaterThan(0);
+    expect(kept).toBeLessThan(40);
+    await expectSameStreams(master, replica, ['s']);
+  });
 });
 
 describe('Spool and a real redis-server 7', () => {

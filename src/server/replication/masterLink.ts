@@ -40,6 +40,8 @@ export interface MasterLinkHost {
 }
 
 const EOF_MARK_LENGTH = 40;
+/** Commands of the master's stream queued (waiting for segments to be mapped) above which the socket pauses. */
+const QUEUE_HIGH_WATER = 1024;
 /** Replies of the handshake accepted for PING: a master requiring AUTH answers PING with an error. */
 const PING_ACCEPTED = /^(\+|-NOAUTH|-NOPERM|-ERR operation not permitted)/;
 
@@ -294,6 +296,8 @@ export class MasterLink {
 
   private feedStream(chunk: Buffer): void {
     this.parser!.execute(chunk);
+    // Commands waiting for their segments to be mapped stop the queue: stop reading too (memory stays bounded).
+    if (this.queue.length > QUEUE_HIGH_WATER) this.socket?.pause();
     void this.drain();
   }
 
@@ -328,6 +332,7 @@ export class MasterLink {
       }
     } finally {
       this.draining = false;
+      if (this.queue.length === 0 && generation === this.generation) this.socket?.resume();
     }
   }
 

@@ -191,12 +191,12 @@ export class Dispatcher {
     if (usec >= server.slowLog.threshold) this.logSlow(client, args, spec, usec);
     // (MONITOR itself, the one command that makes `monitored` stale, is an admin command and never shown.)
     if (monitored) this.feedMonitors(client, args, spec);
-    // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
-    // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
-    // of a transaction, and is served what the keys hold once it is done.
     // Replication: the outermost command's writes travel together (MULTI/EXEC when several), before the readers
     // it woke are served (their XREADGROUPs travel after it, as in Redis).
     if (propagation !== null && !inTransaction) propagation.commit();
+    // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
+    // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
+    // of a transaction, and is served what the keys hold once it is done.
     if (!inTransaction && server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
   }
 

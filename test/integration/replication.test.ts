@@ -2,7 +2,7 @@
 // resynchronizations; Spool replicating a real redis-server 7 (full sync, live stream, other types skipped,
 // cut-over); a real redis-server 7 replicating Spool. The end state is compared with XRANGE and XINFO STREAM
 // FULL on both sides. Every wait is a bounded poll.
-import type Redis from 'ioredis';
+import Redis from 'ioredis';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { startRedis, type RunningRedis } from '../helpers/redis';
@@ -270,6 +270,32 @@ describe('Spool and a real redis-server 7', () => {
     expect(await spoolClient.call('REPLICAOF', 'NO', 'ONE')).toBe('OK');
     expect(await spoolClient.xadd('orders', '*', 'after', 'cutover')).toMatch(/^\d+-\d+$/);
     expect(await spoolClient.xlen('orders')).toBe(42);
+  });
+
+  test('masterauth / masteruser: Spool authenticates to a redis-server that requires it', async () => {
+    const redis = await redisServer(['--repl-diskless-sync-delay', '0']);
+    await client(redis.port).config('SET', 'requirepass', 'sekret');
+    const source = new Redis({ port: redis.port, host: '127.0.0.1', password: 'sekret', maxRetriesPerRequest: 0 });
+    await source.xadd('s', '1-1', 'a', '1');
+    await source.call('ACL', 'SETUSER', 'repl', 'on', '>userpass', '+@all', '~*');
+    const s = await spool();
+    const spoolClient = client(s.port);
+    await spoolClient.config('SET', 'masterauth', 'wrong');
+    await spoolClient.call('REPLICAOF', '127.0.0.1', String(redis.port));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(infoField(await spoolClient.info('replication'), 'master_link_status')).toBe('down');
+    await spoolClient.config('SET', 'masterauth', 'sekret');
+    await linkUp(spoolClient);
+    expect(await spoolClient.xrange('s', '-', '+')).toEqual([['1-1', ['a', '1']]]);
+    // An ACL user: AUTH <user> <password>.
+    await spoolClient.call('REPLICAOF', 'NO', 'ONE');
+    await spoolClient.config('SET', 'masteruser', 'repl');
+    await spoolClient.config('SET', 'masterauth', 'userpass');
+    await source.xadd('s', '2-1', 'b', '2');
+    await spoolClient.call('REPLICAOF', '127.0.0.1', String(redis.port));
+    await linkUp(spoolClient);
+    await until('the second entry', async () => (await spoolClient.xlen('s')) === 2);
+    source.disconnect();
   });
 
   test('redis-server replicates Spool: its streams equal Spool\'s', async () => {

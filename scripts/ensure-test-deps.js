@@ -14,7 +14,7 @@ const TOOLS = [
   { bin: 'redis-benchmark', pkg: 'redis-tools' },
   // test/server/ops-tls.test.ts makes a throw-away CA and certificates with it.
   { bin: 'openssl', pkg: 'openssl' },
-  // test/integration/sentinel.test.ts runs three Sentinels against Spool.
+  // test/integration/sentinelFailover.test.ts runs three Sentinels against Spool.
   { bin: 'redis-sentinel', pkg: 'redis-sentinel' },
 ];
 // redis-py for the client compatibility test (Debian's python3-redis, for the system python3).

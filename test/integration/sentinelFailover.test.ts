@@ -50,7 +50,8 @@ describe('redis-sentinel failover', () => {
   test('Sentinels promote a Spool replica; the client follows; acknowledged entries survive', async (ctx) => {
     const master = await startSpoolProcess(['--appendfsync', 'always']);
     cleanups.push(() => master.kill('SIGKILL'));
-    const probe = new Redis({ port: master.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    const probe = new Redis({ port: master.port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
+    probe.on('error', () => undefined); // its master is killed below
     clients.push(probe);
     const publish = (await probe.call('COMMAND', 'INFO', 'publish')) as unknown[];
     if (publish[0] === null) ctx.skip(); // no Pub/Sub: Sentinels cannot find each other
@@ -58,7 +59,7 @@ describe('redis-sentinel failover', () => {
     const replicas = [await startSpool(), await startSpool()];
     for (const r of replicas) {
       cleanups.push(() => r.stop());
-      const c = new Redis({ port: r.port, host: '127.0.0.1', maxRetriesPerRequest: 0 });
+      const c = new Redis({ port: r.port, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
       clients.push(c);
       await c.call('REPLICAOF', '127.0.0.1', String(master.port));
     }
@@ -68,7 +69,7 @@ describe('redis-sentinel failover', () => {
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const sentinelPorts = [];
     for (let i = 0; i < 3; i++) sentinelPorts.push(await startSentinel(dir, master.port));
-    const sentinel = new Redis({ port: sentinelPorts[0], host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    const sentinel = new Redis({ port: sentinelPorts[0], host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
     clients.push(sentinel);
     await until('the Sentinels to know each other and the replicas', async () => {
       const info = (await sentinel.call('SENTINEL', 'MASTER', 'spool')) as string[];
@@ -77,6 +78,7 @@ describe('redis-sentinel failover', () => {
     }, 30000);
 
     const app = new Redis({ sentinels: sentinelPorts.map((port) => ({ host: '127.0.0.1', port })), name: 'spool', maxRetriesPerRequest: 3 });
+    app.on('error', () => undefined); // reconnections during the failover are expected
     clients.push(app);
     const acknowledged: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -94,7 +96,7 @@ describe('redis-sentinel failover', () => {
     const [host, port] = (await sentinel.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'spool')) as [string, string];
     expect(host).toBe('127.0.0.1');
     expect(replicas.map((r) => String(r.port))).toContain(port);
-    const promoted = new Redis({ port: Number(port), host: '127.0.0.1', maxRetriesPerRequest: 0 });
+    const promoted = new Redis({ port: Number(port), host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null });
     clients.push(promoted);
     const ids = ((await promoted.xrange('orders', '-', '+')) as [string][]).map((e) => e[0]);
     for (const id of acknowledged) expect(ids).toContain(id);

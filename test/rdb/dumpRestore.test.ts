@@ -6,7 +6,7 @@ import { startRedis, type RunningRedis } from '../helpers/redis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { RespConnection, nodeText, type Arg } from '../helpers/resp';
 import { crc64 } from '../../src/rdb/crc64';
-import { buildStreams, bulk } from './streamShapes';
+import { buildStreams, bulk, streamViews } from './streamShapes';
 
 let redis: RunningRedis;
 let spool: SpoolHandle;
@@ -29,13 +29,7 @@ afterAll(async () => {
 
 const text = (b: Buffer) => b.toString('latin1');
 
-async function views(c: RespConnection, key: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+'], ['XLEN', key], ['XINFO', 'GROUPS', key]]) {
-    out.push(text((await c.call(cmd)).bytes));
-  }
-  return out;
-}
+const views = (c: RespConnection, key: string) => streamViews((args) => c.call(args), [key]);
 
 describe('DUMP from redis-server, RESTORE into Spool', () => {
   it('reads back identically and DUMPs to the same bytes', async () => {

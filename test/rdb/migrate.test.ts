@@ -6,7 +6,7 @@ import { startRedis, type RunningRedis } from '../helpers/redis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { freePort } from '../helpers/ports';
 import { RespConnection, nodeText, type Arg } from '../helpers/resp';
-import { buildStreams } from './streamShapes';
+import { buildStreams, streamViews } from './streamShapes';
 
 let redis: RunningRedis;
 let other: RunningRedis;
@@ -32,13 +32,7 @@ afterAll(async () => {
 
 const text = (b: Buffer) => b.toString('latin1');
 
-async function views(c: RespConnection, keys: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of keys) {
-    for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+']]) out.push(text((await c.call(cmd)).bytes));
-  }
-  return out;
-}
+const views = (c: RespConnection, keys: string[]) => streamViews((args) => c.call(args), keys);
 
 describe('MIGRATE from redis-server into Spool', () => {
   it('moves streams, with COPY, REPLACE and KEYS', async () => {

@@ -28,6 +28,11 @@ export interface RdbWriteOptions {
   ctime?: number;
   /** Flush to the sink once this many bytes are buffered (default 64 KiB). */
   chunkBytes?: number;
+  /**
+   * Called before each stream is read; a returned promise is awaited first (the storage layer maps segments the
+   * LRU closed, see Persistence.whenMapped).
+   */
+  beforeStream?: (db: Database, key: string) => Promise<void> | null;
 }
 
 export interface RdbWriteSummary {
@@ -76,6 +81,8 @@ export async function writeRdb(out: RdbChunkSink | WritableLike, databases: read
     w.len(db.size);
     w.len(0);
     for (const key of [...db.keys()]) {
+      const ready = options.beforeStream?.(db, key);
+      if (ready) await ready;
       const stream = db.get(key);
       if (stream === undefined) continue;
       w.byte(RDB_TYPE_STREAM_LISTPACKS_2);

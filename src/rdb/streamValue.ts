@@ -6,7 +6,7 @@
 // active-time), filling what an older type lacks as Redis 7 does on load. StreamValue is plain data: this
 // module knows nothing of Spool's Stream (see streamBuild.ts).
 
-import { MIN_ID, compareIds, type StreamId } from '../streams/streamId';
+import { MAX_ID, MIN_ID, compareIds, type StreamId } from '../streams/streamId';
 import { ListpackBuilder, elementBytes, elementInt, readListpack } from './listpack';
 import { RdbFormatError, type RdbReader, type RdbWriter } from './primitives';
 
@@ -231,7 +231,8 @@ export function readStreamValue(r: RdbReader, type: number): StreamValue {
     // As Redis 7 loads a Redis 5/6 stream: no tombstones known, entries added = length, first ID from the rax.
     maxDeletedId = MIN_ID;
     entriesAdded = BigInt(length);
-    firstId = MIN_ID;
+    // streamGetEdgeID: without a live entry, the first ID is the greatest one.
+    firstId = MAX_ID;
     outer: for (const node of nodes) {
       for (const e of node.entries) {
         if (!e.deleted) {

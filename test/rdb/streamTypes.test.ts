@@ -2,9 +2,8 @@
 // max deleted ID, entries added or groups' entries-read) and RDB_TYPE_STREAM_LISTPACKS_3 (21, Redis 7.2+:
 // consumers' active-time). Payloads of both are made from streams of many shapes; a type 15 payload RESTOREd into
 // Spool reads back as redis-server 7.0 reads the same payload, a type 21 one as the type 19 original.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RunningRedis } from '../helpers/redis';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, it } from 'vitest';
+import { useServerPair } from './serverPair';
 import { RespConnection, nodeText } from '../helpers/resp';
 import { crc64 } from '../../src/rdb/crc64';
 import { restoreStreamValue } from '../../src/rdb/dump';
@@ -12,22 +11,7 @@ import { RdbWriter } from '../../src/rdb/primitives';
 import { nodeListpack, type StreamValue } from '../../src/rdb/streamValue';
 import { buildStreams, bulk, streamViews } from './streamShapes';
 
-let redis: RunningRedis;
-let spool: SpoolHandle;
-let r: RespConnection;
-let s: RespConnection;
-beforeAll(async () => {
-  redis = await startRedis();
-  spool = await startSpool();
-  r = await RespConnection.connect(redis.port);
-  s = await RespConnection.connect(spool.port);
-});
-afterAll(async () => {
-  r?.close();
-  s?.close();
-  await spool?.stop();
-  await redis?.stop();
-});
+const pair = useServerPair();
 
 /** A DUMP payload of `value` as a Redis 5/6 (type 15) or 7.2 (type 21) would write it. */
 function payloadOfType(value: StreamValue, type: 15 | 21): Buffer {
@@ -78,26 +62,26 @@ function payloadOfType(value: StreamValue, type: 15 | 21): Buffer {
 
 describe('older and newer stream types', () => {
   it('type 15 (Redis 5/6) restores as redis-server 7.0 restores it', async () => {
-    const keys = await buildStreams((args) => r.call(args));
+    const keys = await buildStreams((args) => pair.r.call(args));
     for (const key of keys) {
-      const old = payloadOfType(restoreStreamValue(bulk(await r.call(['DUMP', key]))), 15);
-      expect(nodeText(await r.call(['RESTORE', `v6:${key}`, '0', old]))).toBe('OK');
-      expect(nodeText(await s.call(['RESTORE', `v6:${key}`, '0', old]))).toBe('OK');
+      const old = payloadOfType(restoreStreamValue(bulk(await pair.r.call(['DUMP', key]))), 15);
+      expect(nodeText(await pair.r.call(['RESTORE', `v6:${key}`, '0', old]))).toBe('OK');
+      expect(nodeText(await pair.s.call(['RESTORE', `v6:${key}`, '0', old]))).toBe('OK');
       const call = (c: RespConnection) => (args: string[]) => c.call(args);
-      expect(await streamViews(call(s), [`v6:${key}`]), key).toEqual(await streamViews(call(r), [`v6:${key}`]));
+      expect(await streamViews(call(pair.s), [`v6:${key}`]), key).toEqual(await streamViews(call(pair.r), [`v6:${key}`]));
     }
   });
 
   it('type 21 (Redis 7.2) restores as the type 19 original (active-time dropped)', async () => {
-    const keys = await buildStreams((args) => s.call(args));
+    const keys = await buildStreams((args) => pair.s.call(args));
     for (const key of keys) {
-      const value = restoreStreamValue(bulk(await s.call(['DUMP', key])));
+      const value = restoreStreamValue(bulk(await pair.s.call(['DUMP', key])));
       const newer = payloadOfType(value, 21);
       expect(restoreStreamValue(newer).groups.flatMap((g) => g.consumers.map((c) => c.activeTime))).toEqual(
         value.groups.flatMap((g) => g.consumers.map((c) => c.seenTime + 1)),
       );
-      expect(nodeText(await s.call(['RESTORE', `v72:${key}`, '0', newer]))).toBe('OK');
-      const call = (args: string[]) => s.call(args);
+      expect(nodeText(await pair.s.call(['RESTORE', `v72:${key}`, '0', newer]))).toBe('OK');
+      const call = (args: string[]) => pair.s.call(args);
       expect(await streamViews(call, [`v72:${key}`]), key).toEqual(await streamViews(call, [key]));
     }
   });

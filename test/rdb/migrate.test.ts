@@ -134,5 +134,10 @@ describe('MIGRATE from Spool into redis-server', () => {
       const got = text((await s.call(cmd)).bytes);
       expect(got, cmd.join(' ')).toBe(want);
     }
+    // Inside EXEC Spool refuses it (Redis runs it synchronously there); the connection stays usable.
+    await s.call(['MULTI']);
+    await s.call(['MIGRATE', '127.0.0.1', target, 'k2', '0', '1000', 'COPY']);
+    expect(text((await s.call(['EXEC'])).bytes)).toBe('*1\r\n-ERR Command not allowed inside a transaction\r\n');
+    expect(text((await s.call(['PING'])).bytes)).toBe('+PONG\r\n');
   });
 });

@@ -1,10 +1,8 @@
 // Between Spool's Stream and the plain StreamValue of an RDB: streamValueOf reads a stream's node layout,
-// entries (flagged ones too), counters and groups; buildStream makes a Spool stream from a decoded value, with
+// entries (flagged ones too), counters and groups; fillStream makes a Spool stream of a decoded value, with
 // the node layout, flags and groups exactly as the value has them (so XINFO STREAM FULL and `~` trimming match
-// the Redis that dumped it). RESTORE and RDB loading share buildStream.
+// the Redis that dumped it). RESTORE and RDB loading share it (server/restoredStream.ts).
 
-import type { Database } from '../keyspace/database';
-import type { ServerState } from '../server/serverState';
 import type { GroupState } from '../streams/consumerGroup';
 import { intElementSize } from '../streams/nodeModel';
 import type { Stream, StreamState } from '../streams/stream';
@@ -93,12 +91,11 @@ function groupState(g: StreamValueGroup): GroupState {
 }
 
 /**
- * Makes the value a stream of `db` under `key` (the caller has removed any old one): entries appended in order
- * (their ENTRY records land in the new log), then the layout, flags, counters and groups, then a checkpoint so a
- * restart rebuilds the same. Throws RdbFormatError when the value's entries cannot form a stream.
+ * Fills an empty stream with the value: entries appended in order (a durable stream's ENTRY records land in its
+ * log), then the layout, flags, counters and groups. Throws RdbFormatError when the value's entries cannot form
+ * a stream (the caller destroys the stream then).
  */
-export function buildStream(server: ServerState, db: Database, key: string, value: StreamValue): Stream {
-  const stream = server.createStream(db, key);
+export function fillStream(stream: Stream, value: StreamValue): void {
   try {
     for (const node of value.nodes) {
       for (const e of node.entries) {
@@ -108,11 +105,7 @@ export function buildStream(server: ServerState, db: Database, key: string, valu
     }
     stream.importState(stateOf(value));
   } catch (err) {
-    stream.destroy();
     if (err instanceof RdbFormatError) throw err;
     throw new RdbFormatError((err as Error).message);
   }
-  db.set(key, stream);
-  server.persistence?.checkpointBuilt(stream);
-  return stream;
 }

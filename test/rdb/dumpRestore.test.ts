@@ -103,6 +103,17 @@ describe('RESTORE options and errors, as Redis', () => {
     }
   });
 
+  it('refuses payloads of the types Spool does not store, naming the type', async () => {
+    await pair.r.call(['SET', 'plain', 'text']);
+    await pair.r.call(['HSET', 'hash', 'f', 'v']);
+    for (const [key, type] of [['plain', 'string'], ['hash', 'hash']]) {
+      const payload = bulk(await pair.r.call(['DUMP', key]));
+      expect(text((await pair.s.call(['RESTORE', key, '0', payload])).bytes)).toBe(
+        `-ERR Bad data format: the DUMP payload holds a ${type}, and Spool stores streams only\r\n`,
+      );
+    }
+  });
+
   it('mutated payloads get an error or restore, never a crash (bounded fuzz)', async () => {
     await pair.s.call(['FLUSHALL']);
     await buildStreams((args) => pair.s.call(args));

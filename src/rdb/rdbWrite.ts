@@ -11,8 +11,8 @@ import { Crc64 } from './crc64';
 import { RDB_VERSION } from './dump';
 import { OP_AUX, OP_EOF, OP_RESIZEDB, OP_SELECTDB, RDB_MAGIC } from './opcodes';
 import { RdbWriter } from './primitives';
-import { streamValueOf } from './streamBuild';
-import { RDB_TYPE_STREAM_LISTPACKS_2, writeStreamValue } from './streamValue';
+import { writeStreamOf } from './streamBuild';
+import { RDB_TYPE_STREAM_LISTPACKS_2 } from './streamValue';
 
 /** Receives the file in order; a returned promise is awaited before the next chunk (backpressure). */
 export type RdbChunkSink = (chunk: Buffer) => void | Promise<void>;
@@ -87,7 +87,7 @@ export async function writeRdb(out: RdbChunkSink | WritableLike, databases: read
       if (stream === undefined) continue;
       w.byte(RDB_TYPE_STREAM_LISTPACKS_2);
       w.string(Buffer.from(key, 'latin1'));
-      writeStreamValue(w, streamValueOf(stream));
+      writeStreamOf(w, stream);
       keys++;
       await flush(false);
       await yieldTurn();

@@ -7,19 +7,33 @@ import type { GroupState } from '../streams/consumerGroup';
 import { intElementSize } from '../streams/nodeModel';
 import type { Stream, StreamState } from '../streams/stream';
 import { formatId, type StreamId } from '../streams/streamId';
-import { RdbFormatError } from './primitives';
-import type { StreamValue, StreamValueConsumer, StreamValueGroup, StreamValueNode } from './streamValue';
+import { RdbFormatError, type RdbWriter } from './primitives';
+import { writeStreamMeta, writeStreamNodes, type StreamValue, type StreamValueConsumer, type StreamValueGroup, type StreamValueNode } from './streamValue';
 
-/** Everything of `stream` an RDB holds. Entry bytes are views into the store: encode before the next write. */
-export function streamValueOf(stream: Stream): StreamValue {
-  const nodes: StreamValueNode[] = [];
+/** The stream's listpack nodes, one at a time. Entry bytes are views into the store: encode before the next write. */
+export function* streamNodes(stream: Stream): Generator<StreamValueNode> {
   for (const [start, end] of stream.nodeRanges()) {
     const entries = [];
     for (let abs = start; abs < end; abs++) {
       entries.push({ id: stream.idAt(abs), deleted: stream.deletedAt(abs), fields: stream.fieldsAtPosition(abs) });
     }
-    nodes.push({ entries, lpBytes: 0 });
+    yield { entries, lpBytes: 0 };
   }
+}
+
+/** rdbSaveObject for a Spool stream, node by node: a long stream's entries are never all materialized at once. */
+export function writeStreamOf(out: RdbWriter, stream: Stream): void {
+  writeStreamNodes(out, stream.nodeCount, streamNodes(stream));
+  writeStreamMeta(out, streamMetaOf(stream));
+}
+
+/** Everything of `stream` an RDB holds, its nodes included (see streamMetaOf and streamNodes to stream them). */
+export function streamValueOf(stream: Stream): StreamValue {
+  return { ...streamMetaOf(stream), nodes: [...streamNodes(stream)] };
+}
+
+/** Everything of `stream` an RDB holds but its nodes. */
+export function streamMetaOf(stream: Stream): Omit<StreamValue, 'nodes'> {
   const groups: StreamValueGroup[] = [];
   for (const group of stream.groups.values()) {
     const pending: StreamValueGroup['pending'] = [];
@@ -37,7 +51,6 @@ export function streamValueOf(stream: Stream): StreamValue {
     groups.push({ name: Buffer.from(group.name, 'latin1'), lastId: group.lastId, entriesRead: group.entriesRead, pending, consumers });
   }
   return {
-    nodes,
     length: stream.length,
     lastId: stream.lastId,
     firstId: stream.recordedFirstId,

@@ -109,13 +109,23 @@ function writeId(out: RdbWriter, id: StreamId): void {
 
 /** rdbSaveObject for a stream, as RDB_TYPE_STREAM_LISTPACKS_2 (the type byte is the caller's). */
 export function writeStreamValue(out: RdbWriter, value: StreamValue): void {
-  out.len(value.nodes.length);
-  for (const node of value.nodes) {
+  writeStreamNodes(out, value.nodes.length, value.nodes);
+  writeStreamMeta(out, value);
+}
+
+/** The rax part: `count` nodes, taken one at a time from `nodes` (a stream's need not all be in memory at once). */
+export function writeStreamNodes(out: RdbWriter, count: number, nodes: Iterable<StreamValueNode>): void {
+  out.len(count);
+  for (const node of nodes) {
     const master = node.entries[0].id;
     out.len(16);
     out.rawId(master.ms, master.seq);
     out.string(nodeListpack(node));
   }
+}
+
+/** What follows the nodes: length, IDs, counters, consumer groups. */
+export function writeStreamMeta(out: RdbWriter, value: Omit<StreamValue, 'nodes'>): void {
   out.len(value.length);
   writeId(out, value.lastId);
   writeId(out, value.firstId);

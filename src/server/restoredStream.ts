@@ -18,6 +18,8 @@ export function buildStream(server: ServerState, db: Database, key: string, valu
     throw err;
   }
   db.set(key, stream);
+  // As Redis's dbAdd: readers blocked on the key (XREAD BLOCK of a key that did not exist) are served.
+  db.signalReady(key);
   server.persistence?.checkpointBuilt(stream);
   return stream;
 }

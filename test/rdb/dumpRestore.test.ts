@@ -103,6 +103,26 @@ describe('RESTORE options and errors, as Redis', () => {
     }
   });
 
+  it('serves readers blocked on the restored key, as Redis', async () => {
+    await pair.r.call(['XADD', 'blocksrc', '5-1', 'f', 'v']);
+    const payload = bulk(await pair.r.call(['DUMP', 'blocksrc']));
+    for (const [c, port] of [
+      [pair.r, pair.redis.port],
+      [pair.s, pair.spool.port],
+    ] as const) {
+      const reader = await RespConnection.connect(port);
+      reader.sendCommand(['XREAD', 'BLOCK', '10000', 'STREAMS', 'wakes', '0-0']);
+      // The reader is blocked once CLIENT LIST shows it (bounded wait, no timing assertion).
+      for (let i = 0; i < 200 && !text((await c.call(['CLIENT', 'LIST'])).bytes).includes('cmd=xread'); i++) {
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      expect(nodeText(await c.call(['RESTORE', 'wakes', '0', payload]))).toBe('OK');
+      const [got] = await reader.read(1, 10000);
+      expect(text(got.bytes)).toBe('*1\r\n*2\r\n$5\r\nwakes\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
+      reader.close();
+    }
+  });
+
   it('refuses payloads of the types Spool does not store, naming the type', async () => {
     await pair.r.call(['SET', 'plain', 'text']);
     await pair.r.call(['HSET', 'hash', 'f', 'v']);

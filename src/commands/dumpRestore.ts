@@ -5,7 +5,7 @@
 
 import { CommandError, Err, RdbErr } from '../errors';
 import { DumpPayloadError, dumpStreamValue, restoreStreamValue } from '../rdb/dump';
-import { buildStream } from '../rdb/streamBuild';
+import { buildStream } from '../server/restoredStream';
 import { command, type CommandContext, type CommandSpec } from './types';
 
 function dump(ctx: CommandContext): void {

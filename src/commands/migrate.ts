@@ -58,6 +58,8 @@ function migrate(ctx: CommandContext): void {
     ctx.reply.simple('NOKEY');
     return;
   }
+  // Redis runs MIGRATE inside EXEC synchronously; Spool's reply comes later, so it cannot be part of EXEC's.
+  if (ctx.inTransaction) throw new CommandError(RdbErr.notInTransaction);
   const parts: Buffer[] = [];
   if (password !== null) parts.push(encodeRequest(username !== null ? ['AUTH', username, password] : ['AUTH', password]));
   parts.push(encodeRequest(['SELECT', String(dbid)]));

@@ -4,7 +4,7 @@
 import type { Stream } from '../streams/stream';
 import { crc64 } from './crc64';
 import { RdbFormatError, RdbReader, RdbWriter } from './primitives';
-import { streamValueOf } from './streamBuild';
+import { writeStreamOf } from './streamBuild';
 import {
   RDB_TYPE_STREAM_LISTPACKS,
   RDB_TYPE_STREAM_LISTPACKS_2,
@@ -51,20 +51,25 @@ export function isStreamType(type: number): boolean {
   return type === RDB_TYPE_STREAM_LISTPACKS || type === RDB_TYPE_STREAM_LISTPACKS_2 || type === RDB_TYPE_STREAM_LISTPACKS_3;
 }
 
-/** A stream value's DUMP payload. */
-export function encodeDumpPayload(value: StreamValue): Buffer {
+/** A DUMP payload around a stream value that `writeValue` writes. */
+function payloadOf(writeValue: (out: RdbWriter) => void): Buffer {
   const out = new RdbWriter();
   out.byte(RDB_TYPE_STREAM_LISTPACKS_2);
-  writeStreamValue(out, value);
+  writeValue(out);
   out.byte(RDB_VERSION & 0xff);
   out.byte(RDB_VERSION >> 8);
   const body = out.take();
   return Buffer.concat([body, crc64(body)]);
 }
 
-/** DUMP of a Spool stream. */
+/** A stream value's DUMP payload. */
+export function encodeDumpPayload(value: StreamValue): Buffer {
+  return payloadOf((out) => writeStreamValue(out, value));
+}
+
+/** DUMP of a Spool stream (its nodes encoded one at a time). */
 export function dumpStreamValue(stream: Stream): Buffer {
-  return encodeDumpPayload(streamValueOf(stream));
+  return payloadOf((out) => writeStreamOf(out, stream));
 }
 
 /**

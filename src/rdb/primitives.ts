@@ -224,6 +224,9 @@ export class RdbReader {
         const ulen = this.len();
         const packed = this.bytes(clen);
         if (ulen === 0) throw new RdbFormatError('empty LZF string');
+        // LZF turns at most 3 input bytes into 264 output bytes: a larger claimed size is a lie, and must not
+        // make us allocate it.
+        if (ulen > clen * 88 + 32) throw new RdbFormatError('LZF length out of proportion');
         const out = lzfDecompress(packed, ulen);
         if (out === null) throw new RdbFormatError('invalid LZF data');
         return out;

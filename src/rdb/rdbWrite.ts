@@ -11,8 +11,8 @@ import { Crc64 } from './crc64';
 import { RDB_VERSION } from './dump';
 import { OP_AUX, OP_EOF, OP_RESIZEDB, OP_SELECTDB, RDB_MAGIC } from './opcodes';
 import { RdbWriter } from './primitives';
-import { streamValueOf } from './streamBuild';
-import { RDB_TYPE_STREAM_LISTPACKS_2, writeStreamValue } from './streamValue';
+import { writeStreamOf } from './streamBuild';
+import { RDB_TYPE_STREAM_LISTPACKS_2 } from './streamValue';
 
 /** Receives the file in order; a returned promise is awaited before the next chunk (backpressure). */
 export type RdbChunkSink = (chunk: Buffer) => void | Promise<void>;
@@ -28,6 +28,11 @@ export interface RdbWriteOptions {
   ctime?: number;
   /** Flush to the sink once this many bytes are buffered (default 64 KiB). */
   chunkBytes?: number;
+  /**
+   * Called before each stream is read; a returned promise is awaited first (the storage layer maps segments the
+   * LRU closed, see Persistence.whenMapped).
+   */
+  beforeStream?: (db: Database, key: string) => Promise<void> | null;
 }
 
 export interface RdbWriteSummary {
@@ -76,11 +81,13 @@ export async function writeRdb(out: RdbChunkSink | WritableLike, databases: read
     w.len(db.size);
     w.len(0);
     for (const key of [...db.keys()]) {
+      const ready = options.beforeStream?.(db, key);
+      if (ready) await ready;
       const stream = db.get(key);
       if (stream === undefined) continue;
       w.byte(RDB_TYPE_STREAM_LISTPACKS_2);
       w.string(Buffer.from(key, 'latin1'));
-      writeStreamValue(w, streamValueOf(stream));
+      writeStreamOf(w, stream);
       keys++;
       await flush(false);
       await yieldTurn();

@@ -1,27 +1,39 @@
 // Between Spool's Stream and the plain StreamValue of an RDB: streamValueOf reads a stream's node layout,
-// entries (flagged ones too), counters and groups; buildStream makes a Spool stream from a decoded value, with
+// entries (flagged ones too), counters and groups; fillStream makes a Spool stream of a decoded value, with
 // the node layout, flags and groups exactly as the value has them (so XINFO STREAM FULL and `~` trimming match
-// the Redis that dumped it). RESTORE and RDB loading share buildStream.
+// the Redis that dumped it). RESTORE and RDB loading share it (server/restoredStream.ts).
 
-import type { Database } from '../keyspace/database';
-import type { ServerState } from '../server/serverState';
 import type { GroupState } from '../streams/consumerGroup';
 import { intElementSize } from '../streams/nodeModel';
 import type { Stream, StreamState } from '../streams/stream';
 import { formatId, type StreamId } from '../streams/streamId';
-import { RdbFormatError } from './primitives';
-import type { StreamValue, StreamValueConsumer, StreamValueGroup, StreamValueNode } from './streamValue';
+import { RdbFormatError, type RdbWriter } from './primitives';
+import { writeStreamMeta, writeStreamNodes, type StreamValue, type StreamValueConsumer, type StreamValueGroup, type StreamValueNode } from './streamValue';
 
-/** Everything of `stream` an RDB holds. Entry bytes are views into the store: encode before the next write. */
-export function streamValueOf(stream: Stream): StreamValue {
-  const nodes: StreamValueNode[] = [];
+/** The stream's listpack nodes, one at a time. Entry bytes are views into the store: encode before the next write. */
+export function* streamNodes(stream: Stream): Generator<StreamValueNode> {
   for (const [start, end] of stream.nodeRanges()) {
     const entries = [];
     for (let abs = start; abs < end; abs++) {
       entries.push({ id: stream.idAt(abs), deleted: stream.deletedAt(abs), fields: stream.fieldsAtPosition(abs) });
     }
-    nodes.push({ entries, lpBytes: 0 });
+    yield { entries, lpBytes: 0 };
   }
+}
+
+/** rdbSaveObject for a Spool stream, node by node: a long stream's entries are never all materialized at once. */
+export function writeStreamOf(out: RdbWriter, stream: Stream): void {
+  writeStreamNodes(out, stream.nodeCount, streamNodes(stream));
+  writeStreamMeta(out, streamMetaOf(stream));
+}
+
+/** Everything of `stream` an RDB holds, its nodes included (see streamMetaOf and streamNodes to stream them). */
+export function streamValueOf(stream: Stream): StreamValue {
+  return { ...streamMetaOf(stream), nodes: [...streamNodes(stream)] };
+}
+
+/** Everything of `stream` an RDB holds but its nodes. */
+export function streamMetaOf(stream: Stream): Omit<StreamValue, 'nodes'> {
   const groups: StreamValueGroup[] = [];
   for (const group of stream.groups.values()) {
     const pending: StreamValueGroup['pending'] = [];
@@ -39,7 +51,6 @@ export function streamValueOf(stream: Stream): StreamValue {
     groups.push({ name: Buffer.from(group.name, 'latin1'), lastId: group.lastId, entriesRead: group.entriesRead, pending, consumers });
   }
   return {
-    nodes,
     length: stream.length,
     lastId: stream.lastId,
     firstId: stream.recordedFirstId,
@@ -93,12 +104,11 @@ function groupState(g: StreamValueGroup): GroupState {
 }
 
 /**
- * Makes the value a stream of `db` under `key` (the caller has removed any old one): entries appended in order
- * (their ENTRY records land in the new log), then the layout, flags, counters and groups, then a checkpoint so a
- * restart rebuilds the same. Throws RdbFormatError when the value's entries cannot form a stream.
+ * Fills an empty stream with the value: entries appended in order (a durable stream's ENTRY records land in its
+ * log), then the layout, flags, counters and groups. Throws RdbFormatError when the value's entries cannot form
+ * a stream (the caller destroys the stream then).
  */
-export function buildStream(server: ServerState, db: Database, key: string, value: StreamValue): Stream {
-  const stream = server.createStream(db, key);
+export function fillStream(stream: Stream, value: StreamValue): void {
   try {
     for (const node of value.nodes) {
       for (const e of node.entries) {
@@ -108,11 +118,7 @@ export function buildStream(server: ServerState, db: Database, key: string, valu
     }
     stream.importState(stateOf(value));
   } catch (err) {
-    stream.destroy();
     if (err instanceof RdbFormatError) throw err;
     throw new RdbFormatError((err as Error).message);
   }
-  db.set(key, stream);
-  server.persistence?.checkpointBuilt(stream);
-  return stream;
 }

@@ -6,7 +6,7 @@
 // active-time), filling what an older type lacks as Redis 7 does on load. StreamValue is plain data: this
 // module knows nothing of Spool's Stream (see streamBuild.ts).
 
-import { MIN_ID, compareIds, type StreamId } from '../streams/streamId';
+import { MAX_ID, MIN_ID, compareIds, type StreamId } from '../streams/streamId';
 import { ListpackBuilder, elementBytes, elementInt, readListpack } from './listpack';
 import { RdbFormatError, type RdbReader, type RdbWriter } from './primitives';
 
@@ -109,13 +109,23 @@ function writeId(out: RdbWriter, id: StreamId): void {
 
 /** rdbSaveObject for a stream, as RDB_TYPE_STREAM_LISTPACKS_2 (the type byte is the caller's). */
 export function writeStreamValue(out: RdbWriter, value: StreamValue): void {
-  out.len(value.nodes.length);
-  for (const node of value.nodes) {
+  writeStreamNodes(out, value.nodes.length, value.nodes);
+  writeStreamMeta(out, value);
+}
+
+/** The rax part: `count` nodes, taken one at a time from `nodes` (a stream's need not all be in memory at once). */
+export function writeStreamNodes(out: RdbWriter, count: number, nodes: Iterable<StreamValueNode>): void {
+  out.len(count);
+  for (const node of nodes) {
     const master = node.entries[0].id;
     out.len(16);
     out.rawId(master.ms, master.seq);
     out.string(nodeListpack(node));
   }
+}
+
+/** What follows the nodes: length, IDs, counters, consumer groups. */
+export function writeStreamMeta(out: RdbWriter, value: Omit<StreamValue, 'nodes'>): void {
   out.len(value.length);
   writeId(out, value.lastId);
   writeId(out, value.firstId);
@@ -231,7 +241,8 @@ export function readStreamValue(r: RdbReader, type: number): StreamValue {
     // As Redis 7 loads a Redis 5/6 stream: no tombstones known, entries added = length, first ID from the rax.
     maxDeletedId = MIN_ID;
     entriesAdded = BigInt(length);
-    firstId = MIN_ID;
+    // streamGetEdgeID: without a live entry, the first ID is the greatest one.
+    firstId = MAX_ID;
     outer: for (const node of nodes) {
       for (const e of node.entries) {
         if (!e.deleted) {

@@ -13,8 +13,12 @@ type ParserCtor = new (options: {
   returnError: (err: Error) => void;
   returnFatalError?: (err: Error) => void;
 }) => RespParser;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const Parser: ParserCtor = require('redis-parser');
+/** Loaded on the first MIGRATE only: a server that never migrates does not need the package. */
+let parserCtor: ParserCtor | null = null;
+function parserClass(): ParserCtor {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (parserCtor ??= require('redis-parser') as ParserCtor);
+}
 
 /** A reply line: `ok` true for a status/other reply, false for an error (`text` without the leading '-'). */
 export interface TargetReply {
@@ -55,6 +59,7 @@ export function exchange(host: string, port: number, request: Buffer, expected: 
       if (err) reject(err);
       else resolve(partial);
     };
+    const Parser = parserClass();
     const parser = new Parser({
       returnReply: (reply) => {
         partial.push({ ok: true, text: Buffer.isBuffer(reply) ? reply.toString('latin1') : String(reply) });

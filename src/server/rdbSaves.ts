@@ -5,6 +5,7 @@
 // (last save time and status, durations) is what LASTSAVE and INFO persistence report.
 
 import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { writeRdb } from '../rdb/rdbWrite';
 import type { ServerState } from './serverState';
@@ -84,9 +85,7 @@ export class RdbSaves {
     const temp = path.join(path.dirname(target), `temp-${process.pid}-${++this.tempCounter}.rdb`);
     const file = await fsp.open(temp, 'w');
     try {
-      await writeRdb(async (chunk) => {
-        await file.write(chunk);
-      }, this.server.databases);
+      await writeRdbTo(file, this.server);
       await file.sync();
     } catch (err) {
       await file.close().catch(() => undefined);
@@ -101,6 +100,21 @@ export class RdbSaves {
   async settled(): Promise<void> {
     while (this.current) await this.current.catch(() => undefined);
   }
+}
+
+/**
+ * Writes an RDB of every stream of `server` into an open file (segments the LRU closed are mapped again before
+ * their stream is read). Returns the bytes written.
+ */
+export async function writeRdbTo(file: FileHandle, server: ServerState): Promise<number> {
+  const { bytes } = await writeRdb(
+    async (chunk) => {
+      await file.write(chunk);
+    },
+    server.databases,
+    { beforeStream: (db, key) => server.persistence?.whenMapped(db, [Buffer.from(key, 'latin1')]) ?? null },
+  );
+  return bytes;
 }
 
 const saves = new WeakMap<ServerState, RdbSaves>();

@@ -5,7 +5,8 @@
 
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { writeRdb, type RdbChunkSink } from '../rdb/rdbWrite';
+import type { RdbChunkSink } from '../rdb/rdbWrite';
+import { writeRdbTo } from './rdbSaves';
 import type { ServerState } from './serverState';
 
 const READ_CHUNK = 256 * 1024;
@@ -17,9 +18,7 @@ export async function sendRdbPayload(server: ServerState, sink: RdbChunkSink): P
   const temp = path.join(dir, `temp-sync-${process.pid}-${++transfers}.rdb`);
   const file = await fsp.open(temp, 'w+');
   try {
-    const { bytes } = await writeRdb(async (chunk) => {
-      await file.write(chunk);
-    }, server.databases);
+    const bytes = await writeRdbTo(file, server);
     await sink(Buffer.from(`$${bytes}\r\n`, 'latin1'));
     for (let at = 0; at < bytes; ) {
       const chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, bytes - at));

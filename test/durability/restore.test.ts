@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killHard, newDataDir, removeDir, spawnSpool } from './helpers';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { RespConnection, nodeText } from '../helpers/resp';
-import { buildStreams, bulk } from '../rdb/streamShapes';
+import { buildStreams, bulk, streamViews } from '../rdb/streamShapes';
 
 const dirs: string[] = [];
 let redis: RunningRedis;
@@ -18,13 +18,7 @@ afterAll(async () => {
   for (const d of dirs) await removeDir(d);
 });
 
-async function snapshot(c: RespConnection, keys: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of keys) {
-    for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+']]) out.push((await c.call(cmd)).bytes.toString('latin1'));
-  }
-  return out;
-}
+const snapshot = (c: RespConnection, keys: string[]) => streamViews((args) => c.call(args), keys);
 
 describe('RESTORE and a crash', () => {
   it('restored streams come back after SIGKILL and restart', async () => {

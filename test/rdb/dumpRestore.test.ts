@@ -1,79 +1,55 @@
 // DUMP and RESTORE against a real redis-server 7.0.15: streams of many shapes DUMPed by Redis and RESTOREd into
 // Spool read back identically (XINFO STREAM FULL, XRANGE) and DUMP back to Redis's bytes; streams built in
 // Spool RESTORE into Redis identically; option and payload errors are Redis's; mutated payloads never crash.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type RunningRedis } from '../helpers/redis';
-import { startSpool, type SpoolHandle } from '../helpers/spool';
+import { describe, expect, it } from 'vitest';
+import { useServerPair } from './serverPair';
 import { RespConnection, nodeText, type Arg } from '../helpers/resp';
 import { crc64 } from '../../src/rdb/crc64';
-import { buildStreams, bulk } from './streamShapes';
+import { buildStreams, bulk, streamViews } from './streamShapes';
 
-let redis: RunningRedis;
-let spool: SpoolHandle;
-let r: RespConnection;
-let s: RespConnection;
-
-beforeAll(async () => {
-  redis = await startRedis(['--rdbcompression', 'no']);
-  spool = await startSpool();
-  r = await RespConnection.connect(redis.port);
-  s = await RespConnection.connect(spool.port);
-});
-
-afterAll(async () => {
-  r?.close();
-  s?.close();
-  await spool?.stop();
-  await redis?.stop();
-});
+const pair = useServerPair(['--rdbcompression', 'no']);
 
 const text = (b: Buffer) => b.toString('latin1');
 
-async function views(c: RespConnection, key: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+'], ['XLEN', key], ['XINFO', 'GROUPS', key]]) {
-    out.push(text((await c.call(cmd)).bytes));
-  }
-  return out;
-}
+const views = (c: RespConnection, key: string) => streamViews((args) => c.call(args), [key]);
 
 describe('DUMP from redis-server, RESTORE into Spool', () => {
   it('reads back identically and DUMPs to the same bytes', async () => {
-    await r.call(['FLUSHALL']);
-    await s.call(['FLUSHALL']);
-    const keys = await buildStreams((args) => r.call(args));
+    await pair.r.call(['FLUSHALL']);
+    await pair.s.call(['FLUSHALL']);
+    const keys = await buildStreams((args) => pair.r.call(args));
     for (const key of keys) {
-      const payload = bulk(await r.call(['DUMP', key]));
-      expect(nodeText(await s.call(['RESTORE', key, '0', payload]))).toBe('OK');
-      expect(await views(s, key), key).toEqual(await views(r, key));
-      expect(bulk(await s.call(['DUMP', key])).equals(payload), `DUMP of ${key}`).toBe(true);
+      const payload = bulk(await pair.r.call(['DUMP', key]));
+      expect(nodeText(await pair.s.call(['RESTORE', key, '0', payload]))).toBe('OK');
+      expect(await views(pair.s, key), key).toEqual(await views(pair.r, key));
+      expect(bulk(await pair.s.call(['DUMP', key])).equals(payload), `DUMP of ${key}`).toBe(true);
     }
     // The restored streams take new writes as Redis's do.
-    for (const c of [r, s]) {
+    for (const c of [pair.r, pair.s]) {
       await c.call(['XADD', 'shapes:big', '*', 'more', '1']);
       await c.call(['XTRIM', 'shapes:big', 'MAXLEN', '~', '100']);
       await c.call(['XREADGROUP', 'GROUP', 'g1', 'erin', 'COUNT', '2', 'STREAMS', 'shapes:groups', '>']);
     }
-    expect(text((await s.call(['XINFO', 'STREAM', 'shapes:big'])).bytes).replace(/\d{13}-\d+/g, 'ID')).toBe(
-      text((await r.call(['XINFO', 'STREAM', 'shapes:big'])).bytes).replace(/\d{13}-\d+/g, 'ID'),
+    expect(text((await pair.s.call(['XINFO', 'STREAM', 'shapes:big'])).bytes).replace(/\d{13}-\d+/g, 'ID')).toBe(
+      text((await pair.r.call(['XINFO', 'STREAM', 'shapes:big'])).bytes).replace(/\d{13}-\d+/g, 'ID'),
     );
   });
 });
 
 describe('DUMP from Spool, RESTORE into redis-server', () => {
   it('restores identically and both DUMP the same bytes for streams built the same way', async () => {
-    await r.call(['FLUSHALL']);
-    await s.call(['FLUSHALL']);
-    const keys = await buildStreams((args) => s.call(args));
-    await buildStreams((args) => r.call(args));
+    await pair.r.call(['FLUSHALL']);
+    await pair.s.call(['FLUSHALL']);
+    const keys = await buildStreams((args) => pair.s.call(args));
+    await buildStreams((args) => pair.r.call(args));
     for (const key of keys) {
-      const payload = bulk(await s.call(['DUMP', key]));
-      expect(nodeText(await r.call(['RESTORE', `copy:${key}`, '0', payload]))).toBe('OK');
-      const restored = await views(r, `copy:${key}`);
-      expect(restored, key).toEqual(await views(s, key));
+      const payload = bulk(await pair.s.call(['DUMP', key]));
+      expect(nodeText(await pair.r.call(['RESTORE', `copy:${key}`, '0', payload]))).toBe('OK');
+      const restored = await views(pair.r, `copy:${key}`);
+      expect(restored, key).toEqual(await views(pair.s, key));
       if (key !== 'shapes:groups') {
         // Built the same way, the same bytes (group delivery and seen times differ between the two runs).
-        expect(bulk(await r.call(['DUMP', key])).equals(payload), `DUMP of ${key}`).toBe(true);
+        expect(bulk(await pair.r.call(['DUMP', key])).equals(payload), `DUMP of ${key}`).toBe(true);
       }
     }
   });
@@ -81,10 +57,10 @@ describe('DUMP from Spool, RESTORE into redis-server', () => {
 
 describe('RESTORE options and errors, as Redis', () => {
   it('answers like redis-server', async () => {
-    await r.call(['FLUSHALL']);
-    await s.call(['FLUSHALL']);
-    for (const c of [r, s]) await c.call(['XADD', 'src', '1-1', 'a', '1']);
-    const good = bulk(await r.call(['DUMP', 'src']));
+    await pair.r.call(['FLUSHALL']);
+    await pair.s.call(['FLUSHALL']);
+    for (const c of [pair.r, pair.s]) await c.call(['XADD', 'src', '1-1', 'a', '1']);
+    const good = bulk(await pair.r.call(['DUMP', 'src']));
     const badCrc = Buffer.from(good);
     badCrc[badCrc.length - 3] ^= 0x40;
     const badVersion = Buffer.from(good);
@@ -121,16 +97,47 @@ describe('RESTORE options and errors, as Redis', () => {
       ['RESTORE', 'n1'],
     ];
     for (const cmd of scripts) {
-      const want = text((await r.call(cmd)).bytes);
-      const got = text((await s.call(cmd)).bytes);
+      const want = text((await pair.r.call(cmd)).bytes);
+      const got = text((await pair.s.call(cmd)).bytes);
       expect(got, cmd.map((a) => (Buffer.isBuffer(a) ? '<payload>' : a)).join(' ')).toBe(want);
     }
   });
 
+  it('serves readers blocked on the restored key, as Redis', async () => {
+    await pair.r.call(['XADD', 'blocksrc', '5-1', 'f', 'v']);
+    const payload = bulk(await pair.r.call(['DUMP', 'blocksrc']));
+    for (const [c, port] of [
+      [pair.r, pair.redis.port],
+      [pair.s, pair.spool.port],
+    ] as const) {
+      const reader = await RespConnection.connect(port);
+      reader.sendCommand(['XREAD', 'BLOCK', '10000', 'STREAMS', 'wakes', '0-0']);
+      // The reader is blocked once CLIENT LIST shows it (bounded wait, no timing assertion).
+      for (let i = 0; i < 200 && !text((await c.call(['CLIENT', 'LIST'])).bytes).includes('cmd=xread'); i++) {
+        await new Promise((res) => setTimeout(res, 10));
+      }
+      expect(nodeText(await c.call(['RESTORE', 'wakes', '0', payload]))).toBe('OK');
+      const [got] = await reader.read(1, 10000);
+      expect(text(got.bytes)).toBe('*1\r\n*2\r\n$5\r\nwakes\r\n*1\r\n*2\r\n$3\r\n5-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n');
+      reader.close();
+    }
+  });
+
+  it('refuses payloads of the types Spool does not store, naming the type', async () => {
+    await pair.r.call(['SET', 'plain', 'text']);
+    await pair.r.call(['HSET', 'hash', 'f', 'v']);
+    for (const [key, type] of [['plain', 'string'], ['hash', 'hash']]) {
+      const payload = bulk(await pair.r.call(['DUMP', key]));
+      expect(text((await pair.s.call(['RESTORE', key, '0', payload])).bytes)).toBe(
+        `-ERR Bad data format: the DUMP payload holds a ${type}, and Spool stores streams only\r\n`,
+      );
+    }
+  });
+
   it('mutated payloads get an error or restore, never a crash (bounded fuzz)', async () => {
-    await s.call(['FLUSHALL']);
-    await buildStreams((args) => s.call(args));
-    const sources = [bulk(await s.call(['DUMP', 'shapes:groups'])), bulk(await s.call(['DUMP', 'shapes:fields']))];
+    await pair.s.call(['FLUSHALL']);
+    await buildStreams((args) => pair.s.call(args));
+    const sources = [bulk(await pair.s.call(['DUMP', 'shapes:groups'])), bulk(await pair.s.call(['DUMP', 'shapes:fields']))];
     let seed = 12345;
     const rand = (n: number) => {
       seed = (seed * 1103515245 + 12345) & 0x7fffffff;
@@ -145,13 +152,13 @@ describe('RESTORE options and errors, as Redis', () => {
       else if (kind === 1) body = Buffer.concat([body.subarray(0, rand(body.length)), body.subarray(body.length - 2)]);
       else body = Buffer.concat([body.subarray(0, rand(body.length - 2)), Buffer.from([rand(256)]), body.subarray(rand(body.length - 2))]);
       const payload = i % 5 === 0 ? Buffer.concat([body, Buffer.alloc(8)]) : Buffer.concat([body, crc64(body)]);
-      const reply = (await s.call(['RESTORE', `fuzz${i}`, '0', payload])).bytes.toString('latin1').trimEnd();
+      const reply = (await pair.s.call(['RESTORE', `fuzz${i}`, '0', payload])).bytes.toString('latin1').trimEnd();
       expect(allowed.has(reply) || reply.startsWith('-ERR Bad data format'), reply).toBe(true);
       if (reply === '+OK') {
         // Whatever was restored is a readable stream.
-        expect((await s.call(['XINFO', 'STREAM', `fuzz${i}`, 'FULL'])).type).not.toBe('-');
+        expect((await pair.s.call(['XINFO', 'STREAM', `fuzz${i}`, 'FULL'])).type).not.toBe('-');
       }
     }
-    expect(nodeText(await s.call(['PING']))).toBe('PONG');
+    expect(nodeText(await pair.s.call(['PING']))).toBe('PONG');
   });
 });

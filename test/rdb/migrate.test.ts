@@ -6,7 +6,7 @@ import { startRedis, type RunningRedis } from '../helpers/redis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { freePort } from '../helpers/ports';
 import { RespConnection, nodeText, type Arg } from '../helpers/resp';
-import { buildStreams } from './streamShapes';
+import { buildStreams, streamViews } from './streamShapes';
 
 let redis: RunningRedis;
 let other: RunningRedis;
@@ -32,13 +32,7 @@ afterAll(async () => {
 
 const text = (b: Buffer) => b.toString('latin1');
 
-async function views(c: RespConnection, keys: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of keys) {
-    for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+']]) out.push(text((await c.call(cmd)).bytes));
-  }
-  return out;
-}
+const views = (c: RespConnection, keys: string[]) => streamViews((args) => c.call(args), keys);
 
 describe('MIGRATE from redis-server into Spool', () => {
   it('moves streams, with COPY, REPLACE and KEYS', async () => {
@@ -140,5 +134,10 @@ describe('MIGRATE from Spool into redis-server', () => {
       const got = text((await s.call(cmd)).bytes);
       expect(got, cmd.join(' ')).toBe(want);
     }
+    // Inside EXEC Spool refuses it (Redis runs it synchronously there); the connection stays usable.
+    await s.call(['MULTI']);
+    await s.call(['MIGRATE', '127.0.0.1', target, 'k2', '0', '1000', 'COPY']);
+    expect(text((await s.call(['EXEC'])).bytes)).toBe('*1\r\n-ERR Command not allowed inside a transaction\r\n');
+    expect(text((await s.call(['PING'])).bytes)).toBe('+PONG\r\n');
   });
 });

@@ -11,7 +11,7 @@ import { RespConnection, nodeText, type Arg } from '../helpers/resp';
 import { encodeDumpPayload, restoreStreamValue } from '../../src/rdb/dump';
 import { loadRdb } from '../../src/rdb/rdbLoad';
 import type { StreamValue } from '../../src/rdb/streamValue';
-import { buildStreams, bulk } from './streamShapes';
+import { buildStreams, bulk, streamViews } from './streamShapes';
 
 let redis: RunningRedis;
 let r: RespConnection;
@@ -123,13 +123,7 @@ describe('SAVE and BGSAVE on Spool', () => {
     await spool?.stop();
   });
 
-  async function views(c: RespConnection, keys: string[]): Promise<string[]> {
-    const out: string[] = [];
-    for (const key of keys) {
-      for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+']]) out.push(text((await c.call(cmd)).bytes));
-    }
-    return out;
-  }
+  const views = (c: RespConnection, keys: string[]) => streamViews((args) => c.call(args), keys);
 
   async function loadedByRedis(dir: string, file: string, keys: string[]): Promise<string[]> {
     const loader = await startRedis(['--dir', dir, '--dbfilename', file]);

@@ -72,3 +72,14 @@ export function bulk(node: RespNode): Buffer {
   if (node.type !== '$' || node.header.length === node.bytes.length) throw new Error(`expected a bulk reply, got ${node.bytes.toString('latin1')}`);
   return node.bytes.subarray(node.header.length, node.bytes.length - 2);
 }
+
+/** What the RDB tests compare between two servers for each key: XINFO STREAM FULL, XRANGE and XINFO GROUPS. */
+export async function streamViews(call: Builder, keys: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const key of keys) {
+    for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+'], ['XINFO', 'GROUPS', key]]) {
+      out.push((await call(cmd)).bytes.toString('latin1'));
+    }
+  }
+  return out;
+}

@@ -101,3 +101,17 @@ describe('stream values DUMPed by redis-server 7.0', () => {
     expect(kind(payload)).toBe('ok');
   });
 });
+
+describe('hostile payloads', () => {
+  it('an LZF string claiming a huge size is refused without allocating it', () => {
+    // type 19, node count 1, key (16 raw bytes), then an LZF string: clen 2, ulen 2^32 - 1.
+    const body = Buffer.concat([
+      Buffer.from([19, 1, 16]),
+      Buffer.alloc(16),
+      Buffer.from([0xc3, 2, 0x80, 0xff, 0xff, 0xff, 0xff, 0, 0x41]),
+      Buffer.from([10, 0]),
+    ]);
+    const payload = Buffer.concat([body, crc64(body)]);
+    expect(() => restoreStreamValue(payload)).toThrow(DumpPayloadError);
+  });
+});

@@ -11,7 +11,7 @@ import { startRedis } from '../helpers/redis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { RespConnection } from '../helpers/resp';
 import { loadRdb } from '../../src/rdb/rdbLoad';
-import { buildStreams } from './streamShapes';
+import { buildStreams, streamViews } from './streamShapes';
 
 let spool: SpoolHandle;
 let s: RespConnection;
@@ -29,13 +29,7 @@ afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-async function views(c: RespConnection): Promise<string[]> {
-  const out: string[] = [];
-  for (const key of keys) {
-    for (const cmd of [['XINFO', 'STREAM', key, 'FULL'], ['XRANGE', key, '-', '+']]) out.push((await c.call(cmd)).bytes.toString('latin1'));
-  }
-  return out;
-}
+const views = (c: RespConnection) => streamViews((args) => c.call(args), keys);
 
 describe('redis-cli --rdb against Spool', () => {
   it('writes an RDB that redis-server loads with the same streams', async () => {

@@ -4,7 +4,7 @@
 
 import { sendRdbPayload } from '../rdbTransfer';
 import { loadRdb } from '../../rdb/rdbLoad';
-import { buildStream } from '../../rdb/streamBuild';
+import { buildStream } from '../restoredStream';
 import { commandOf } from './respCommand';
 import type { FullSyncCodec } from './replication';
 

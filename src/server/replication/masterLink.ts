@@ -23,8 +23,12 @@ type ReplyParserClass = new (options: {
   returnFatalError?(err: Error): void;
   returnBuffers: boolean;
 }) => ReplyParser;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const RedisParser = require('redis-parser') as ReplyParserClass;
+let parserClass: ReplyParserClass | null = null;
+/** Loaded on the first link to a master only (a server that never replicates does not load it). */
+function redisParser(): ReplyParserClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (parserClass ??= require('redis-parser') as ReplyParserClass);
+}
 
 export type LinkState = 'connect' | 'connecting' | 'handshake' | 'sync' | 'connected';
 
@@ -280,6 +284,7 @@ export class MasterLink {
   }
 
   private newParser(): ReplyParser {
+    const RedisParser = redisParser();
     return new RedisParser({
       returnReply: (reply) => {
         if (Array.isArray(reply) && reply.length > 0 && reply.every((a) => Buffer.isBuffer(a))) {

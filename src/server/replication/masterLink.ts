@@ -85,6 +85,8 @@ export class MasterLink {
   private parser: ReplyParser | null = null;
   private readonly queue: Buffer[][] = [];
   private draining = false;
+  /** Bytes from the master are commands of its stream (after the RDB, or after +CONTINUE). */
+  private streaming = false;
   /** Bytes of a transaction of the master's stream not yet complete (see drain). */
   private inTransaction: Buffer[] = [];
   private closed = false;
@@ -184,7 +186,7 @@ export class MasterLink {
 
   private onData(chunk: Buffer): void {
     this.lastIo = this.host.server.clock();
-    if (this.state === 'connected') return this.feedStream(chunk);
+    if (this.streaming) return this.feedStream(chunk);
     this.input = this.input.length === 0 ? chunk : Buffer.concat([this.input, chunk]);
     while (this.state === 'handshake' || (this.state === 'sync' && this.rdb !== null && this.rdb.length === -2)) {
       const eol = this.input.indexOf('\n');
@@ -203,7 +205,7 @@ export class MasterLink {
       const rest = this.input;
       this.input = Buffer.alloc(0);
       this.onRdbBytes(rest);
-    } else if ((this.state as LinkState) === 'connected' && this.input.length > 0) {
+    } else if (this.streaming && this.input.length > 0) {
       const rest = this.input;
       this.input = Buffer.alloc(0);
       this.feedStream(rest);
@@ -249,8 +251,9 @@ export class MasterLink {
     }
     const payload = Buffer.concat(rdb.chunks);
     const generation = this.generation;
-    // The stream that follows the RDB waits (queued) until the dataset is replaced.
-    this.state = 'connected';
+    // The stream that follows the RDB waits (queued) until the dataset is replaced; the link is up after that
+    // (master_sync_in_progress stays 1 while loading, as Redis).
+    this.streaming = true;
     this.queue.length = 0;
     this.draining = true;
     this.parser = this.newParser();
@@ -276,6 +279,7 @@ export class MasterLink {
   /** The link carries the master's stream from now on; the master client appears in CLIENT LIST. */
   private online(): void {
     this.state = 'connected';
+    this.streaming = true;
     this.parser ??= this.newParser();
     this.host.server.clients.set(this.client.id, this.client);
     this.client.authenticated = true;
@@ -377,6 +381,7 @@ export class MasterLink {
     this.socket?.destroy();
     this.socket = null;
     this.state = 'connect';
+    this.streaming = false;
     this.rdb = null;
     this.queue.length = 0;
     this.readOffset = this.offset;

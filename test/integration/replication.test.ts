@@ -191,6 +191,23 @@ describe('Spool master -> Spool replica', () => {
     await expectSameStreams(ra, rb, ['s']);
   });
 
+  test('chained: a replica of a replica gets the master\'s stream as its parent got it', async () => {
+    const [a, b, c] = [await spool(), await spool(), await spool()];
+    const [ra, rb, rc] = [client(a.port), client(b.port), client(c.port)];
+    await ra.xadd('s', '*', 'before', '1');
+    await rb.call('REPLICAOF', '127.0.0.1', String(a.port));
+    await caughtUp(ra, rb);
+    await rc.call('REPLICAOF', '127.0.0.1', String(b.port));
+    await caughtUp(rb, rc);
+    await ra.xgroup('CREATE', 's', 'g', '0');
+    for (let i = 0; i < 10; i++) await ra.xadd('s', '*', 'n', String(i));
+    await ra.xreadgroup('GROUP', 'g', 'c', 'COUNT', 3, 'STREAMS', 's', '>');
+    await caughtUp(ra, rb);
+    await caughtUp(rb, rc);
+    expect(infoField(await rc.info('replication'), 'master_replid')).toBe(infoField(await ra.info('replication'), 'master_replid'));
+    await expectSameStreams(ra, rc, ['s']);
+  });
+
   test('WAIT blocks only its client; min-replicas-to-write refuses writes without good replicas', async () => {
     const m = await spool({ 'min-replicas-to-write': '1', 'min-replicas-max-lag': '10' });
     const master = client(m.port);

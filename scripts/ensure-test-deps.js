@@ -16,6 +16,7 @@ const TOOLS = [
   // test/server/ops-tls.test.ts makes a throw-away CA and certificates with it.
   { bin: 'openssl', pkg: 'openssl' },
   // test/integration/sentinel.test.ts: sentinels finding each other through Spool's Pub/Sub.
+  // test/integration/sentinelFailover.test.ts runs three Sentinels against Spool.
   { bin: 'redis-sentinel', pkg: 'redis-sentinel' },
 ];
 // redis-py for the client compatibility test (Debian's python3-redis, for the system python3).

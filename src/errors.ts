@@ -130,6 +130,14 @@ export const Err = {
   maxClients: 'ERR max number of clients reached',
   protectedMode:
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",
+  // Replication (src/server/replication/, src/commands/replication.ts), as Redis 7.0's replication.c.
+  readonlyReplica: "READONLY You can't write against a read only replica.",
+  noReplicas: 'NOREPLICAS Not enough good replicas to write.',
+  noMasterLink: "NOMASTERLINK Can't SYNC while not connected with my master",
+  invalidMasterPort: 'ERR Invalid master port',
+  waitOnReplica:
+    'ERR WAIT cannot be used with replica instances. Please also note that since Redis 4.0 if a replica is configured to be writable (which is not the default) writes to replicas are just local and are not propagated.',
+  replconfUnrecognized: (option: string) => `ERR Unrecognized REPLCONF option: ${option}`,
 } as const;
 
 // Texts specific to the stream commands, grouped by family (checked against redis-server 7.0.15).
@@ -255,4 +263,22 @@ export const ClusterErr = {
   badEpoch: (arg: string) => `ERR Invalid config epoch specified: ${quoteArg(arg)}`,
   epochWithOthers: 'ERR The user can assign a config epoch only when the node does not know any other node.',
   epochNonZero: 'ERR Node config epoch is already non-zero',
+} as const;
+
+/** DUMP, RESTORE, MIGRATE, SAVE/BGSAVE, SYNC (texts of Redis 7.0's cluster.c, rdb.c and replication.c). */
+export const RdbErr = {
+  busyKey: 'BUSYKEY Target key name already exists.',
+  badTtl: 'ERR Invalid TTL value, must be >= 0',
+  badIdletime: 'ERR Invalid IDLETIME value, must be >= 0',
+  badFreq: 'ERR Invalid FREQ value, must be >= 0 and <= 255',
+  payloadVersionOrChecksum: 'ERR DUMP payload version or checksum are wrong',
+  badDataFormat: 'ERR Bad data format',
+  /** Spool only: a valid payload of a type Spool does not store. */
+  notAStream: (type: string) => `ERR Bad data format: the DUMP payload holds a ${type}, and Spool stores streams only`,
+  migrateKeysNeedEmptyKey: 'ERR When using MIGRATE KEYS option, the key argument must be set to the empty string',
+  migrateConnect: 'IOERR error or timeout connecting to the client',
+  migrateIo: (writing: boolean) => `IOERR error or timeout ${writing ? 'writing' : 'reading'} to target instance`,
+  migrateTarget: (text: string) => `ERR Target instance replied with error: ${text}`,
+  bgsaveInProgress: 'ERR Background save already in progress',
+  notInTransaction: 'ERR Command not allowed inside a transaction',
 } as const;

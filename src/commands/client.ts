@@ -16,6 +16,8 @@ const ACL_ADMIN = ['@admin', '@slow', '@dangerous', '@connection'];
 /** One CLIENT LIST / CLIENT INFO line. */
 export function describeClient(c: ClientState, now: number): string {
   let flags = c.monitoring ? 'O' : '';
+  if (c.replicationRole === 'replica') flags += 'S';
+  else if (c.replicationRole === 'master') flags += 'M';
   if (c.subscribed) flags += 'P';
   if (c.multi !== null) flags += 'x';
   if (c.blocked !== null || c.held) flags += 'b';
@@ -61,7 +63,10 @@ export function describeClient(c: ClientState, now: number): string {
 }
 
 /** Redis's getClientType as CLIENT LIST/KILL TYPE name it: no masters or replicas here (a monitor is normal). */
+/** Redis's getClientType: a master link, a replica, a subscriber, or normal. */
 function clientType(c: ClientState): string {
+  if (c.replicationRole === 'master') return 'master';
+  if (c.replicationRole === 'replica') return 'replica';
   return c.subscribed ? 'pubsub' : 'normal';
 }
 
@@ -90,10 +95,15 @@ function list(ctx: CommandContext): void {
   let text = '';
   for (const c of ctx.server.clients.values()) {
     if (ids !== null && !ids.has(c.id)) continue;
-    if (type !== null && type !== clientType(c)) continue;
+    if (type !== null && !isOfType(c, type)) continue;
     text += describeClient(c, ctx.now) + '\n';
   }
   ctx.reply.verbatim(text);
+}
+
+/** CLIENT LIST/KILL TYPE (`slave` is `replica`). */
+function isOfType(c: ClientState, type: string): boolean {
+  return clientType(c) === (type === 'slave' ? 'replica' : type);
 }
 
 interface KillFilter {
@@ -143,7 +153,7 @@ function kill(ctx: CommandContext): void {
     if (filter.id !== undefined && c.id !== filter.id) continue;
     if (filter.addr !== undefined && c.remoteAddress !== filter.addr) continue;
     if (filter.laddr !== undefined && c.localAddress !== filter.laddr) continue;
-    if (filter.type !== undefined && filter.type !== clientType(c)) continue;
+    if (filter.type !== undefined && !isOfType(c, filter.type)) continue;
     if (filter.user !== undefined && filter.user !== 'default') continue;
     if (filter.skipMe && c === ctx.client) continue;
     killClient(ctx, c);

@@ -20,6 +20,10 @@ import { streamIdmpCommands } from './streamIdmp';
 import { debuggingCommands } from './debugging';
 import { clusterCommands } from './cluster';
 import { pubsubCommands } from './pubsub';
+import { dumpRestoreCommands } from './dumpRestore';
+import { replicationCommands } from './replication';
+import { saveCommands } from './save';
+import { migrateCommands } from './migrate';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -41,4 +45,8 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...debuggingCommands,
   ...clusterCommands,
   ...pubsubCommands,
+  ...dumpRestoreCommands,
+  ...replicationCommands,
+  ...saveCommands,
+  ...migrateCommands,
 ];

@@ -1,9 +1,11 @@
 // INFO: the sections Redis 7 has that make sense for Spool, with the field names tools (redis_exporter,
 // client libraries checking redis_version) read.
 
+import { rdbSavesOf } from '../server/rdbSaves';
 import os from 'node:os';
 import { REDIS_VERSION, SPOOL_VERSION } from '../version';
 import type { ServerState } from '../server/serverState';
+import { replicationFields, syncStatsFields } from '../server/replication/replicationInfo';
 import { command, type CommandContext, type CommandSpec } from './types';
 
 type Section = (server: ServerState, now: number) => [string, string | number][];
@@ -75,9 +77,12 @@ const SECTIONS: Record<string, Section> = {
     ['current_save_keys_processed', 0],
     ['current_save_keys_total', 0],
     ['rdb_changes_since_last_save', 0],
-    ['rdb_bgsave_in_progress', 0],
-    ['rdb_last_save_time', Math.floor(s.startedAt / 1000)],
-    ['rdb_last_bgsave_status', 'ok'],
+    ['rdb_bgsave_in_progress', rdbSavesOf(s).inProgress === null ? 0 : 1],
+    ['rdb_last_save_time', rdbSavesOf(s).lastSave],
+    ['rdb_last_bgsave_status', rdbSavesOf(s).lastStatus],
+    ['rdb_last_bgsave_time_sec', rdbSavesOf(s).lastBgsaveSeconds],
+    ['rdb_current_bgsave_time_sec', rdbSavesOf(s).currentSeconds],
+    ['rdb_saves', rdbSavesOf(s).saves],
     ['aof_enabled', 1],
     ['aof_rewrite_in_progress', 0],
     ['aof_rewrite_scheduled', 0],
@@ -96,6 +101,7 @@ const SECTIONS: Record<string, Section> = {
       ['total_net_input_bytes', s.stats.netInputBytes],
       ['total_net_output_bytes', s.stats.netOutputBytes],
       ['rejected_connections', s.stats.rejectedConnections],
+      ...syncStatsFields(s),
       ['expired_keys', expiredKeys],
       ['evicted_keys', 0],
       ['keyspace_hits', s.stats.keyspaceHits],
@@ -109,14 +115,7 @@ const SECTIONS: Record<string, Section> = {
       ['io_threaded_writes_processed', s.ioThreads.threadedWrites],
     ];
   },
-  replication: () => [
-    ['role', 'master'],
-    ['connected_slaves', 0],
-    ['master_failover_state', 'no-failover'],
-    ['master_replid', '0000000000000000000000000000000000000000'],
-    ['master_repl_offset', 0],
-    ['repl_backlog_active', 0],
-  ],
+  replication: replicationFields,
   cpu: () => {
     const u = process.cpuUsage();
     return [

@@ -1,6 +1,7 @@
 // Server commands: CONFIG, COMMAND, SHUTDOWN, TIME, LASTSAVE, and the harmless FUNCTION FLUSH / SCRIPT FLUSH
 // that test harnesses send between tests.
 
+import { rdbSavesOf } from '../server/rdbSaves';
 import { CommandError, Err } from '../errors';
 import { OPTIONS, findOption } from '../config/options';
 import { rewriteConfigFile } from '../config/configFile';
@@ -58,6 +59,13 @@ async function rewrite(ctx: CommandContext): Promise<void> {
 
 function configRewrite(ctx: CommandContext): void {
   if (!ctx.server.configFile) throw new CommandError('ERR The server is running without a config file');
+  if (ctx.inTransaction) {
+    // Inside EXEC (Sentinel's failover transaction) a reply cannot wait: the rewrite is started and answered
+    // at once; a failure is logged as a warning instead of replied.
+    rewrite(ctx).catch((err: Error) => ctx.server.log('warning', `CONFIG REWRITE inside a transaction failed: ${err.message}`));
+    ctx.reply.ok();
+    return;
+  }
   // The rewrite happens off the event loop; the reply is sent once the file is renamed into place.
   ctx.block({
     keys: [],
@@ -277,7 +285,7 @@ export const serverAdminCommands: CommandSpec[] = [
     ctx.reply.bulk(String(micros / 1000000n));
     ctx.reply.bulk(String(micros % 1000000n));
   } }),
-  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], aclCategories: ['@admin', '@fast', '@dangerous'], group: 'server', summary: 'Get the UNIX time stamp of the last successful save to disk', since: '1.0.0', complexity: 'O(1)', handler: (ctx) => ctx.reply.integer(Math.floor(ctx.server.startedAt / 1000)) }),
+  command({ name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], aclCategories: ['@admin', '@fast', '@dangerous'], group: 'server', summary: 'Get the UNIX time stamp of the last successful save to disk', since: '1.0.0', complexity: 'O(1)', handler: (ctx) => ctx.reply.integer(rdbSavesOf(ctx.server).lastSave) }),
   flushContainer('function', 'A container for function commands', '7.0.0'),
   flushContainer('script', 'A container for Lua scripts management commands', '2.6.0'),
 ];

@@ -33,6 +33,8 @@ import {
   parseStrictId,
 } from '../streams/streamId';
 import { parseInt64 } from '../protocol/numbers';
+import { propagateClaims, propagateRead } from './groupPropagation';
+import type { ServerState } from '../server/serverState';
 
 // Texts used only by this family (candidates for the shared catalog in errors.ts).
 
@@ -429,9 +431,13 @@ function xreadgroup(ctx: CommandContext): void {
     const id = ids[n];
     const history = !idEquals(id, NEW_MESSAGES);
     let after = id;
+    const created = !group.consumers.has(consumerName);
     if (!history && claimMinIdle >= 0n) {
       const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count, noack, ctx.now);
-      if (entries !== null) served.push({ key: keyArg, entries });
+      if (entries !== null) {
+        served.push({ key: keyArg, entries });
+        propagateServed(ctx.server, ctx.db, keyArg, groupArg, consumerArg, group, entries, created, false, ctx.now);
+      }
       continue;
     }
     if (!history) {
@@ -445,6 +451,7 @@ function xreadgroup(ctx: CommandContext): void {
       ? serveHistory(stream, group, consumer, after, count, ctx.now)
       : serveNew(stream, group, consumer, after, count, noack, ctx.now);
     served.push({ key: keyArg, entries });
+    propagateServed(ctx.server, ctx.db, keyArg, groupArg, consumerArg, group, entries, created, history, ctx.now);
   }
   if (served.length > 0) {
     writeReadReply(ctx.reply, served);
@@ -455,6 +462,7 @@ function xreadgroup(ctx: CommandContext): void {
     return;
   }
   const db = ctx.db;
+  const server = ctx.server;
   const keys = args.slice(streamsArg, streamsArg + streamsCount).map(latin1);
   const keyArgs = new Map<string, Buffer>();
   for (let n = 0; n < streamsCount; n++) if (!keyArgs.has(keys[n])) keyArgs.set(keys[n], args[streamsArg + n]);
@@ -462,18 +470,42 @@ function xreadgroup(ctx: CommandContext): void {
     keys,
     timeoutMs,
     tryServe: (key, reply, now) =>
-      serveBlocked(db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupName, consumerName, count, noack, claimMinIdle, reply, now),
+      serveBlocked(server, db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupArg, consumerArg, count, noack, claimMinIdle, reply, now),
     onTimeout: (reply) => reply.nullArray(),
   });
 }
 
+/**
+ * Replication: what one read of `keyArg` delivered travels to the replicas (groupPropagation.ts); nothing while
+ * none is fed.
+ */
+function propagateServed(
+  server: ServerState,
+  db: Database,
+  keyArg: Buffer,
+  groupArg: Buffer,
+  consumerArg: Buffer,
+  group: ConsumerGroup,
+  entries: ServedEntry[],
+  created: boolean,
+  history: boolean,
+  now: number,
+): void {
+  const sink = server.propagation;
+  if (sink === null) return;
+  const ids = entries.filter((e) => e[1] !== null).map((e) => e[0]);
+  const target = { db: db.index, key: keyArg, groupName: groupArg, group, consumer: consumerArg };
+  propagateRead(sink, target, ids, created, !history && ids.length > 0, now);
+}
+
 /** A blocked XREADGROUP `>` woken for `key` (serveClientsBlockedOnStreamKey / the deleted-key path of 7.0). */
 function serveBlocked(
+  server: ServerState,
   db: Database,
   key: string,
   keyArg: Buffer,
-  groupName: string,
-  consumerName: string,
+  groupArg: Buffer,
+  consumerArg: Buffer,
   count: number,
   noack: boolean,
   claimMinIdle: bigint,
@@ -482,21 +514,28 @@ function serveBlocked(
 ): boolean {
   const stream = db.get(key);
   if (!stream) throw new CommandError(GroupErr.blockedKeyDeleted);
+  const groupName = latin1(groupArg);
+  const consumerName = latin1(consumerArg);
   const group = stream.groups.get(groupName);
   if (!group) throw new CommandError(GroupErr.blockedGroupDestroyed);
+  const created = !group.consumers.has(consumerName);
+  let entries: ServedEntry[];
   if (claimMinIdle >= 0n) {
     // Woken by a new entry: entries that became idle enough meanwhile are claimed first.
-    const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count || BLOCKED_DEFAULT_COUNT, noack, now);
-    if (entries === null) return false;
-    writeReadReply(reply, [{ key: keyArg, entries }]);
-    return true;
+    const claimed = serveWithClaim(stream, group, consumerName, claimMinIdle, count || BLOCKED_DEFAULT_COUNT, noack, now);
+    if (claimed === null) return false;
+    entries = claimed;
+  } else {
+    // 7.0 compares the stream's last generated ID here (not its last live entry): an XADD followed by an XDEL
+    // of that entry wakes the reader with an empty result.
+    if (compareIds(stream.lastId, group.lastId) <= 0) return false;
+    const consumer = group.consumer(consumerName, now);
+    entries = serveNew(stream, group, consumer, group.lastId, count || BLOCKED_DEFAULT_COUNT, noack, now);
   }
-  // 7.0 compares the stream's last generated ID here (not its last live entry): an XADD followed by an XDEL
-  // of that entry wakes the reader with an empty result.
-  if (compareIds(stream.lastId, group.lastId) <= 0) return false;
-  const consumer = group.consumer(consumerName, now);
-  const entries = serveNew(stream, group, consumer, group.lastId, count || BLOCKED_DEFAULT_COUNT, noack, now);
   writeReadReply(reply, [{ key: keyArg, entries }]);
+  propagateServed(server, db, keyArg, groupArg, consumerArg, group, entries, created, false, now);
+  // Served outside any command: its writes travel now, on their own.
+  server.propagation?.commit();
   return true;
 }
 
@@ -660,15 +699,17 @@ function xclaim(ctx: CommandContext): void {
   }
 
   let changed = false;
+  let lastIdMoved = false;
   if (compareIds(lastId, group.lastId) > 0) {
     group.lastId = lastId;
-    changed = true;
+    changed = lastIdMoved = true;
   }
   // A bogus IDLE/TIME (negative, or in the future) means "now", as Redis does.
   const when = deliveryTime < 0n || deliveryTime > BigInt(now) ? now : Number(deliveryTime);
   const consumerName = latin1(args[3]);
   let consumer: Consumer | null = null;
   const claimed: StreamId[] = [];
+  const touched: StreamId[] = [];
   for (const id of ids) {
     const outcome = group.claim(id, {
       exists: stream.hasEntry(id),
@@ -680,10 +721,17 @@ function xclaim(ctx: CommandContext): void {
       justId,
       getConsumer: () => (consumer ??= group.consumer(consumerName, now)),
     });
-    if (outcome !== 'skipped') changed = true;
+    if (outcome !== 'skipped') {
+      changed = true;
+      touched.push(id);
+    }
     if (outcome === 'claimed') claimed.push(id);
   }
   if (changed) ctx.db.touch(key);
+  if (ctx.server.propagation !== null) {
+    const target = { db: ctx.db.index, key: args[1], groupName: args[2], group, consumer: args[3] };
+    propagateClaims(ctx.server.propagation, target, touched, lastIdMoved, now);
+  }
   const reply = ctx.reply;
   reply.array(claimed.length);
   for (const id of claimed) {
@@ -755,6 +803,10 @@ function xautoclaim(ctx: CommandContext): void {
     next = after === null ? null : group.pel.ceiling(after);
   }
   if (claimed.length > 0 || deleted.length > 0) ctx.db.touch(key);
+  if (ctx.server.propagation !== null) {
+    const target = { db: ctx.db.index, key: args[1], groupName: args[2], group, consumer: args[3] };
+    propagateClaims(ctx.server.propagation, target, [...claimed, ...deleted], false, now);
+  }
   const reply = ctx.reply;
   reply.array(3);
   reply.bulk(formatId(next ?? MIN_ID));

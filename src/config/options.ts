@@ -22,6 +22,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'port', type: 'integer', default: '6379', min: 0, max: 65535, mutable: false, doc: 'TCP port to listen on (0 picks a free port, reported in the start-up line).' },
   { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false, doc: 'Addresses to listen on, space separated.' },
   { name: 'dir', type: 'string', default: './data', mutable: false, doc: 'Directory for the stream logs.' },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, doc: 'File (in `dir`) that SAVE and BGSAVE write an RDB snapshot of every stream to, as Redis does; Spool never reads it at start-up (the stream logs are its data).' },
   { name: 'appendonly', type: 'boolean', default: 'yes', mutable: true, doc: 'Always yes: every stream is a log. Accepted for compatibility.' },
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'], mutable: true, doc: 'When appended entries are synced to disk: always, everysec or no.' },
   { name: 'databases', type: 'integer', default: '16', min: 1, max: 1024 * 1024, mutable: false, doc: 'Number of databases (SELECT 0..n-1).' },
@@ -69,12 +70,35 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tls-key-file', type: 'string', default: '', mutable: false, doc: 'Private key (PEM) of tls-cert-file.' },
   { name: 'tls-ca-cert-file', type: 'string', default: '', mutable: false, doc: 'CA certificates (PEM) client certificates are checked against.' },
   { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['yes', 'no', 'optional'], mutable: false, doc: 'Client certificates on the TLS port: yes (required), optional (checked when given) or no (not asked for), as Redis.' },
+  // Replication (src/server/replication/): REPLICAOF, PSYNC, WAIT, as Redis's.
+  { name: 'replicaof', type: 'string', default: '', mutable: false, doc: 'At start-up, `<host> <port>`: replicate that master (Spool or redis-server), as REPLICAOF. Empty: a master. REPLICAOF changes it (CONFIG REWRITE saves it); alias `slaveof`.' },
+  { name: 'masterauth', type: 'string', default: '', mutable: true, doc: 'Password a replica gives its master with AUTH (empty: none).' },
+  { name: 'masteruser', type: 'string', default: '', mutable: true, doc: 'User name a replica gives with AUTH <user> <password> (empty: AUTH <password> alone).' },
+  { name: 'replica-read-only', type: 'boolean', default: 'yes', mutable: true, doc: 'A replica refuses writes from its own clients (READONLY error); alias `slave-read-only`.' },
+  { name: 'repl-backlog-size', type: 'memory', default: '1mb', min: 16 * 1024, max: 2 ** 40, mutable: true, doc: 'Bytes of the replication stream kept for replicas that reconnect (partial resynchronization, PSYNC).' },
+  { name: 'repl-ping-replica-period', type: 'integer', default: '10', min: 1, max: 2 ** 31 - 1, mutable: true, doc: 'Seconds between the PINGs a master sends its replicas.' },
+  { name: 'repl-timeout', type: 'integer', default: '60', min: 1, max: 2 ** 31 - 1, mutable: true, doc: 'Seconds without data after which a replica drops its master link (and reconnects), or a master a silent replica.' },
+  { name: 'min-replicas-to-write', type: 'integer', default: '0', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'A master refuses writes (NOREPLICAS) unless at least this many replicas acknowledged within min-replicas-max-lag seconds (0: off).' },
+  { name: 'min-replicas-max-lag', type: 'integer', default: '10', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'Seconds since its last acknowledgement within which a replica counts for min-replicas-to-write.' },
+  { name: 'replica-priority', type: 'integer', default: '100', min: 0, max: 2 ** 31 - 1, mutable: true, doc: 'Reported to Sentinel (INFO slave_priority): lower is preferred for promotion, 0 never promoted.' },
+  { name: 'replica-announced', type: 'boolean', default: 'yes', mutable: true, doc: 'Reported to Sentinel (INFO replica_announced): no hides this replica from Sentinel\'s replies.' },
 ];
 
 const BY_NAME = new Map(OPTIONS.map((o) => [o.name, o]));
 
+/** Redis's old names of options (redis.conf files and CONFIG GET/SET accept both). */
+const ALIASES = new Map([
+  ['slaveof', 'replicaof'],
+  ['slave-read-only', 'replica-read-only'],
+  ['slave-priority', 'replica-priority'],
+  ['repl-ping-slave-period', 'repl-ping-replica-period'],
+  ['min-slaves-to-write', 'min-replicas-to-write'],
+  ['min-slaves-max-lag', 'min-replicas-max-lag'],
+]);
+
 export function findOption(name: string): OptionSpec | undefined {
-  return BY_NAME.get(name.toLowerCase());
+  const lower = name.toLowerCase();
+  return BY_NAME.get(ALIASES.get(lower) ?? lower);
 }
 
 const UNITS: Record<string, number> = {

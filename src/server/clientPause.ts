@@ -52,12 +52,28 @@ export class ClientPause {
   /** Resolved when the pause ends; held commands wait on it (callbacks run in the order they were held). */
   private ended: Promise<void> | null = null;
   private endNow: (() => void) | null = null;
+  /** Replication: full resynchronizations writing their RDB; writes wait meanwhile (a point-in-time snapshot). */
+  private snapshots = 0;
 
   constructor(private readonly clock: () => number) {}
 
   /** True while a pause may hold commands (the only thing the dispatcher reads per command). */
   get active(): boolean {
-    return this.level !== OFF;
+    return this.level !== OFF || this.snapshots > 0;
+  }
+
+  /**
+   * Replication: holds writes, as CLIENT PAUSE WRITE does, until the returned function is called (the RDB of a
+   * full resynchronization is then the dataset at one offset). Independent of CLIENT PAUSE/UNPAUSE.
+   */
+  holdWrites(): () => void {
+    this.snapshots++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.snapshots === 0 && this.level === OFF) this.unpause();
+    };
   }
 
   /** Clients waiting for the end of the pause (Redis counts them in INFO blocked_clients). */
@@ -107,10 +123,9 @@ export class ClientPause {
    * now (including every request execute() answers with an error at once). Call only while `active`.
    */
   holds(client: ClientState, args: Buffer[], registry: CommandRegistry, storageRefusesWrites: boolean): Promise<void> | null {
-    if (this.clock() > this.endAt) {
-      this.unpause(); // the timer has not fired yet, but the pause is over
-      return null;
-    }
+    if (this.level !== OFF && this.clock() > this.endAt) this.unpause(); // the timer has not fired yet, but the pause is over
+    if (this.level === OFF && this.snapshots === 0) return null;
+    const level = this.snapshots > 0 ? Math.max(this.level, WRITE) : this.level;
     let spec: CommandSpec;
     let statName: string;
     let inSubscribedMode: boolean;
@@ -122,7 +137,7 @@ export class ClientPause {
     if (!client.authenticated && !spec.flags.includes('no_auth')) return null; // NOAUTH at once
     if (storageRefusesWrites && spec.flags.includes('write')) return null; // MISCONF at once
     if (client.subscribed && client.protocol === 2 && !inSubscribedMode) return null; // refused at once
-    if (this.level === WRITE && !writes(client, args, spec, registry)) return null;
+    if (level === WRITE && !writes(client, args, spec, registry)) return null;
     if (this.ended === null) this.ended = new Promise<void>((resolve) => (this.endNow = resolve));
     // As Redis, CLIENT LIST shows the held client blocked (flag b) on the command it waits to run.
     client.lastCommand = statName;

@@ -25,6 +25,8 @@ export class ClientState {
   /** Watched keys as `${db}\0${key}`. */
   readonly watched = new Set<string>();
   blocked: BlockedClient | null = null;
+  /** Replication: `master` for the link this replica reads its master's stream from, `replica` for a replica. */
+  replicationRole: 'normal' | 'master' | 'replica' = 'normal';
   /** In MONITOR mode (src/server/monitors.ts keeps it in step; CLIENT LIST flag O). */
   monitoring = false;
   /**

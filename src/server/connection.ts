@@ -371,6 +371,7 @@ export class Connection implements DirectTarget {
     this.server.monitors.delete(client);
     if (client.subscriptions !== null) this.server.pubsub.forget(client);
     this.server.unwatchAll(client);
+    this.server.replication.clientGone(client);
     this.server.clients.delete(client.id);
     this.onClose(this);
   }

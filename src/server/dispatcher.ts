@@ -106,6 +106,14 @@ export class Dispatcher {
     }
     // Cluster mode: one null check while it is off.
     if (server.cluster !== null && this.redirected(client, args, resolved, reply)) return;
+    // Replication: a read-only replica, or a master short of good replicas (null while neither applies).
+    if (traits.write && server.writeGuard !== null) {
+      const refusal = server.writeGuard.refusal(client);
+      if (refusal !== null) {
+        this.reject(client, reply, new CommandError(refusal), statName);
+        return;
+      }
+    }
     // Pub/Sub: a RESP2 subscriber may only (un)subscribe, PING, QUIT or RESET (one flag check for everyone else).
     if (client.subscribed && client.protocol === 2 && !traits.inSubscribedMode) {
       this.reject(client, reply, new CommandError(Err.subscribedContext(statName)), statName);
@@ -182,6 +190,9 @@ export class Dispatcher {
     if (batcher !== null) batcher.command++;
     // This command's durability ticket is its own; earlier commands of the same EXEC keep theirs (below).
     const outerTicket = server.takeTicket();
+    // Replication: whether the command changed anything is only asked while replicas are fed.
+    const propagation = server.propagation;
+    const dirtyBefore = propagation === null ? 0 : server.dirty;
     try {
       spec.handler!(ctx);
     } catch (err) {
@@ -194,8 +205,9 @@ export class Dispatcher {
       // An error reveals no data and acknowledges nothing: it need not wait for any commit.
       server.takeTicket();
     }
-    else if (server.persistence !== null && client.blocked === null && resolved.traits.write) {
-      server.persistence.journal(ctx.db, statName, args, ctx.now);
+    else if (resolved.traits.write && client.blocked === null) {
+      if (server.persistence !== null) server.persistence.journal(ctx.db, statName, args, ctx.now);
+      if (propagation !== null) propagation.written(ctx.db.index, statName, args, server.dirty !== dirtyBefore);
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
@@ -212,6 +224,9 @@ export class Dispatcher {
     if (usec >= server.slowLog.threshold) this.logSlow(client, args, spec, usec);
     // (MONITOR itself, the one command that makes `monitored` stale, is an admin command and never shown.)
     if (monitored) this.feedMonitors(client, args, spec);
+    // Replication: the outermost command's writes travel together (MULTI/EXEC when several), before the readers
+    // it woke are served (their XREADGROUPs travel after it, as in Redis).
+    if (propagation !== null && !inTransaction) propagation.commit();
     // Readers woken by this command: their replies' socket writes are made as one batch. Only after the outermost
     // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
     // of a transaction, and is served what the keys hold once it is done.

@@ -262,6 +262,18 @@ export class Persistence implements DurabilityGate {
     this.checkpointsWritten++;
   }
 
+  /**
+   * A stream built whole rather than by journaled commands (RESTORE, loading an RDB): its entries are in the log,
+   * and a checkpoint now records the rest (groups, flagged entries, node layout, counters), so a restart finds
+   * it as built. The command's reply waits for that record to be durable.
+   */
+  checkpointBuilt(stream: Stream): void {
+    const store = this.stores.get(stream);
+    if (!store || this.replaying) return;
+    this.appendCheckpoint(stream, store);
+    this.server.requireTicket(store.log.lastTicket);
+  }
+
   /** Writes a checkpoint of `stream`, syncs it, then deletes the segments before its first needed entry. */
   private async compact(stream: Stream, store: DurableEntryStore): Promise<void> {
     const log = store.log;

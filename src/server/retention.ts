@@ -163,15 +163,21 @@ export class Retention {
   enforce(db: Database, stream: Stream, now: number): number {
     const persistence = this.server.persistence;
     if (persistence !== null && !persistence.writable()) return 0;
+    // A replica trims only as its master tells it (the XTRIMs below travel to it), as replicas leave expiry
+    // to their master in Redis: two clocks would trim differently.
+    if (this.server.replication.isReplica) return 0;
     const minId = this.minIdFor(stream, now);
     if (minId === null) return 0;
     const deleted = stream.trim({ strategy: 'minid', minId, approx: false, limit: 0 });
     if (deleted === 0) return 0;
     this.trimmedEntries += deleted;
     db.touch(stream.key);
-    if (persistence !== null) {
-      const key = Buffer.from(stream.key, 'latin1');
-      persistence.journal(db, 'xtrim', [XTRIM, key, MINID, Buffer.from(formatId(minId))], now);
+    const propagation = this.server.propagation;
+    if (persistence !== null || propagation !== null) {
+      const trim = [XTRIM, Buffer.from(stream.key, 'latin1'), MINID, Buffer.from(formatId(minId))];
+      persistence?.journal(db, 'xtrim', trim, now);
+      // Replicas get the same exact trim (sent with the command that caused it, or by tick()).
+      propagation?.alsoPropagate(db.index, trim);
     }
     return deleted;
   }
@@ -202,6 +208,8 @@ export class Retention {
       }
       if (this.streams.size === 0 && !this.defaultsActive) this.stopTimerNow();
     } finally {
+      // The trims of this pass travel to replicas now (they run outside any command).
+      server.propagation?.commit();
       server.takeTicket();
       server.requireTicket(outer);
       if (server.latency.enabled) server.latency.addIfNeeded('retention-cycle', performance.now() - started);

@@ -18,6 +18,8 @@ import { protectedModeRefuses } from './protectedMode';
 import { startOpsListeners } from './opsListeners';
 import { openCluster } from '../cluster/clusterState';
 import { redirectBlockedClients } from './clusterGate';
+import { attachReplication } from './replication/setup';
+import { RDB_FULL_SYNC } from './replication/fullSync';
 
 /**
  * Hardening: answers a refused connection with one error and closes it, as Redis does (write, then close).
@@ -64,6 +66,7 @@ export async function startServer(
       // Stop accepting, let the batch in flight commit and its replies go out, then sync and close the logs.
       state.retention.close();
       state.clientPause.close();
+      state.replication.close();
       const stopListening = Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
       await persistence.batcher.drain().catch(() => undefined);
       for (const conn of connections.values()) conn.flush();
@@ -89,6 +92,7 @@ export async function startServer(
   );
   state.configFile = start.configFile ?? '';
   const logger: Logger = start.log ?? (() => undefined);
+  state.log = logger;
   const dispatcher = new Dispatcher(state);
   const persistence = new Persistence(path.resolve(config.get('dir')), state, logger);
   // Cluster mode: the topology is loaded before anything listens, so no command runs unrouted.
@@ -181,6 +185,9 @@ export async function startServer(
     listeners.push(listener);
   }
   state.boundPort = boundPort;
+  // Replication: full resynchronizations through the RDB codec; `replicaof` connects now that the port is known
+  // (REPLCONF listening-port).
+  attachReplication(state, dispatcher, logger, RDB_FULL_SYNC);
   // Operations: TLS port and /metrics endpoint (off when their port is 0); close() stops them with the rest.
   listeners.push(...(await startOpsListeners(state, addresses.map((a) => a.replace(/^-/, '')), onConnection).catch(failStart)));
   return { port: boundPort, state, stopped, close };

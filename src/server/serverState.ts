@@ -18,6 +18,7 @@ import { SlowLog } from './slowLog';
 import { Monitors } from './monitors';
 import type { ClusterState } from '../cluster/clusterState';
 import { PubSub } from './pubsub';
+import { Replication } from './replication/replication';
 
 /**
  * Operations: where a distribution of timings goes (the metrics module's histograms; src/metrics/buckets.ts).
@@ -166,6 +167,16 @@ export class ServerState {
   cluster: ClusterState | null = null;
   /** What start-up recovery did (metrics: recovery duration); null until recovered or without persistence. */
   recovery: RecoverySummary | null = null;
+  /** Replication: ID, offset, backlog, replicas, the link to a master (src/server/replication/). */
+  readonly replication: Replication;
+  /** Set while this master feeds a replication backlog: the dispatcher hands it each write (null: one check). */
+  propagation: Replication | null = null;
+  /** Set while writes may be refused (read-only replica, min-replicas-to-write): asked for each write. */
+  writeGuard: Replication | null = null;
+  /** Where warnings of work done off a command's turn go (main.ts prints them); set by startServer. */
+  log: (level: 'notice' | 'warning', message: string) => void = () => undefined;
+  /** Modifications of keys so far (Redis's server.dirty): whether a write command changed anything. */
+  dirty = 0;
 
   constructor(
     readonly config: ConfigStore,
@@ -229,6 +240,7 @@ export class ServerState {
           },
         ),
     );
+    this.replication = new Replication(this);
   }
 
   /**
@@ -293,6 +305,7 @@ export class ServerState {
   }
 
   private keyTouched(db: Database, key: string): void {
+    this.dirty++;
     // Every write touches its key: build the slot name only when some client watches anything at all.
     if (this.watchers.size === 0) return;
     const set = this.watchers.get(`${db.index}\0${key}`);

@@ -535,6 +535,26 @@ export class Stream {
 
   // ---- checkpoints (see checkpoint.ts) -------------------------------------------------------------------------
 
+  /**
+   * The listpack nodes Redis would hold, oldest first, as [first, end) index positions (DUMP and RDB files
+   * write each node's entries, flagged ones included, as one listpack).
+   */
+  nodeRanges(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let i = 0; i < this.nodes.count; i++) out.push([this.nodes.start(i), this.nodes.end(i)]);
+    return out;
+  }
+
+  /** Whether the entry at an index position is flagged deleted (XDEL, exact trimming). */
+  deletedAt(abs: number): boolean {
+    return this.index.isDeleted(abs);
+  }
+
+  /** The fields and values of the entry at an index position, flagged or not. */
+  fieldsAtPosition(abs: number): Buffer[] {
+    return this.fieldsAt(abs);
+  }
+
   /** Location of the oldest entry the stream still needs (its index's first entry), or null when none. */
   firstRetained(): { segment: number; offset: number } | null {
     const start = this.index.start;

@@ -1,0 +1,134 @@
+// MIGRATE host port key|"" destination-db timeout [COPY] [REPLACE] [AUTH pw] [AUTH2 user pw] [KEYS k...]
+// (Redis 7.0 cluster.c migrateCommand): Spool acts as a client of the target, sends AUTH, SELECT and one RESTORE
+// per key (payloads made when the command runs), and deletes each key the target acknowledged unless COPY. The
+// client waits for the reply; the server goes on serving others meanwhile. Spool keeps no TTLs, so every key is
+// sent with TTL 0. Unlike Redis, no connection is cached between calls (SELECT is always sent).
+
+import { CommandError, Err, RdbErr } from '../errors';
+import { dumpStreamValue } from '../rdb/dump';
+import { MigrateIoError, encodeRequest, exchange } from '../server/migrateClient';
+import type { Stream } from '../streams/stream';
+import { replyLater } from './replyLater';
+import { command, type CommandContext, type CommandSpec } from './types';
+
+function migrate(ctx: CommandContext): void {
+  const args = ctx.args;
+  let copy = false;
+  let replace = false;
+  let username: Buffer | null = null;
+  let password: Buffer | null = null;
+  let firstKey = 3;
+  let numKeys = 1;
+  const { argv } = ctx;
+  argv.position = 6;
+  while (argv.hasMore()) {
+    const more = argv.remaining - 1;
+    if (argv.accept('COPY')) copy = true;
+    else if (argv.accept('REPLACE')) replace = true;
+    else if (argv.accept('AUTH')) {
+      if (more < 1) throw new CommandError(Err.syntax);
+      password = argv.next();
+    } else if (argv.accept('AUTH2')) {
+      if (more < 2) throw new CommandError(Err.syntax);
+      username = argv.next();
+      password = argv.next();
+    } else if (argv.accept('KEYS')) {
+      if (args[3].length !== 0) throw new CommandError(RdbErr.migrateKeysNeedEmptyKey);
+      firstKey = argv.position;
+      numKeys = args.length - firstKey;
+      break;
+    } else throw new CommandError(Err.syntax);
+  }
+  argv.position = 5;
+  let timeout = argv.int();
+  argv.position = 4;
+  const dbid = argv.int();
+  if (timeout <= 0) timeout = 1000;
+
+  const keys: Buffer[] = [];
+  const streams: Stream[] = [];
+  for (let j = 0; j < numKeys; j++) {
+    const stream = ctx.db.get(args[firstKey + j].toString('latin1'));
+    if (stream !== undefined) {
+      keys.push(args[firstKey + j]);
+      streams.push(stream);
+    }
+  }
+  if (keys.length === 0) {
+    ctx.reply.simple('NOKEY');
+    return;
+  }
+  // Redis runs MIGRATE inside EXEC synchronously; Spool's reply comes later, so it cannot be part of EXEC's.
+  if (ctx.inTransaction) throw new CommandError(RdbErr.notInTransaction);
+  const parts: Buffer[] = [];
+  if (password !== null) parts.push(encodeRequest(username !== null ? ['AUTH', username, password] : ['AUTH', password]));
+  parts.push(encodeRequest(['SELECT', String(dbid)]));
+  for (let j = 0; j < keys.length; j++) {
+    const restore = ['RESTORE', keys[j], '0', dumpStreamValue(streams[j])];
+    if (replace) restore.push('REPLACE');
+    parts.push(encodeRequest(restore));
+  }
+  const preamble = (password !== null ? 1 : 0) + 1;
+  const host = args[1].toString('latin1');
+  const port = Number(args[2].toString('latin1'));
+  const db = ctx.db;
+  const received: { ok: boolean; text: string }[] = [];
+  const work = exchange(host, port, Buffer.concat(parts), preamble + keys.length, timeout, received).then(
+    (replies) => settle(replies),
+    (err: unknown) => {
+      if (!(err instanceof MigrateIoError)) throw err;
+      // Keys the target acknowledged before the failure are gone from here all the same (Redis deletes each
+      // one as its reply is read), then the I/O error is the reply.
+      settle(received);
+      if (err.step === 'connecting') throw new CommandError(RdbErr.migrateConnect);
+      throw new CommandError(RdbErr.migrateIo(err.step === 'writing'));
+    },
+  );
+
+  /** Deletes what the target acknowledged (unless COPY); throws the target's first error, else the reply is OK. */
+  function settle(replies: { ok: boolean; text: string }[]) {
+    const preambleError = replies.slice(0, preamble).find((r) => !r.ok);
+    let targetError: string | null = null;
+    for (let j = 0; j < keys.length && preamble + j < replies.length; j++) {
+      const reply = replies[preamble + j];
+      if (preambleError || !reply.ok) {
+        targetError ??= (preambleError ?? reply).text;
+        continue;
+      }
+      // Only the stream that was sent: a key replaced meanwhile is not someone else's to delete.
+      const key = keys[j].toString('latin1');
+      if (!copy && db.get(key) === streams[j]) db.delete(key);
+    }
+    if (targetError !== null) throw new CommandError(RdbErr.migrateTarget(targetError));
+    return (r: CommandContext['reply']) => r.ok();
+  }
+  replyLater(ctx, work);
+}
+
+export const migrateCommands: CommandSpec[] = [
+  command({
+    name: 'migrate',
+    arity: -6,
+    flags: ['write'],
+    firstKey: 3,
+    lastKey: 3,
+    keyStep: 1,
+    aclCategories: ['@keyspace', '@write', '@slow', '@dangerous'],
+    summary: 'Atomically transfer a key from a Redis instance to another one.',
+    since: '2.6.0',
+    complexity:
+      'This command actually executes a DUMP+DEL in the source instance, and a RESTORE in the target instance. See the pages of these commands for time complexity. Also an O(N) data transfer between the two instances is performed.',
+    group: 'generic',
+    handler: migrate,
+    redact: (args) => {
+      const out: number[] = [];
+      for (let i = 6; i < args.length; i++) {
+        const word = args[i].toString('latin1').toLowerCase();
+        if (word === 'auth') out.push(++i);
+        else if (word === 'auth2') out.push(++i, ++i);
+        else if (word === 'keys') break;
+      }
+      return out;
+    },
+  }),
+];

@@ -73,20 +73,22 @@ function migrate(ctx: CommandContext): void {
   const port = Number(args[2].toString('latin1'));
   const db = ctx.db;
   const received: { ok: boolean; text: string }[] = [];
+  const server = ctx.server;
   const work = exchange(host, port, Buffer.concat(parts), preamble + keys.length, timeout, received).then(
-    (replies) => settle(replies),
+    (replies) => settle(replies, null),
     (err: unknown) => {
       if (!(err instanceof MigrateIoError)) throw err;
       // Keys the target acknowledged before the failure are gone from here all the same (Redis deletes each
       // one as its reply is read), then the I/O error is the reply.
-      settle(received);
-      if (err.step === 'connecting') throw new CommandError(RdbErr.migrateConnect);
-      throw new CommandError(RdbErr.migrateIo(err.step === 'writing'));
+      return settle(received, err);
     },
   );
 
-  /** Deletes what the target acknowledged (unless COPY); throws the target's first error, else the reply is OK. */
-  function settle(replies: { ok: boolean; text: string }[]) {
+  /**
+   * Deletes what the target acknowledged (unless COPY) and waits until those deletions are durable (a crash must
+   * not bring back a key the client was told moved); then the target's first error, the I/O error, or OK.
+   */
+  async function settle(replies: { ok: boolean; text: string }[], io: MigrateIoError | null) {
     const preambleError = replies.slice(0, preamble).find((r) => !r.ok);
     let targetError: string | null = null;
     for (let j = 0; j < keys.length && preamble + j < replies.length; j++) {
@@ -99,7 +101,11 @@ function migrate(ctx: CommandContext): void {
       const key = keys[j].toString('latin1');
       if (!copy && db.get(key) === streams[j]) db.delete(key);
     }
+    // Outside any command, the deletions' durability ticket is this one's to take.
+    const ticket = server.takeTicket();
+    if (ticket > 0) await server.persistence?.batcher.whenDurable(ticket);
     if (targetError !== null) throw new CommandError(RdbErr.migrateTarget(targetError));
+    if (io !== null) throw new CommandError(io.step === 'connecting' ? RdbErr.migrateConnect : RdbErr.migrateIo(io.step === 'writing'));
     return (r: CommandContext['reply']) => r.ok();
   }
   replyLater(ctx, work);

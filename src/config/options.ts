@@ -14,6 +14,8 @@ export interface OptionSpec {
   /** False for options that only take effect at start-up (CONFIG SET refuses them, as Redis does). */
   readonly mutable: boolean;
   readonly doc: string;
+  /** More checks of a string option's value: an error message, or null when valid. */
+  readonly validate?: (raw: string) => string | null;
 }
 
 const GB = 1024 * 1024 * 1024;
@@ -22,7 +24,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'port', type: 'integer', default: '6379', min: 0, max: 65535, mutable: false, doc: 'TCP port to listen on (0 picks a free port, reported in the start-up line).' },
   { name: 'bind', type: 'string', default: '127.0.0.1', mutable: false, doc: 'Addresses to listen on, space separated.' },
   { name: 'dir', type: 'string', default: './data', mutable: false, doc: 'Directory for the stream logs.' },
-  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, doc: 'File (in `dir`) that SAVE and BGSAVE write an RDB snapshot of every stream to, as Redis does; Spool never reads it at start-up (the stream logs are its data).' },
+  { name: 'dbfilename', type: 'string', default: 'dump.rdb', mutable: true, doc: 'File (in `dir`) that SAVE and BGSAVE write an RDB snapshot of every stream to, as Redis does; Spool never reads it at start-up (the stream logs are its data).', validate: (v) => (v.includes('/') ? "dbfilename can't be a path, just a filename" : null) },
   { name: 'appendonly', type: 'boolean', default: 'yes', mutable: true, doc: 'Always yes: every stream is a log. Accepted for compatibility.' },
   { name: 'appendfsync', type: 'enum', default: 'everysec', values: ['everysec', 'always', 'no'], mutable: true, doc: 'When appended entries are synced to disk: always, everysec or no.' },
   { name: 'databases', type: 'integer', default: '16', min: 1, max: 1024 * 1024, mutable: false, doc: 'Number of databases (SELECT 0..n-1).' },
@@ -205,8 +207,10 @@ export function normalizeOption(spec: OptionSpec, raw: string, current?: string)
       const result = parseBufferLimits(raw, base);
       return 'error' in result ? result : { value: formatBufferLimits(result.limits) };
     }
-    case 'string':
-      return { value: raw };
+    case 'string': {
+      const error = spec.validate?.(raw) ?? null;
+      return error === null ? { value: raw } : { error };
+    }
     case 'boolean': {
       const v = raw.toLowerCase();
       if (v !== 'yes' && v !== 'no') return { error: 'argument must be \'yes\' or \'no\'' };

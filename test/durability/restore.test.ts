@@ -1,6 +1,7 @@
 // RESTORE survives a crash: streams restored from redis-server DUMPs (groups, PELs, flagged entries, several
 // nodes), then SIGKILL right after the replies, then a restart: every stream reads back as before the kill
-// (XINFO STREAM FULL, XRANGE), and again after a further write and a clean restart.
+// (XINFO STREAM FULL, XRANGE), and again after a further write and a clean restart. Keys MIGRATE moved away
+// stay gone.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, killHard, newDataDir, removeDir, spawnSpool } from './helpers';
 import { startRedis, type RunningRedis } from '../helpers/redis';
@@ -52,5 +53,24 @@ describe('RESTORE and a crash', () => {
     expect(await snapshot(c, keys)).toEqual(later);
     c.close();
     await spool.kill('SIGTERM');
+  }, 120000);
+
+  it('keys MIGRATE moved away stay gone after SIGKILL and restart', async () => {
+    const dir = await newDataDir('migrate');
+    dirs.push(dir);
+    let spool = await spawnSpool(dir);
+    let c = await RespConnection.connect(spool.port);
+    for (const key of ['m1', 'm2', 'kept']) await c.call(['XADD', key, '1-1', 'f', key]);
+    expect(nodeText(await c.call(['MIGRATE', '127.0.0.1', String(redis.port), '', '0', '5000', 'KEYS', 'm1', 'm2']))).toBe('OK');
+    c.close();
+    await killHard(spool);
+    spool = await spawnSpool(dir);
+    c = await RespConnection.connect(spool.port);
+    expect(nodeText(await c.call(['EXISTS', 'm1', 'm2', 'kept']))).toBe('1');
+    c.close();
+    await spool.kill('SIGTERM');
+    const rc = await RespConnection.connect(redis.port);
+    expect(nodeText(await rc.call(['EXISTS', 'm1', 'm2']))).toBe('2');
+    rc.close();
   }, 120000);
 });

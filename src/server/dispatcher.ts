@@ -185,9 +185,13 @@ export class Dispatcher {
     );
     client.currentArgs = args;
     // A new batch of records per top-level command; EXEC's commands are all in EXEC's (all or nothing). Records
-    // appended between commands (checkpoints, timers) get a number of their own again once it returns.
+    // appended outside any command (checkpoints, timers, served blocked reads) never join a batch: the record
+    // before them may already be acknowledged, and must not be made to depend on a later one.
     const batcher = inTransaction || server.persistence === null ? null : server.persistence.batcher;
-    if (batcher !== null) batcher.command++;
+    if (batcher !== null) {
+      batcher.command++;
+      batcher.inCommand = true;
+    }
     // This command's durability ticket is its own; earlier commands of the same EXEC keep theirs (below).
     const outerTicket = server.takeTicket();
     // Replication: whether the command changed anything is only asked while replicas are fed.
@@ -196,7 +200,10 @@ export class Dispatcher {
     try {
       spec.handler!(ctx);
     } catch (err) {
-      if (!(err instanceof CommandError)) throw err;
+      if (!(err instanceof CommandError)) {
+        if (batcher !== null) batcher.inCommand = false;
+        throw err;
+      }
       reply.error(err.reply);
       server.stats.error(err.code, err.reply, statName, client);
     }
@@ -211,7 +218,7 @@ export class Dispatcher {
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
-    if (batcher !== null) batcher.command++;
+    if (batcher !== null) batcher.inCommand = false;
     server.requireTicket(outerTicket);
     stats.calls++;
     const ms = performance.now() - started;

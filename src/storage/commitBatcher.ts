@@ -178,6 +178,8 @@ export class CommitBatcher {
    * records one command appends to one log form one batch (StreamLog.joinBatch).
    */
   command = 0;
+  /** A command is running (records appended while it is not never join a batch). */
+  inCommand = false;
 
   writeError: StorageError | null = null;
   // counters for INFO / metrics

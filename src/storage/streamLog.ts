@@ -349,7 +349,7 @@ export class StreamLog implements CommitTarget {
     return pos;
   }
 
-  /** Position of the last record appended, and the command (batcher.command) that appended it. */
+  /** Position of the last record appended, and the command (batcher.command; -1: none) that appended it. */
   private lastRecordPos = -1;
   private lastRecordCommand = -1;
 
@@ -359,8 +359,8 @@ export class StreamLog implements CommitTarget {
    * Called before place(), which sets wbuf/woff for the new record (locate() moves woff).
    */
   private joinBatch(): void {
-    const command = this.batcher.command;
-    if (command === this.lastRecordCommand && this.lastRecordPos >= 0) {
+    const command = this.batcher.inCommand ? this.batcher.command : -1;
+    if (command === this.lastRecordCommand && command !== -1 && this.lastRecordPos >= 0) {
       const buf = this.locate(this.lastRecordPos);
       if (buf !== null) setRecordFlags(buf, this.woff, buf[this.woff + 5] | FLAG_BATCH_CONTINUES);
     }

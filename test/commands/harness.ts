@@ -54,6 +54,8 @@ export class Harness {
           createStream: (_db: Database, key: string) => new Stream(key),
           // retention (XCFGSET maxage/maxbytes) is tested in test/integration/streamConfig.test.ts
           retention: { defaultsActive: false, changed: () => undefined },
+          // no replica, no backlog: nothing is propagated (replication is tested in test/integration)
+          propagation: null,
         } as never,
         client: {} as never,
         db: this.db,

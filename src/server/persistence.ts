@@ -8,6 +8,8 @@ import {
   DatabaseMap,
   RecordType,
   SegmentCache,
+  SpaceWatch,
+  StorageError,
   automaticSegmentLimit,
   StreamLog,
   entryMs,
@@ -16,6 +18,7 @@ import {
   readStreamKey,
   recoverAll,
   streamDirName,
+  HEADER_SIZE as RECORD_HEADER_SIZE,
   type FsyncPolicy,
   type StreamLogOptions,
 } from '../storage';
@@ -48,6 +51,8 @@ export type Logger = (level: 'notice' | 'warning', message: string) => void;
 export class Persistence implements DurabilityGate {
   readonly batcher: CommitBatcher;
   private readonly cache: SegmentCache;
+  /** Logs that may be short of reserved room: write commands check their streams' room while any is. */
+  readonly space: SpaceWatch;
   private readonly stores = new Map<Stream, DurableEntryStore>();
   /** Pending directory removals by path: a re-created stream waits for the old directory to go. */
   private readonly removals = new Map<string, Promise<void>>();
@@ -78,6 +83,7 @@ export class Persistence implements DurabilityGate {
     this.dbMap = DatabaseMap.identity(dataDir, server.databases.length);
     const limit = config.getNumber('open-segments-limit');
     this.cache = new SegmentCache(limit > 0 ? limit : automaticSegmentLimit(config.getNumber('maxclients')));
+    this.space = new SpaceWatch(config.getNumber('segment-initial-size') >>> 1);
   }
 
   private get logOptions(): StreamLogOptions {
@@ -87,6 +93,7 @@ export class Persistence implements DurabilityGate {
       cache: this.cache,
       initialSegmentSize: config.getNumber('segment-initial-size'),
       maxSegmentSize: config.getNumber('segment-max-size'),
+      space: this.space,
     };
   }
 
@@ -212,14 +219,20 @@ export class Persistence implements DurabilityGate {
     return first ? DurableEntryStore.position(first.segment, first.offset) : store.log.end;
   }
 
-  /** Appends a CHECKPOINT record of the stream's current state (see streams/checkpoint.ts). */
-  private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
+  /**
+   * Appends a CHECKPOINT record of the stream's current state (see streams/checkpoint.ts). Only into reserved
+   * room: a checkpoint is an optimisation, and one staged on a full disk would hold its batch (and shutdown) until
+   * space is freed. False: it did not fit (recovery replays the log instead).
+   */
+  private appendCheckpoint(stream: Stream, store: DurableEntryStore): boolean {
     const settings = streamSettingsArgs(stream).map((args) => args.map((a) => a.toString('latin1')));
     const firstEntry = stream.firstRetained() ? this.keepFrom(stream, store) : null;
     const payload = encodeCheckpoint({ firstEntry, stream: stream.exportState(), settings });
+    if (!store.log.fits(RECORD_HEADER_SIZE + payload.length)) return false;
     store.log.appendRecord(RecordType.CHECKPOINT, payload);
     store.checkpointEnd = store.log.end;
     this.checkpointsWritten++;
+    return true;
   }
 
   /** Writes a checkpoint of `stream`, syncs it, then deletes the segments before its first needed entry. */
@@ -229,7 +242,7 @@ export class Persistence implements DurabilityGate {
     try {
       const keepFrom = this.keepFrom(stream, store);
       if (!log.hasWholeSegmentsBefore(keepFrom)) return;
-      this.appendCheckpoint(stream, store);
+      if (!this.appendCheckpoint(stream, store)) return; // the segments stay until a later trim tries again
       await log.syncAll();
       if (this.stores.get(stream) !== store) return; // deleted meanwhile
       this.segmentsDeleted += await log.deleteBefore(keepFrom);
@@ -314,6 +327,25 @@ export class Persistence implements DurabilityGate {
       const stream = db.get(key.toString('latin1'));
       const log = stream && this.stores.get(stream)?.log;
       if (log && !log.fullyMapped) (waits ??= []).push(log.mapAll());
+    }
+    return waits === null ? null : Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * A write command that may write `need` bytes to each stream under `keys` runs once they have that room
+   * reserved (see spaceWatch.ts): null when they have it, a promise while a reservation is tried (ask again once
+   * it settles), or the error of a reservation that failed (the command is refused with MISCONF).
+   */
+  whenRoom(db: Database, keys: readonly Buffer[], need: number): Promise<void> | StorageError | null {
+    let waits: Promise<void>[] | null = null;
+    for (const key of keys) {
+      const stream = db.get(key.toString('latin1'));
+      const log = stream && this.stores.get(stream)?.log;
+      if (!log) continue;
+      const room = log.whenRoomFor(need);
+      if (room === null) continue;
+      if (room instanceof StorageError) return room;
+      (waits ??= []).push(room);
     }
     return waits === null ? null : Promise.all(waits).then(() => undefined);
   }

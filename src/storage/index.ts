@@ -7,3 +7,4 @@ export { CommitBatcher, StorageError, type FsyncPolicy, type CommitBatcherOption
 export { StreamLog, type StreamLogOptions, type ExistingSegment } from './streamLog';
 export * from './recovery';
 export { DatabaseMap } from './databaseMap';
+export { SpaceWatch } from './spaceWatch';

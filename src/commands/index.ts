@@ -18,6 +18,7 @@ import { streamDeleteCommands } from './streamDelete';
 import { streamNackCommands } from './streamNack';
 import { streamIdmpCommands } from './streamIdmp';
 import { debuggingCommands } from './debugging';
+import { backupCommands } from './backup';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -37,4 +38,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...streamNackCommands,
   ...streamIdmpCommands,
   ...debuggingCommands,
+  ...backupCommands,
 ];

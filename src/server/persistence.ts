@@ -22,6 +22,7 @@ import {
   type FsyncPolicy,
   type StreamLogOptions,
 } from '../storage';
+import { CommandError, Err } from '../errors';
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
 import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../streams/journal';
@@ -36,6 +37,7 @@ import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
+import { copyCut, prepareTarget, type BackupSummary, type StreamCut } from './backup';
 
 export interface RecoverySummary {
   streams: number;
@@ -241,10 +243,10 @@ export class Persistence implements DurabilityGate {
     this.compacting.add(stream);
     try {
       const keepFrom = this.keepFrom(stream, store);
-      if (!log.hasWholeSegmentsBefore(keepFrom)) return;
+      if (this.backup || !log.hasWholeSegmentsBefore(keepFrom)) return; // a backup re-checks when it is done
       if (!this.appendCheckpoint(stream, store)) return; // the segments stay until a later trim tries again
       await log.syncAll();
-      if (this.stores.get(stream) !== store) return; // deleted meanwhile
+      if (this.stores.get(stream) !== store || this.backup) return; // deleted meanwhile, or a backup began
       this.segmentsDeleted += await log.deleteBefore(keepFrom);
     } catch (err) {
       // A full disk or a sticky write error: the segments stay until a later trim tries again.
@@ -281,7 +283,9 @@ export class Persistence implements DurabilityGate {
       this.checkpointsDue.delete(stream);
     }
     const dir = log.dir;
-    const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
+    // A backup in progress links and copies the files of its cut: the directory goes once it is done.
+    const backup = this.backup;
+    const removal = (backup ? backup.then(() => log.destroy()) : log.destroy()).catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
     this.holdReplyFor(removal);
     this.removals.set(dir, removal);
     void removal.then(() => {
@@ -296,8 +300,9 @@ export class Persistence implements DurabilityGate {
     const key = Buffer.from(to, 'latin1');
     const dirNumber = this.dbMap.dirNumberOf(db.index);
     const target = this.dirOf(dirNumber, key);
+    const after = this.backup ? Promise.all([this.backup, this.removals.get(target)]) : (this.removals.get(target) ?? null);
     const move = store.log
-      .moveTo(this.dataDir, dirNumber, key, this.removals.get(target) ?? null)
+      .moveTo(this.dataDir, dirNumber, key, after)
       .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
     this.holdReplyFor(move);
   }
@@ -497,6 +502,60 @@ export class Persistence implements DurabilityGate {
       `DB loaded from the stream logs: ${summary.streams} streams, ${entries} entries, ${records} records, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
     );
     return summary;
+  }
+
+  // ---- online backup (see backup.ts) ---------------------------------------------------------------------------
+
+  /** The backup in progress: while it runs no segment file is deleted or moved (compaction, DEL, RENAME wait). */
+  private backup: Promise<void> | null = null;
+
+  /**
+   * BACKUP: copies a consistent cut of every stream into `target` (new or empty, outside the data directory).
+   * Throws CommandError with the reply for a bad target or a failed copy.
+   */
+  async backupTo(target: string): Promise<BackupSummary> {
+    if (this.backup) throw new CommandError(Err.backupRunning);
+    let finish = (): void => undefined;
+    this.backup = new Promise<void>((resolve) => (finish = resolve));
+    try {
+      await prepareTarget(target, this.dataDir);
+      const cuts = this.cutForBackup();
+      // Records of the cut still staged (a reservation lagging) are in no file yet.
+      for (const cut of cuts) {
+        const landed = cut.log.whenLanded();
+        if (landed) await landed;
+      }
+      return await copyCut(cuts, target);
+    } finally {
+      this.backup = null;
+      finish();
+      for (const [stream, store] of this.stores) {
+        if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
+      }
+    }
+  }
+
+  /**
+   * The cut, in this turn of the event loop: a checkpoint of each stream written to since its last one (as at
+   * shutdown, where it fits: the copy then restarts as fast as after a clean shutdown), then each log's end.
+   */
+  private cutForBackup(): StreamCut[] {
+    const cuts: StreamCut[] = [];
+    for (const db of this.server.databases) {
+      for (const [key, stream] of db.entries()) {
+        const store = this.stores.get(stream);
+        if (!store) continue;
+        if (store.log.end !== store.checkpointEnd) {
+          try {
+            this.appendCheckpoint(stream, store);
+          } catch (err) {
+            this.log('warning', `checkpoint of ${store.log.dir} for a backup: ${(err as Error).message}`);
+          }
+        }
+        cuts.push({ db: db.index, key: Buffer.from(key, 'latin1'), log: store.log, end: store.log.end });
+      }
+    }
+    return cuts;
   }
 
   /** Clean shutdown: waits for the batch in flight, syncs everything, closes every log. */

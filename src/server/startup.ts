@@ -36,7 +36,7 @@ export function checkDataDir(dir: string): string | null {
 }
 
 /** `mkdir '/proc/x': No such file or directory (ENOENT)`: the call, its path, and the reason in strerror's words. */
-function describeFsError(err: unknown): string {
+export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (!e.code || !e.syscall) return e.message ?? String(err);
   // Node's message is "CODE: strerror text, syscall 'path'"; keep the text, capitalised as strerror prints it.

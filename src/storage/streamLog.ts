@@ -273,6 +273,11 @@ export class StreamLog implements CommitTarget {
     return n;
   }
 
+  /** Paths and bases of the segment files holding the log (oldest first; not the spare reserved ahead). */
+  segmentFiles(): { path: string; base: number }[] {
+    return this.slots.filter((s) => s.exists).map((s) => ({ path: this.slotPath(s), base: s.base }));
+  }
+
   /** Base positions of the segment files (oldest first). */
   segmentBases(): number[] {
     return this.slots.map((s) => s.base);

@@ -502,7 +502,8 @@ export class StreamLog implements CommitTarget {
           continue;
         }
         ahead = await this.reserveAhead(a);
-        if (!ahead) break;
+        // a write that asked for room (or staged) meanwhile is served before the loop ends
+        if (!ahead && this.wanted === 0 && this.runs.length === 0) break;
       }
       this.reserveError = null;
       this.batcher.stall(this, null);

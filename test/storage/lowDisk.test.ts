@@ -3,30 +3,17 @@
 // write the disk cannot hold gets the reservation error, and the SpaceWatch count follows. A 2 MiB tmpfs.
 // Needs mount(2) (root or CAP_SYS_ADMIN, as CI runs): fails with the reason when the mount is refused.
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, statfsSync, unlinkSync, writeFileSync, readdirSync } from 'node:fs';
-import * as os from 'node:os';
+import { statSync, statfsSync, unlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { StreamLog } from '../../src/storage/streamLog';
 import { StorageError } from '../../src/storage/commitBatcher';
 import { SpaceWatch } from '../../src/storage/spaceWatch';
 import { decodeEntry } from '../../src/storage/recordCodec';
-import { collect, rig } from './helpers';
+import { collect, mountTmpfs, rig } from './helpers';
 
-const mnt = mkdtempSync(path.join(os.tmpdir(), 'spool-lowdisk-log-'));
-let mounted = false;
-let why = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  why = (e as Error).message.split('\n')[0];
-}
+const { mnt, mounted, why, unmount } = mountTmpfs('lowdisk-log', '2m');
 
-afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', mnt]);
-  rmSync(mnt, { recursive: true, force: true });
-});
+afterAll(unmount);
 
 const free = (): number => {
   const s = statfsSync(mnt);

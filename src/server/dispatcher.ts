@@ -107,6 +107,9 @@ export class Dispatcher {
       this.spaceRefusal = room.code;
       return null;
     }
+    // A new stream's first segment could not be reserved either: refused now rather than held unanswered.
+    const space = persistence.space;
+    if (room === null && space.failing > 0 && keys.some((key) => !db.has(key.toString('latin1')))) this.spaceRefusal = space.failingCode;
     return room;
   }
 

@@ -10,6 +10,12 @@
 export class SpaceWatch {
   /** Logs that may have less than lowWater bytes reserved ahead of their end. */
   short = 0;
+  /**
+   * Logs whose last required reservation failed, and its errno code. While any has, a write that would create
+   * a stream is refused (MISCONF) rather than left waiting for its first segment: the disk is known to be full.
+   */
+  failing = 0;
+  failingCode = 'ENOSPC';
 
   constructor(
     /** Room every log keeps ahead of its end when it is not short: half its first segment. */

@@ -94,8 +94,9 @@ export class StreamLog implements CommitTarget {
   private readonly retryMs: number;
   private readonly setTimer: (ms: number, fn: () => void) => void;
   private readonly space: SpaceWatch | null;
-  /** Counted in space.short (see markShort). */
+  /** Counted in space.short and space.failing (see markShort, markFailing). */
   private short = false;
+  private failing = false;
   /** Bytes a waiting write needs after the end (whenRoomFor); 0: none. */
   private wanted = 0;
 
@@ -473,6 +474,8 @@ export class StreamLog implements CommitTarget {
     this.reserving = true;
     this.markShort(true);
     let ahead: boolean | null = true;
+    /** A required reservation (staged records, a waiting write) succeeded in this run. */
+    let served = false;
     try {
       // A directory being created or renamed is not touched until that is done.
       if (this.prepare) {
@@ -493,12 +496,14 @@ export class StreamLog implements CommitTarget {
           for (let i = first; i < last; i++) await this.ensureMapped(this.slots[i]);
           await this.ensureMappedAtLeast(this.slots[last], 0);
           this.land();
+          served = true;
           continue;
         }
         const a = this.slots[this.slots.length - 1];
         if (this.wanted > 0) {
           if (!this.fits(this.wanted)) await this.reserveWanted(a, this.wanted);
           this.wanted = 0;
+          served = true;
           continue;
         }
         ahead = await this.reserveAhead(a);
@@ -506,6 +511,8 @@ export class StreamLog implements CommitTarget {
         if (!ahead && this.wanted === 0 && this.runs.length === 0) break;
       }
       this.reserveError = null;
+      // Still failing while the disk refuses even what is optional and no required reservation got through.
+      if (served || ahead !== null) this.markFailing(false);
       this.batcher.stall(this, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
@@ -515,6 +522,7 @@ export class StreamLog implements CommitTarget {
         e,
       );
       this.wanted = 0;
+      this.markFailing(!this.closing);
       // Staged records that cannot land hold their batch (and every later one): refuse writes meanwhile.
       if (this.runs.length > 0) this.batcher.stall(this, this.reserveError);
       if (!this.closing) this.setTimer(this.retryMs, () => this.kickReserve());
@@ -631,6 +639,14 @@ export class StreamLog implements CommitTarget {
     if (short === this.short) return;
     this.short = short;
     if (this.space) this.space.short += short ? 1 : -1;
+  }
+
+  private markFailing(failing: boolean): void {
+    if (failing === this.failing) return;
+    this.failing = failing;
+    if (!this.space) return;
+    this.space.failing += failing ? 1 : -1;
+    if (failing && this.reserveError) this.space.failingCode = this.reserveError.code;
   }
 
   /** Bytes one append can take now without staging: the active segment's tail, or the spare after it. */
@@ -851,6 +867,7 @@ export class StreamLog implements CommitTarget {
     if (p) await p;
     this.closing = true;
     this.markShort(false);
+    this.markFailing(false);
     const segs = this.slots.map((s) => s.seg).concat(this.spare);
     for (const s of segs) {
       if (!s) continue;

@@ -133,6 +133,14 @@ describe('low disk (4 MiB tmpfs)', () => {
         );
         expect([MISCONF, 'stored']).toContain(otherWrite);
         expect(await within(other.xlen('ld:other'), 3000, -1)).toBe(otherWrite === 'stored' ? 2 : 1);
+        // A write that would create a stream on the full disk is refused at once, not held unanswered.
+        const created = await within(
+          other.xadd('ld:new', '*', 'v', value(9998)).then(() => 'stored', (e: Error) => e.message),
+          3000,
+          'no reply within 3 s',
+        );
+        expect(created).toBe(MISCONF);
+        expect(await other.exists('ld:new')).toBe(0);
         const first = sent.find((s) => s.id)!;
         const got = (await within(other.xrangeBuffer(first.key, first.id!, first.id!), 3000, null)) as [Buffer, Buffer[]][] | null;
         expect(got, 'XRANGE of acknowledged data got no reply while the disk is full').not.toBeNull();

@@ -127,6 +127,15 @@ export const Err = {
   misconf: (code: string) => `MISCONF Errors writing to the AOF file: ${errnoText(code)}`,
   /** Spool only: a stream segment closed by the LRU could not be opened again (EMFILE...): retry later. */
   segmentUnavailable: 'ERR stream data is not available right now (a segment file could not be opened: check open files limits), retry',
+  /** Spool only (BACKUP): the target directory exists and holds files. */
+  backupNotEmpty: (dir: string) => `ERR backup directory '${dir}' exists and is not empty`,
+  /** Spool only (BACKUP): the target would be scanned as part of the data directory. */
+  backupInsideData: (dir: string) => `ERR backup directory '${dir}' is inside the data directory`,
+  /** Spool only (BACKUP): the target cannot be made or written (the call, its path and strerror's words). */
+  backupFailed: (why: string) => `ERR BACKUP failed: ${why}`,
+  backupRunning: 'ERR a BACKUP is already in progress',
+  backupNoData: 'ERR BACKUP needs a data directory (this server keeps nothing on disk)',
+  backupInMulti: 'ERR BACKUP is not allowed inside MULTI',
   maxClients: 'ERR max number of clients reached',
   protectedMode:
     "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.",

@@ -24,6 +24,7 @@ import { dumpRestoreCommands } from './dumpRestore';
 import { replicationCommands } from './replication';
 import { saveCommands } from './save';
 import { migrateCommands } from './migrate';
+import { backupCommands } from './backup';
 
 export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...connectionCommands,
@@ -49,4 +50,5 @@ export const ALL_COMMANDS: readonly CommandSpec[] = [
   ...replicationCommands,
   ...saveCommands,
   ...migrateCommands,
+  ...backupCommands,
 ];

@@ -109,14 +109,18 @@ export class Connection implements DirectTarget {
       // `paused`: the socket is not draining, so running more requests would only pile up replies (backpressure).
       while (!this.closed && !client.closing && client.blocked === null && !this.paused && this.mapping === null) {
         this.reader.authenticated = client.authenticated;
+        const buffered = this.reader.bufferedBytes;
         const args = this.parked ?? this.reader.next();
+        const bytes = this.parked === undefined ? buffered - this.reader.bufferedBytes : this.parkedBytes;
         this.parked = undefined;
         if (args === undefined) break;
-        // Segments it reads were closed by the LRU: run it (and what follows) once they are mapped again.
-        const mapping = this.mappingFailed ? null : this.dispatcher.whenReady(client, args);
+        // Segments it reads were closed by the LRU, or a write needs room reserved in its streams: run it (and
+        // what follows) once that is done.
+        const mapping = this.mappingFailed ? null : this.dispatcher.whenReady(client, args, bytes);
         this.mappingFailed = false;
         if (mapping !== null) {
           this.parked = args;
+          this.parkedBytes = bytes;
           this.mapping = mapping;
           void mapping.then(
             () => this.resumeAfterMapping(false),
@@ -173,6 +177,8 @@ export class Connection implements DirectTarget {
 
   /** A request waiting for its streams' segments to be mapped (see process). */
   private parked: Buffer[] | undefined = undefined;
+  /** Size of the parked request (bytes it took on the wire: what a write may need in its streams' logs). */
+  private parkedBytes = 0;
   private mapping: Promise<void> | null = null;
   /** Mapping failed (EMFILE...): the parked request runs anyway and gets the read error, not a retry loop. */
   private mappingFailed = false;

@@ -13,6 +13,14 @@ import type { ReplyWriter } from '../protocol/replyWriter';
 import type { BlockRequest } from './blocking';
 import type { ClientState } from './clientState';
 import type { ServerState } from './serverState';
+import type { Persistence } from './persistence';
+import { StorageError } from '../storage';
+
+/**
+ * What a write may append beyond its request's bytes: record headers, the entry ID, and the small records it
+ * causes (the trim an XADD makes, retention's). A write writing more (a rare rewrite) is staged as before.
+ */
+const RECORD_MARGIN = 1024;
 
 /**
  * The CommandContext of one call. A class rather than an object literal with two closures: handlers rarely use
@@ -52,19 +60,31 @@ export class Dispatcher {
   constructor(private readonly server: ServerState) {}
 
   /**
-   * What must happen before `args` can run on this client, or null: the end of a CLIENT PAUSE that holds it
-   * (src/server/clientPause.ts), or the segments of the streams it names (or, for EXEC, that its queued
-   * commands name) mapped again after the LRU closed them (see Persistence.whenMapped).
+   * What must happen before `args` (a request of `bytes` bytes) can run on this client, or null: the end of a
+   * CLIENT PAUSE that holds it (src/server/clientPause.ts), the segments of the streams it names (or, for EXEC,
+   * that its queued commands name) mapped again after the LRU closed them (see Persistence.whenMapped), or, for a
+   * write, room reserved for it in those streams' logs (see Persistence.whenRoom; one comparison while every log
+   * has room ahead for any request below the low-water mark).
    */
-  whenReady(client: ClientState, args: Buffer[]): Promise<void> | null {
+  whenReady(client: ClientState, args: Buffer[], bytes: number): Promise<void> | null {
     if (this.server.clientPause.active) {
       const held = this.server.clientPause.holds(client, args, this.server.registry, this.server.persistence?.storageErrorCode() != null);
       if (held !== null) return held;
     }
     const persistence = this.server.persistence;
-    if (persistence === null || !persistence.segmentsMayBeClosed) return null;
-    const requests = client.multi !== null && keywordEquals(args[0], 'EXEC') ? client.multi.map((q) => q.args) : [args];
+    if (persistence === null) return null;
+    const space = persistence.space;
+    if (!persistence.segmentsMayBeClosed && space.short === 0 && bytes + RECORD_MARGIN <= space.lowWater && client.multi === null) return null;
+    return this.whenStorageReady(client, args, bytes, persistence);
+  }
+
+  /** whenReady's storage part: segments to map, then room to reserve (sets spaceRefusal when that failed). */
+  private whenStorageReady(client: ClientState, args: Buffer[], bytes: number, persistence: Persistence): Promise<void> | null {
+    const exec = client.multi !== null && keywordEquals(args[0], 'EXEC');
+    const requests = exec ? client.multi!.map((q) => q.args) : [args];
     const keys: Buffer[] = [];
+    let writes = false;
+    let need = exec ? 0 : bytes;
     for (const request of requests) {
       let resolved: Resolved;
       try {
@@ -73,9 +93,29 @@ export class Dispatcher {
         continue; // execute() answers the error
       }
       keys.push(...keyArguments(resolved.spec, request));
+      if (resolved.traits.write) writes = true;
+      if (exec) for (const a of request) need += a.length + 16;
     }
-    return persistence.whenMapped(this.server.databases[client.dbIndex], keys);
+    const db = this.server.databases[client.dbIndex];
+    if (persistence.segmentsMayBeClosed) {
+      const mapping = persistence.whenMapped(db, keys);
+      if (mapping !== null) return mapping;
+    }
+    // Inside MULTI a command is only queued: EXEC asks for the room of them all.
+    if (!writes || (client.multi !== null && !exec)) return null;
+    const room = persistence.whenRoom(db, keys, need + RECORD_MARGIN);
+    if (room instanceof StorageError) {
+      this.spaceRefusal = room.code;
+      return null;
+    }
+    // A new stream's first segment could not be reserved either: refused now rather than held unanswered.
+    const space = persistence.space;
+    if (room === null && space.failing > 0 && keys.some((key) => !db.has(key.toString('latin1')))) this.spaceRefusal = space.failingCode;
+    return room;
   }
+
+  /** Set by whenReady when the write about to run cannot get room (its MISCONF code); execute() refuses it. */
+  private spaceRefusal: string | null = null;
 
   /** Executes args for client, writing the reply into reply (a client that blocks is answered later). */
   execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {
@@ -99,7 +139,11 @@ export class Dispatcher {
       return;
     }
     // As Redis with a failed AOF write: refuse writes until the storage error clears (reads keep working).
-    const refused = traits.write ? (server.persistence?.storageErrorCode() ?? null) : null;
+    let refused = traits.write ? (server.persistence?.storageErrorCode() ?? null) : null;
+    if (this.spaceRefusal !== null) {
+      refused = this.spaceRefusal;
+      this.spaceRefusal = null;
+    }
     if (refused !== null) {
       this.reject(client, reply, new CommandError(Err.misconf(refused)), statName);
       return;

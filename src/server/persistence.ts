@@ -11,6 +11,8 @@ import {
   type JournalReplayReport,
   RecordType,
   SegmentCache,
+  SpaceWatch,
+  StorageError,
   automaticSegmentLimit,
   StreamLog,
   entryMs,
@@ -21,9 +23,11 @@ import {
   recoverStream,
   type ScannedRecord,
   streamDirName,
+  HEADER_SIZE as RECORD_HEADER_SIZE,
   type FsyncPolicy,
   type StreamLogOptions,
 } from '../storage';
+import { CommandError, Err } from '../errors';
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
 import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../streams/journal';
@@ -39,6 +43,7 @@ import type { DurabilityGate } from './durabilityGate';
 import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
 import { StreamSnapshots } from './streamSnapshots';
+import { copyCut, prepareTarget, type BackupSummary, type StreamCut } from './backup';
 
 export interface RecoverySummary {
   streams: number;
@@ -74,6 +79,8 @@ interface ReplayTarget {
 export class Persistence implements DurabilityGate {
   readonly batcher: CommitBatcher;
   private readonly cache: SegmentCache;
+  /** Logs that may be short of reserved room: write commands check their streams' room while any is. */
+  readonly space: SpaceWatch;
   private readonly stores = new Map<Stream, DurableEntryStore>();
   /** Pending directory removals by path: a re-created stream waits for the old directory to go. */
   private readonly removals = new Map<string, Promise<void>>();
@@ -114,6 +121,7 @@ export class Persistence implements DurabilityGate {
     this.dbMap = DatabaseMap.identity(dataDir, server.databases.length);
     const limit = config.getNumber('open-segments-limit');
     this.cache = new SegmentCache(limit > 0 ? limit : automaticSegmentLimit(config.getNumber('maxclients')));
+    this.space = new SpaceWatch(config.getNumber('segment-initial-size') >>> 1);
   }
 
   private get logOptions(): StreamLogOptions {
@@ -123,6 +131,7 @@ export class Persistence implements DurabilityGate {
       cache: this.cache,
       initialSegmentSize: config.getNumber('segment-initial-size'),
       maxSegmentSize: config.getNumber('segment-max-size'),
+      space: this.space,
     };
   }
 
@@ -255,11 +264,18 @@ export class Persistence implements DurabilityGate {
     return encodeCheckpoint({ firstEntry, stream: stream.exportState(), settings });
   }
 
-  /** Appends a CHECKPOINT record of the stream's current state. */
-  private appendCheckpoint(stream: Stream, store: DurableEntryStore): void {
-    store.log.appendRecord(RecordType.CHECKPOINT, this.checkpointPayload(stream, store));
+  /**
+   * Appends a CHECKPOINT record of the stream's current state (checkpointPayload). Only into reserved
+   * room: a checkpoint is an optimisation, and one staged on a full disk would hold its batch (and shutdown) until
+   * space is freed. False: it did not fit (recovery replays the log instead).
+   */
+  private appendCheckpoint(stream: Stream, store: DurableEntryStore): boolean {
+    const payload = this.checkpointPayload(stream, store);
+    if (!store.log.fits(RECORD_HEADER_SIZE + payload.length)) return false;
+    store.log.appendRecord(RecordType.CHECKPOINT, payload);
     store.checkpointEnd = store.log.end;
     this.checkpointsWritten++;
+    return true;
   }
 
   /**
@@ -280,10 +296,10 @@ export class Persistence implements DurabilityGate {
     this.compacting.add(stream);
     try {
       const keepFrom = this.keepFrom(stream, store);
-      if (!log.hasWholeSegmentsBefore(keepFrom)) return;
-      this.appendCheckpoint(stream, store);
+      if (this.backup || !log.hasWholeSegmentsBefore(keepFrom)) return; // a backup re-checks when it is done
+      if (!this.appendCheckpoint(stream, store)) return; // the segments stay until a later trim tries again
       await log.syncAll();
-      if (this.stores.get(stream) !== store) return; // deleted meanwhile
+      if (this.stores.get(stream) !== store || this.backup) return; // deleted meanwhile, or a backup began
       this.segmentsDeleted += await log.deleteBefore(keepFrom);
     } catch (err) {
       // A full disk or a sticky write error: the segments stay until a later trim tries again.
@@ -320,7 +336,9 @@ export class Persistence implements DurabilityGate {
       this.checkpointsDue.delete(stream);
     }
     const dir = log.dir;
-    const removal = log.destroy().catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
+    // A backup in progress links and copies the files of its cut: the directory goes once it is done.
+    const backup = this.backup;
+    const removal = (backup ? backup.then(() => log.destroy()) : log.destroy()).catch((err: Error) => this.log('warning', `removing ${dir}: ${err.message}`));
     this.holdReplyFor(removal);
     this.removals.set(dir, removal);
     void removal.then(() => {
@@ -335,8 +353,9 @@ export class Persistence implements DurabilityGate {
     const key = Buffer.from(to, 'latin1');
     const dirNumber = this.dbMap.dirNumberOf(db.index);
     const target = this.dirOf(dirNumber, key);
+    const after = this.backup ? Promise.all([this.backup, this.removals.get(target)]) : (this.removals.get(target) ?? null);
     const move = store.log
-      .moveTo(this.dataDir, dirNumber, key, this.removals.get(target) ?? null)
+      .moveTo(this.dataDir, dirNumber, key, after)
       .catch((err: Error) => this.log('warning', `renaming ${store.log.dir}: ${err.message}`));
     this.holdReplyFor(move);
   }
@@ -366,6 +385,25 @@ export class Persistence implements DurabilityGate {
       const stream = db.get(key.toString('latin1'));
       const log = stream && this.stores.get(stream)?.log;
       if (log && !log.fullyMapped) (waits ??= []).push(log.mapAll());
+    }
+    return waits === null ? null : Promise.all(waits).then(() => undefined);
+  }
+
+  /**
+   * A write command that may write `need` bytes to each stream under `keys` runs once they have that room
+   * reserved (see spaceWatch.ts): null when they have it, a promise while a reservation is tried (ask again once
+   * it settles), or the error of a reservation that failed (the command is refused with MISCONF).
+   */
+  whenRoom(db: Database, keys: readonly Buffer[], need: number): Promise<void> | StorageError | null {
+    let waits: Promise<void>[] | null = null;
+    for (const key of keys) {
+      const stream = db.get(key.toString('latin1'));
+      const log = stream && this.stores.get(stream)?.log;
+      if (!log) continue;
+      const room = log.whenRoomFor(need);
+      if (room === null) continue;
+      if (room instanceof StorageError) return room;
+      (waits ??= []).push(room);
     }
     return waits === null ? null : Promise.all(waits).then(() => undefined);
   }
@@ -557,6 +595,60 @@ export class Persistence implements DurabilityGate {
       }
     }
     return entries;
+  }
+
+  // ---- online backup (see backup.ts) ---------------------------------------------------------------------------
+
+  /** The backup in progress: while it runs no segment file is deleted or moved (compaction, DEL, RENAME wait). */
+  private backup: Promise<void> | null = null;
+
+  /**
+   * BACKUP: copies a consistent cut of every stream into `target` (new or empty, outside the data directory).
+   * Throws CommandError with the reply for a bad target or a failed copy.
+   */
+  async backupTo(target: string): Promise<BackupSummary> {
+    if (this.backup) throw new CommandError(Err.backupRunning);
+    let finish = (): void => undefined;
+    this.backup = new Promise<void>((resolve) => (finish = resolve));
+    try {
+      await prepareTarget(target, this.dataDir);
+      const cuts = this.cutForBackup();
+      // Records of the cut still staged (a reservation lagging) are in no file yet.
+      for (const cut of cuts) {
+        const landed = cut.log.whenLanded();
+        if (landed) await landed;
+      }
+      return await copyCut(cuts, target);
+    } finally {
+      this.backup = null;
+      finish();
+      for (const [stream, store] of this.stores) {
+        if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
+      }
+    }
+  }
+
+  /**
+   * The cut, in this turn of the event loop: a checkpoint of each stream written to since its last one (as at
+   * shutdown, where it fits: the copy then restarts as fast as after a clean shutdown), then each log's end.
+   */
+  private cutForBackup(): StreamCut[] {
+    const cuts: StreamCut[] = [];
+    for (const db of this.server.databases) {
+      for (const [key, stream] of db.entries()) {
+        const store = this.stores.get(stream);
+        if (!store) continue;
+        if (store.log.end !== store.checkpointEnd) {
+          try {
+            this.appendCheckpoint(stream, store);
+          } catch (err) {
+            this.log('warning', `checkpoint of ${store.log.dir} for a backup: ${(err as Error).message}`);
+          }
+        }
+        cuts.push({ db: db.index, key: Buffer.from(key, 'latin1'), log: store.log, end: store.log.end });
+      }
+    }
+    return cuts;
   }
 
   /** Clean shutdown: waits for the batch in flight, syncs everything, closes every log. */

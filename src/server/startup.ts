@@ -6,7 +6,8 @@ import path from 'node:path';
 import { makeDirectoryTreeSync } from './makeDirectory';
 
 /**
- * Makes sure `dir` exists (created if needed) and accepts a file: creates, writes, syncs and removes a probe.
+ * Makes sure `dir` exists (created if needed) and accepts a file: creates, writes, syncs and removes a probe
+ * (a full file system passes: it is usable, only full).
  * Synchronous: runs once before anything listens. Returns an error message, or null when the directory is usable.
  */
 export function checkDataDir(dir: string): string | null {
@@ -25,12 +26,17 @@ export function checkDataDir(dir: string): string | null {
     }
     return null;
   } catch (err) {
+    // A full disk is usable: the server starts, serves reads and refuses writes until space is freed (as Redis).
+    if ((err as NodeJS.ErrnoException).code === 'ENOSPC' || (err as NodeJS.ErrnoException).code === 'EDQUOT') {
+      fs.rmSync(probe, { force: true });
+      return null;
+    }
     return `data directory '${resolved}' is unusable: ${describeFsError(err)}`;
   }
 }
 
 /** `mkdir '/proc/x': No such file or directory (ENOENT)`: the call, its path, and the reason in strerror's words. */
-function describeFsError(err: unknown): string {
+export function describeFsError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (!e.code || !e.syscall) return e.message ?? String(err);
   // Node's message is "CODE: strerror text, syscall 'path'"; keep the text, capitalised as strerror prints it.

@@ -10,3 +10,4 @@ export * from './logSnapshot';
 export { DatabaseMap } from './databaseMap';
 export { CommitJournal, JOURNAL_DIR, type CommitJournalOptions } from './commitJournal';
 export { replayJournal, type JournalReplayReport } from './journalReplay';
+export { SpaceWatch } from './spaceWatch';

@@ -16,6 +16,12 @@
 // max a spare next segment is created, so bursts rarely stage. A full disk makes the reservation fail: appends
 // that still fit the reserved space go on, the others throw StorageError('ENOSPC') (no crash, reads unaffected),
 // and the reservation is retried every retryMs so writes resume by themselves once space is free.
+//
+// Low disk: reserving ahead of need is optional (a full disk leaves the log short of room, not failing, so a
+// server starts on a nearly full disk); what a write needs is not. Before a write command runs, the server asks
+// whenRoomFor(its size) of the streams it names (through SpaceWatch, only while some log is short): the command
+// waits on its connection for a reservation of just that much (shrunk to what the disk has, down to the record
+// size) and gets MISCONF when even that fails, so no write is applied to a stream before its bytes have a place.
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
@@ -24,6 +30,7 @@ import { CommitBatcher, StorageError, type CommitTarget, type FsyncPolicy, type 
 import { encodeEntryInto, encodeRecordInto, entryRecordSize, FLAG_BATCH_CONTINUES, HEADER_SIZE, setRecordFlags } from './recordCodec';
 import { Segment } from './segment';
 import { SegmentCache } from './segmentCache';
+import type { SpaceWatch } from './spaceWatch';
 import { KEY_FILE, LOG_ID_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
 import { LOG_ID_BYTES, type JournalFrame } from './commitJournal';
 
@@ -38,6 +45,8 @@ export interface StreamLogOptions {
   retryMs?: number;
   /** Timer for reservation retries (tests inject one); default setTimeout, unref'd. */
   setTimer?: (ms: number, fn: () => void) => void;
+  /** Told when this log may be short of room ahead of its end (see spaceWatch.ts). */
+  space?: SpaceWatch;
 }
 
 /** What recovery learnt about a stream's files (see recovery.ts). */
@@ -71,6 +80,14 @@ const PAGE = 4096;
 /** Appends since the last commit beyond this go to a direct segment sync rather than into one journal frame. */
 const MAX_JOURNALED_RANGE = 8 * MiB;
 
+function roundToPage(n: number): number {
+  return Math.ceil(n / PAGE) * PAGE;
+}
+
+function isNoSpace(e: unknown): boolean {
+  return (e as NodeJS.ErrnoException).code === 'ENOSPC';
+}
+
 function defaultTimer(ms: number, fn: () => void): void {
   setTimeout(fn, ms).unref();
 }
@@ -82,6 +99,12 @@ export class StreamLog implements CommitTarget {
   private readonly maxSize: number;
   private readonly retryMs: number;
   private readonly setTimer: (ms: number, fn: () => void) => void;
+  private readonly space: SpaceWatch | null;
+  /** Counted in space.short and space.failing (see markShort, markFailing). */
+  private short = false;
+  private failing = false;
+  /** Bytes a waiting write needs after the end (whenRoomFor); 0: none. */
+  private wanted = 0;
 
   private readonly slots: Slot[] = [];
   private spare: Segment | null = null;
@@ -132,6 +155,7 @@ export class StreamLog implements CommitTarget {
     this.maxSize = Math.max(opts.maxSegmentSize ?? 64 * MiB, this.initialSize);
     this.retryMs = opts.retryMs ?? 1000;
     this.setTimer = opts.setTimer ?? defaultTimer;
+    this.space = opts.space ?? null;
     this.endPos = endPos;
     this.openedAt = endPos;
     this.journaledTo = endPos;
@@ -273,6 +297,7 @@ export class StreamLog implements CommitTarget {
         log.cache.use(s.seg, log.canEvict);
       }
     }
+    // Reserving ahead of need is optional: on a full disk the log opens short of room (writes wait for theirs).
     await log.reserveLoop();
     if (log.reserveError) throw log.reserveError;
     return log;
@@ -307,6 +332,11 @@ export class StreamLog implements CommitTarget {
     let n = this.spare ? this.spare.capacity : 0;
     for (const s of this.slots) if (s.exists) n += s.seg ? Math.max(s.seg.capacity, s.planned) : s.planned;
     return n;
+  }
+
+  /** Paths and bases of the segment files holding the log (oldest first; not the spare reserved ahead). */
+  segmentFiles(): { path: string; base: number }[] {
+    return this.slots.filter((s) => s.exists).map((s) => ({ path: this.slotPath(s), base: s.base }));
   }
 
   /** Base positions of the segment files (oldest first). */
@@ -554,10 +584,18 @@ export class StreamLog implements CommitTarget {
     return s.seg;
   }
 
-  /** Runs reservations until nothing is staged and the space ahead of need is reserved. */
+  /**
+   * Runs reservations until nothing is staged, a waiting write has its room, and the space ahead of need is
+   * reserved. The first two are required (their failure is reserveError); the last is not: on a full disk it
+   * stops and leaves the log short.
+   */
   private async reserveLoop(): Promise<void> {
     if (this.reserving) return;
     this.reserving = true;
+    this.markShort(true);
+    let ahead: boolean | null = true;
+    /** A required reservation (staged records, a waiting write) succeeded in this run. */
+    let served = false;
     try {
       // A directory being created or renamed is not touched until that is done.
       if (this.prepare) {
@@ -574,34 +612,27 @@ export class StreamLog implements CommitTarget {
         if (this.runs.length > 0) {
           // the segments the staged runs go to, in order
           const first = this.slotIndexOf(this.runs[0].pos);
-          for (let i = first; i < this.slots.length; i++) await this.ensureMapped(this.slots[i]);
+          const last = this.slots.length - 1;
+          for (let i = first; i < last; i++) await this.ensureMapped(this.slots[i]);
+          await this.ensureMappedAtLeast(this.slots[last], 0);
           this.land();
+          served = true;
           continue;
         }
         const a = this.slots[this.slots.length - 1];
-        if (!a.seg || a.seg.closed || a.seg.capacity < a.planned) {
-          await this.ensureMapped(a);
+        if (this.wanted > 0) {
+          if (!this.fits(this.wanted)) await this.reserveWanted(a, this.wanted);
+          this.wanted = 0;
+          served = true;
           continue;
         }
-        const used = this.endPos - a.base;
-        if (used > a.seg.capacity >>> 1) {
-          if (a.planned < this.maxSize) {
-            a.planned = Math.min(this.maxSize, a.planned * 2);
-            await this.ensureMapped(a);
-            continue;
-          }
-          if (!this.spare) {
-            const base = a.base + a.planned;
-            const spare = await this.cache.withOpenSlot(() => Segment.create(this.slotPath({ base }), base, this.maxSize));
-            await syncDir(this.dir); // its name is durable before any record goes in
-            this.cache.use(spare, this.canEvict);
-            this.spare = spare;
-            continue;
-          }
-        }
-        break;
+        ahead = await this.reserveAhead(a);
+        // a write that asked for room (or staged) meanwhile is served before the loop ends
+        if (!ahead && this.wanted === 0 && this.runs.length === 0) break;
       }
       this.reserveError = null;
+      // Still failing while the disk refuses even what is optional and no required reservation got through.
+      if (served || ahead !== null) this.markFailing(false);
       this.batcher.stall(this, null);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code ?? 'EIO';
@@ -610,12 +641,162 @@ export class StreamLog implements CommitTarget {
         code,
         e,
       );
+      this.wanted = 0;
+      this.markFailing(!this.closing);
       // Staged records that cannot land hold their batch (and every later one): refuse writes meanwhile.
       if (this.runs.length > 0) this.batcher.stall(this, this.reserveError);
       if (!this.closing) this.setTimer(this.retryMs, () => this.kickReserve());
     } finally {
       this.reserving = false;
+      this.markShort(!this.closing && (this.reserveError !== null || this.room() < this.initialSize >>> 1));
+      // Ahead of need was refused (full disk): tried again later, so the log stops being short by itself.
+      if (ahead === null && !this.closing && this.reserveError === null) this.setTimer(this.retryMs, () => this.kickReserve());
     }
+  }
+
+  /**
+   * One step of reserving ahead of need: maps the active segment, doubles it once half full, or creates the spare
+   * next one at max size. True: a step was made; false: nothing more to do; null: the disk has no room for it.
+   */
+  private async reserveAhead(a: Slot): Promise<boolean | null> {
+    try {
+      const seg = a.seg;
+      if (!seg || seg.closed || seg.capacity < a.planned) {
+        if (!a.exists && !(await this.diskHas(a.planned))) return null;
+        await this.ensureMapped(a);
+        return true;
+      }
+      const used = this.endPos - a.base;
+      if (used <= seg.capacity >>> 1) return false;
+      if (a.planned < this.maxSize) {
+        const planned = Math.min(this.maxSize, a.planned * 2);
+        if (!(await this.diskHas(planned - seg.capacity))) return null;
+        a.planned = Math.max(a.planned, planned); // appends staged meanwhile may have planned more
+        await this.ensureMapped(a);
+        return true;
+      }
+      if (this.spare) return false;
+      if (!(await this.diskHas(this.maxSize))) return null;
+      await this.createSpare(a.base + a.planned, this.maxSize);
+      return true;
+    } catch (e) {
+      if (!isNoSpace(e)) throw e;
+      this.unplan(a);
+      return null;
+    }
+  }
+
+  /**
+   * Whether an optional reservation of `bytes` may be made: it takes at most half of what the file system has
+   * free, so the last free blocks stay for what writes need (and zero-filling does not run into ENOSPC).
+   */
+  private async diskHas(bytes: number): Promise<boolean> {
+    try {
+      const fs = await fsp.statfs(this.dir);
+      return fs.bavail * fs.bsize >= 2 * bytes;
+    } catch {
+      return true; // no answer: try, and let the reservation say
+    }
+  }
+
+  /** Reserves room for one write of `size` bytes after the end: as usual if the disk has it, else just that. */
+  private async reserveWanted(a: Slot, size: number): Promise<void> {
+    const off = this.endPos - a.base;
+    try {
+      if (off + size <= this.maxSize || off === 0) {
+        let want = Math.max(a.planned, this.initialSize);
+        while (off + size > want && want < this.maxSize) want *= 2;
+        a.planned = Math.max(want, roundToPage(off + size));
+        await this.ensureMappedAtLeast(a, size);
+      } else if (!this.spare) {
+        const base = a.base + a.planned;
+        await this.createSpare(base, Math.max(this.maxSize, roundToPage(size))).catch((e: unknown) => {
+          if (!isNoSpace(e)) throw e;
+          return this.createSpare(base, roundToPage(size));
+        });
+      }
+    } catch (e) {
+      this.unplan(a);
+      throw e;
+    }
+    if (!this.fits(size)) throw new StorageError(`cannot reserve ${size} bytes of segment space`, 'ENOSPC');
+  }
+
+  /**
+   * ensureMapped(s); on a full disk, the last slot's reservation shrinks to what is placed in it plus `extra`
+   * bytes (page-rounded), and is tried once more.
+   */
+  private async ensureMappedAtLeast(s: Slot, extra: number): Promise<void> {
+    try {
+      await this.ensureMapped(s);
+    } catch (e) {
+      // read now, not before the await: appends may have been staged meanwhile
+      const floor = Math.max(roundToPage(this.endPos - s.base + extra), s.seg && !s.seg.closed ? s.seg.capacity : 0);
+      if (!isNoSpace(e) || s !== this.slots[this.slots.length - 1] || floor >= s.planned) throw e;
+      s.planned = floor;
+      await this.ensureMapped(s);
+    }
+  }
+
+  /**
+   * After a failed reservation of the last slot with nothing staged, its plan goes back to what is reserved
+   * (no position was given past it; a sealed slot's plan is where the next one starts, so it stays).
+   */
+  private unplan(a: Slot): void {
+    if (a !== this.slots[this.slots.length - 1] || this.runs.length > 0 || !a.seg || a.seg.closed) return;
+    if (a.planned > a.seg.capacity) a.planned = a.seg.capacity;
+  }
+
+  /** Creates the spare next segment at `base` (its name durable before any record goes in). */
+  private async createSpare(base: number, capacity: number): Promise<void> {
+    const spare = await this.cache.withOpenSlot(() => Segment.create(this.slotPath({ base }), base, capacity));
+    await syncDir(this.dir);
+    this.cache.use(spare, this.canEvict);
+    this.spare = spare;
+  }
+
+  private markShort(short: boolean): void {
+    if (short === this.short) return;
+    this.short = short;
+    if (this.space) this.space.short += short ? 1 : -1;
+  }
+
+  private markFailing(failing: boolean): void {
+    if (failing === this.failing) return;
+    this.failing = failing;
+    if (!this.space) return;
+    this.space.failing += failing ? 1 : -1;
+    if (failing && this.reserveError) this.space.failingCode = this.reserveError.code;
+  }
+
+  /** Bytes one append can take now without staging: the active segment's tail, or the spare after it. */
+  private room(): number {
+    if (this.runs.length > 0 || this.closing) return 0;
+    const a = this.slots[this.slots.length - 1];
+    const seg = a.seg;
+    if (!seg || seg.closed || !seg.map) return 0;
+    const tail = seg.capacity - (this.endPos - a.base);
+    const spare = this.spare;
+    const next = spare !== null && a.planned === seg.capacity && spare.base === a.base + a.planned ? spare.capacity : 0;
+    return Math.max(tail, next);
+  }
+
+  /** Whether an append of `size` bytes goes straight into the mapping now. */
+  fits(size: number): boolean {
+    return this.room() >= size;
+  }
+
+  /**
+   * Before a write of at most `size` bytes (the server calls this only while the log may be short): null when it
+   * fits now; the reservation error when the last try failed (the write is refused with MISCONF); else a promise
+   * that settles once room for `size` bytes was reserved or the try failed (then ask again).
+   */
+  whenRoomFor(size: number): Promise<void> | StorageError | null {
+    if (this.closing || this.fits(size)) return null;
+    if (this.reserveError !== null && !this.reserving) return this.reserveError;
+    this.wanted = Math.max(this.wanted, size);
+    this.kickReserve();
+    return this.reservation ?? null;
   }
 
   /** Copies staged runs into their segments' maps, in order; resolves landing waiters when none is left. */
@@ -805,6 +986,8 @@ export class StreamLog implements CommitTarget {
     const p = this.whenLanded();
     if (p) await p;
     this.closing = true;
+    this.markShort(false);
+    this.markFailing(false);
     const segs = this.slots.map((s) => s.seg).concat(this.spare);
     for (const s of segs) {
       if (!s) continue;

@@ -38,10 +38,10 @@ afterAll(() => {
 
 const MISCONF = 'MISCONF Errors writing to the AOF file: No space left on device';
 
-// depth 1: one XADD at a time. depth 8: pipelined, so that appends get staged while the reservation lags: an
-// append staged when the disk fills up cannot land until space is freed, so its reply waits (it is not
-// acknowledged); meanwhile the stalled log makes new writes fail with MISCONF at once, and reads of what was
-// acknowledged are answered. Both cases are checked strictly.
+// depth 1: one XADD at a time. depth 8: pipelined, so that writes outrun the reservation: each waits on its
+// connection for its stream's room, and gets MISCONF when that cannot be reserved (test/durability/lowDisk.test.ts
+// checks that every reply comes). A write held anyway (`stalled` below: a new stream's first segment) is not
+// acknowledged until space is freed. Both cases are checked strictly.
 describe.each([
   ['always', 1],
   ['everysec', 1],

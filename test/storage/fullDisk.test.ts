@@ -1,28 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
-import * as os from 'node:os';
+import { writeFileSync, unlinkSync } from 'node:fs';
 import * as path from 'node:path';
 import { StreamLog } from '../../src/storage/streamLog';
 import { StorageError } from '../../src/storage/commitBatcher';
 import { decodeEntry } from '../../src/storage/recordCodec';
-import { collect, rig, tick } from './helpers';
+import { collect, mountTmpfs, rig, tick } from './helpers';
 
 // A 4 MiB tmpfs: writing through a mapping into a hole there is a SIGBUS, so this proves reservation works.
-const mnt = mkdtempSync(path.join(os.tmpdir(), 'spool-tmpfs-'));
-let mounted = false;
-let why = '';
-try {
-  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', mnt], { stdio: 'pipe' });
-  mounted = true;
-} catch (e) {
-  why = (e as Error).message.split('\n')[0];
-}
+const { mnt, mounted, why, unmount } = mountTmpfs('tmpfs', '4m');
 
-afterAll(() => {
-  if (mounted) execFileSync('umount', ['-l', mnt]); // lazy: mappings may live until GC
-  rmSync(mnt, { recursive: true, force: true });
-});
+afterAll(unmount);
 
 // Full-disk handling is required behaviour: without mount(2) (root or CAP_SYS_ADMIN, as in CI) this fails, never skips.
 describe('full disk (4 MiB tmpfs)', () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -37,3 +38,24 @@ export async function reopen(dir: string, r: Rig): Promise<{ log: StreamLog; rec
 }
 
 export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/**
+ * A tmpfs of `size` (e.g. '4m') mounted on a new directory, for full-disk tests; `mounted` false (with `why`)
+ * when mount(2) is refused (not root). `unmount` is lazy: mappings may live until GC.
+ */
+export function mountTmpfs(tag: string, size: string): { mnt: string; mounted: boolean; why: string; unmount: () => void } {
+  const mnt = mkdtempSync(path.join(os.tmpdir(), `spool-${tag}-`));
+  let mounted = false;
+  let why = '';
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { stdio: 'pipe' });
+    mounted = true;
+  } catch (e) {
+    why = (e as Error).message.split('\n')[0];
+  }
+  const unmount = (): void => {
+    if (mounted) execFileSync('umount', ['-l', mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  };
+  return { mnt, mounted, why, unmount };
+}

@@ -20,7 +20,10 @@ export function attachReplication(state: ServerState, dispatcher: Dispatcher, lo
     state.takeTicket();
   };
   const execute = (client: ClientState, args: Buffer[]): Promise<void> | void => {
-    const ready = dispatcher.whenReady(client, args);
+    // The room a write needs is estimated from its size, as for a client's request (RESP framing included).
+    let bytes = 16;
+    for (const a of args) bytes += a.length + 16;
+    const ready = dispatcher.whenReady(client, args, bytes);
     if (ready === null) return run(client, args);
     return ready.then(
       () => run(client, args),

@@ -9,6 +9,7 @@ import { maskPath } from '../helpers/mask';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { RawClient, startInProcess, type InProcessSpool } from '../hardening/raw';
 import { Segment } from '../../src/storage/segment';
+import { CommitJournal } from '../../src/storage/commitJournal';
 import type { CommandHandler, CommandSpec } from '../../src/commands/types';
 
 differentialSuite([
@@ -184,11 +185,18 @@ describeSpool('LATENCY aof-fsync-always', () => {
     spool = null;
   });
 
-  /** Makes every segment fdatasync take at least `ms` longer (on the thread pool: the event loop is free). */
+  /**
+   * Makes every segment fdatasync, and every commit journal write under always (which ends with the journal's
+   * fdatasync), take at least `ms` longer (on the thread pool: the event loop is free).
+   */
   function slowSyncs(ms: number): void {
     const sync = Segment.prototype.sync;
     vi.spyOn(Segment.prototype, 'sync').mockImplementation(function (this: Segment) {
       return new Promise<void>((r) => setTimeout(r, ms)).then(() => sync.call(this));
+    });
+    const write = CommitJournal.prototype.write;
+    vi.spyOn(CommitJournal.prototype, 'write').mockImplementation(function (this: CommitJournal, ...args: Parameters<CommitJournal['write']>) {
+      return new Promise<void>((r) => setTimeout(r, args[2] ? ms : 0)).then(() => write.apply(this, args));
     });
   }
 

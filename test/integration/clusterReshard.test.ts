@@ -136,4 +136,39 @@ describe('redis-cli --cluster reshard under an XADD load', () => {
       to.disconnect();
     }
   }, 300000);
+
+  test('while a MIGRATE is in flight (its target paused), requests on its key get TRYAGAIN, then ASK', async () => {
+    // Redis blocks every client during MIGRATE; Spool serves the others, so a stream already dumped must not
+    // change until the target answered. The slot of {m} is node 2's; it moves to node 0 by hand.
+    const [a, b] = [nodeClient(local.ports[2]), nodeClient(local.ports[0])];
+    const pauser = nodeClient(local.ports[0]);
+    const writer = nodeClient(local.ports[2]);
+    try {
+      const slot = String(keyHashSlot(Buffer.from('{m}')));
+      const [idA, idB] = [(await a.cluster('MYID')) as string, (await b.cluster('MYID')) as string];
+      await a.xadd('{m}', '1-1', 'f', 'v');
+      expect(await b.cluster('SETSLOT', slot, 'IMPORTING', idA)).toBe('OK');
+      expect(await a.cluster('SETSLOT', slot, 'MIGRATING', idB)).toBe('OK');
+      expect(await pauser.client('PAUSE', 60000, 'WRITE')).toBe('OK');
+      const migrated = a.migrate('127.0.0.1', local.ports[0], '', 0, 20000, 'KEYS', '{m}');
+      // Once the MIGRATE is sent (its payload made), the key is in flight: TRYAGAIN, for reads and writes alike.
+      const deadline = Date.now() + 10000;
+      let reply: unknown = null;
+      while (Date.now() < deadline) {
+        reply = await writer.xadd('{m}', '2-1', 'f', 'v').catch((e: Error) => e.message);
+        if (typeof reply === 'string' && reply.startsWith('TRYAGAIN')) break;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(reply).toBe('TRYAGAIN Multiple keys request during rehashing of slot');
+      await expect(writer.xlen('{m}')).rejects.toThrow(/^TRYAGAIN/);
+      expect(await pauser.client('UNPAUSE')).toBe('OK');
+      expect(await migrated).toBe('OK');
+      await expect(writer.xlen('{m}')).rejects.toThrow(`ASK ${slot} 127.0.0.1:${local.ports[0]}`);
+      for (const node of [b, a]) expect(await node.cluster('SETSLOT', slot, 'NODE', idB)).toBe('OK');
+      expect(await b.xrange('{m}', '-', '+')).toEqual([['1-1', ['f', 'v']]]);
+    } finally {
+      await pauser.client('UNPAUSE').catch(() => undefined);
+      for (const c of [a, b, pauser, writer]) c.disconnect();
+    }
+  }, 60000);
 });

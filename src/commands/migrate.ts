@@ -16,10 +16,10 @@ import { command, type CommandContext, type CommandSpec } from './types';
 const KEY_OPTION_ARGS: Record<string, number> = { copy: 0, replace: 0, auth: 1, auth2: 2 };
 
 /** MIGRATE's key arguments, as Redis's migrateGetKeys: the key argument, or those after KEYS when it is empty. */
-export function migrateKeyArguments(args: readonly Buffer[]): Buffer[] {
+function migrateKeyArguments(args: readonly Buffer[]): Buffer[] {
   for (let i = 6; i < args.length; i++) {
     const word = args[i].toString('latin1').toLowerCase();
-    if (word === 'keys') return args[3].length > 0 ? [args[3]] : args.slice(i + 1);
+    if (word === 'keys') return args[3].length > 0 ? [] : args.slice(i + 1); // none: the command's error
     i += KEY_OPTION_ARGS[word] ?? 0;
   }
   return args.length > 3 ? [args[3]] : [];
@@ -143,6 +143,7 @@ export const migrateCommands: CommandSpec[] = [
     firstKey: 3,
     lastKey: 3,
     keyStep: 1,
+    keys: migrateKeyArguments,
     aclCategories: ['@keyspace', '@write', '@slow', '@dangerous'],
     summary: 'Atomically transfer a key from a Redis instance to another one.',
     since: '2.6.0',

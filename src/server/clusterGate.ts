@@ -1,11 +1,10 @@
 // Cluster mode's check before a command runs, as Redis's processCommand: the key arguments of the request (for
 // EXEC, of every queued command) go through the slot routing (src/cluster/routing.ts); commands without keys
-// pass. Also consumes the one-shot ASKING flag. MIGRATE's keys are found as Redis's migrateGetKeys finds them. Called only while cluster mode is on.
+// pass. Also consumes the one-shot ASKING flag. Keys of commands with a `keys` function (MIGRATE) come from it. Called only while cluster mode is on.
 
 import { keyArguments, type CommandRegistry, type Resolved } from '../commands/registry';
 import { redirection } from '../cluster/routing';
 import { keyHashSlot, keySlotOf } from '../cluster/keySlot';
-import { migrateKeyArguments } from '../commands/migrate';
 import { ClusterErr } from '../errors';
 import type { ClusterState } from '../cluster/clusterState';
 import type { Database } from '../keyspace/database';
@@ -17,8 +16,7 @@ const MOVABLE_KEYS = new Set(['xread', 'xreadgroup']);
 
 function keysOf(resolved: Resolved, args: Buffer[]): Buffer[] | null {
   const spec = resolved.spec;
-  if (spec.name === 'migrate') return migrateKeyArguments(args);
-  if (spec.firstKey > 0 || MOVABLE_KEYS.has(spec.name)) return keyArguments(spec, args);
+  if (spec.firstKey > 0 || spec.keys !== undefined || MOVABLE_KEYS.has(spec.name)) return keyArguments(spec, args);
   return null;
 }
 
@@ -36,7 +34,7 @@ export function clusterRedirection(
   const name = resolved.spec.name;
   if (client.multi === null && name !== 'asking' && name !== 'multi') client.asking = false;
   const spec = resolved.spec;
-  if (spec.firstKey > 0 && spec.lastKey === spec.firstKey && name !== 'migrate') {
+  if (spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.keys === undefined) {
     // One key (XADD, XRANGE, XACK...), the common case: a slot served here and not being migrated needs no
     // key lists (what redirection() would conclude too).
     const topology = cluster.topology;

@@ -307,6 +307,10 @@ describe('cluster mode against redis-server cluster nodes', () => {
         await on(a, ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'bar', '>']);
         // The target does not import the slot yet: its MOVED is MIGRATE's error.
         await migrate('', '0', '5000', 'KEYS', 'bar');
+        // MIGRATE's keys, as its slot check finds them (Redis's migrateGetKeys).
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', '', '0', '5', 'COPY', 'AUTH', 'keys', 'KEYS', 'bar', '{bar}z']);
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', 'bar', '0', '5', 'AUTH2', 'u', 'p', 'REPLACE']);
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', 'bar', '0', '5', 'KEYS', 'x']);
         await on(b, ['CLUSTER', 'SETSLOT', '5061', 'IMPORTING', side.a.id]);
         await on(a, ['CLUSTER', 'SETSLOT', '5061', 'MIGRATING', side.b.id]);
         const dump = await on(a, ['DUMP', 'bar'], false);

@@ -55,6 +55,8 @@ export const Err = {
   unblockedByClient: 'UNBLOCKED client unblocked via CLIENT UNBLOCK',
   unblockReason: 'ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR',
   syntax: 'ERR syntax error',
+  /** COMMAND GETKEYS when the arguments name no key (MIGRATE ... KEYS with a non-empty key argument). */
+  getKeysInvalidArguments: 'ERR Invalid arguments specified for command',
   notInteger: 'ERR value is not an integer or out of range',
   notFloat: 'ERR value is not a valid float',
   timeoutNotInteger: 'ERR timeout is not an integer or out of range',

@@ -21,6 +21,13 @@ export class ClusterState {
     readonly file: TopologyFile,
   ) {}
 
+  /**
+   * Keys a MIGRATE of this node is sending right now (its payloads are made, the target has not answered).
+   * Redis runs MIGRATE while blocking every other client; Spool serves others meanwhile, so requests on these
+   * keys get -TRYAGAIN until the MIGRATE settles (then the key is either gone, so -ASK, or still here).
+   */
+  readonly keysInFlight = new Set<string>();
+
   /** Told after every topology change (the server redirects clients blocked on slots it no longer serves). */
   onChange: (() => void) | null = null;
 

@@ -2,7 +2,9 @@
 // getNodeByQuery and clusterRedirectClient (cluster.c, 7.0). All keys must hash to one slot (CROSSSLOT), the
 // slot must be assigned (CLUSTERDOWN) and served here (MOVED); a slot being migrated away sends the keys this
 // node no longer holds to the target (ASK), a slot being imported is served to clients that said ASKING, and a
-// multi-key request whose keys are split by a migration must be retried (TRYAGAIN).
+// multi-key request whose keys are split by a migration must be retried (TRYAGAIN). MIGRATE itself runs here
+// whenever its slot is open (migrating or importing), so keys can move freely; a key a MIGRATE is sending right
+// now is neither here nor there yet, so requests on it are retried (TRYAGAIN) too.
 
 import { ClusterErr } from '../errors';
 import { keyHashSlot } from './keySlot';
@@ -23,6 +25,10 @@ export function redirection(
   asking: boolean,
   /** The command has the write flag (EXEC itself has not, as in Redis). */
   write: boolean,
+  /** The command is MIGRATE: served here whenever its slot is open, as Redis's getNodeByQuery does. */
+  migrate = false,
+  /** Whether a key is being sent by a MIGRATE of this node (null: none is). */
+  inFlight: ((key: Buffer) => boolean) | null = null,
 ): string | null {
   let firstKey: Buffer | null = null;
   let slot = 0;
@@ -31,6 +37,7 @@ export function redirection(
   let importing = false;
   let multipleKeys = false;
   let missingKeys = 0;
+  let keysInFlight = 0;
   for (const keys of keyLists) {
     for (const key of keys) {
       const keySlot = keyHashSlot(key);
@@ -46,6 +53,7 @@ export function redirection(
         multipleKeys = true;
       }
       if ((migrating || importing) && !hasKey(key)) missingKeys++;
+      if (migrating && inFlight !== null && inFlight(key)) keysInFlight++;
     }
   }
   if (owner === null) return null;
@@ -53,6 +61,8 @@ export function redirection(
     if (!topology.allowReadsWhenDown) return ClusterErr.down;
     if (write) return ClusterErr.downReadOnly;
   }
+  if (migrate && (migrating || importing)) return null;
+  if (keysInFlight > 0) return ClusterErr.tryAgain;
   if (migrating && missingKeys > 0) {
     if (multipleKeys) return ClusterErr.tryAgain;
     const target = topology.migrating.get(slot)!;

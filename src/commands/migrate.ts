@@ -2,7 +2,9 @@
 // (Redis 7.0 cluster.c migrateCommand): Spool acts as a client of the target, sends AUTH, SELECT and one RESTORE
 // per key (payloads made when the command runs), and deletes each key the target acknowledged unless COPY. The
 // client waits for the reply; the server goes on serving others meanwhile. Spool keeps no TTLs, so every key is
-// sent with TTL 0. Unlike Redis, no connection is cached between calls (SELECT is always sent).
+// sent with TTL 0. Unlike Redis, no connection is cached between calls (SELECT is always sent). In cluster mode
+// the keys go as RESTORE-ASKING (the target serves it on a slot it imports, as if ASKING was sent), and stay in
+// the cluster's keysInFlight until the MIGRATE settles, so no other client changes a stream already dumped.
 
 import { CommandError, Err, RdbErr } from '../errors';
 import { dumpStreamValue } from '../rdb/dump';
@@ -10,6 +12,18 @@ import { MigrateIoError, encodeRequest, exchange } from '../server/migrateClient
 import type { Stream } from '../streams/stream';
 import { replyLater } from './replyLater';
 import { command, type CommandContext, type CommandSpec } from './types';
+
+const KEY_OPTION_ARGS: Record<string, number> = { copy: 0, replace: 0, auth: 1, auth2: 2 };
+
+/** MIGRATE's key arguments, as Redis's migrateGetKeys: the key argument, or those after KEYS when it is empty. */
+function migrateKeyArguments(args: readonly Buffer[]): Buffer[] {
+  for (let i = 6; i < args.length; i++) {
+    const word = args[i].toString('latin1').toLowerCase();
+    if (word === 'keys') return args[3].length > 0 ? [] : args.slice(i + 1); // none: the command's error
+    i += KEY_OPTION_ARGS[word] ?? 0;
+  }
+  return args.length > 3 ? [args[3]] : [];
+}
 
 function migrate(ctx: CommandContext): void {
   const args = ctx.args;
@@ -60,11 +74,12 @@ function migrate(ctx: CommandContext): void {
   }
   // Redis runs MIGRATE inside EXEC synchronously; Spool's reply comes later, so it cannot be part of EXEC's.
   if (ctx.inTransaction) throw new CommandError(RdbErr.notInTransaction);
+  const cluster = ctx.server.cluster;
   const parts: Buffer[] = [];
   if (password !== null) parts.push(encodeRequest(username !== null ? ['AUTH', username, password] : ['AUTH', password]));
   parts.push(encodeRequest(['SELECT', String(dbid)]));
   for (let j = 0; j < keys.length; j++) {
-    const restore = ['RESTORE', keys[j], '0', dumpStreamValue(streams[j])];
+    const restore = [cluster !== null ? 'RESTORE-ASKING' : 'RESTORE', keys[j], '0', dumpStreamValue(streams[j])];
     if (replace) restore.push('REPLACE');
     parts.push(encodeRequest(restore));
   }
@@ -74,10 +89,18 @@ function migrate(ctx: CommandContext): void {
   const db = ctx.db;
   const received: { ok: boolean; text: string }[] = [];
   const server = ctx.server;
+  const inFlight = cluster !== null ? keys.map((k) => k.toString('latin1')) : [];
+  for (const key of inFlight) cluster!.keysInFlight.add(key);
+  const release = () => {
+    for (const key of inFlight) cluster!.keysInFlight.delete(key);
+  };
   const work = exchange(host, port, Buffer.concat(parts), preamble + keys.length, timeout, received).then(
     (replies) => settle(replies, null),
     (err: unknown) => {
-      if (!(err instanceof MigrateIoError)) throw err;
+      if (!(err instanceof MigrateIoError)) {
+        release();
+        throw err;
+      }
       // Keys the target acknowledged before the failure are gone from here all the same (Redis deletes each
       // one as its reply is read), then the I/O error is the reply.
       return settle(received, err);
@@ -89,6 +112,7 @@ function migrate(ctx: CommandContext): void {
    * not bring back a key the client was told moved); then the target's first error, the I/O error, or OK.
    */
   async function settle(replies: { ok: boolean; text: string }[], io: MigrateIoError | null) {
+    release();
     const preambleError = replies.slice(0, preamble).find((r) => !r.ok);
     let targetError: string | null = null;
     for (let j = 0; j < keys.length && preamble + j < replies.length; j++) {
@@ -119,6 +143,7 @@ export const migrateCommands: CommandSpec[] = [
     firstKey: 3,
     lastKey: 3,
     keyStep: 1,
+    keys: migrateKeyArguments,
     aclCategories: ['@keyspace', '@write', '@slow', '@dangerous'],
     summary: 'Atomically transfer a key from a Redis instance to another one.',
     since: '2.6.0',

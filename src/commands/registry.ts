@@ -66,11 +66,12 @@ function sameBytes(a: Buffer, b: Buffer): boolean {
 }
 
 /**
- * The key arguments of a request for `spec`: its declared key range (COMMAND INFO's first key, last key, step),
+ * The key arguments of a request for `spec`: those its `keys` function finds (MIGRATE), else its declared key range (COMMAND INFO's first key, last key, step),
  * or, for the commands whose keys move (firstKey 0: XREAD, XREADGROUP), the first half of what follows the
  * STREAMS option (options read as xreadCommand reads them, so a group named "streams" is not the keyword).
  */
 export function keyArguments(spec: CommandSpec, args: readonly Buffer[]): Buffer[] {
+  if (spec.keys !== undefined) return spec.keys(args);
   const keys: Buffer[] = [];
   if (spec.firstKey > 0) {
     const last = spec.lastKey < 0 ? args.length + spec.lastKey : spec.lastKey;

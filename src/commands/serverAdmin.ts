@@ -162,7 +162,9 @@ function commandGetKeys(ctx: CommandContext): void {
   }
   const { spec } = resolved;
   if (spec.firstKey === 0) throw new CommandError('ERR The command has no key arguments');
-  ctx.reply.bulkArray(keyArguments(spec, args));
+  const keys = keyArguments(spec, args);
+  if (keys.length === 0) throw new CommandError(Err.getKeysInvalidArguments);
+  ctx.reply.bulkArray(keys);
 }
 
 const COMMAND_HELP = [

@@ -63,6 +63,11 @@ export interface CommandSpec {
   readonly firstKey: number;
   readonly lastKey: number;
   readonly keyStep: number;
+  /**
+   * The key arguments when the positions above do not tell them (Redis's getkeys_proc, COMMAND INFO flag
+   * movablekeys): used by COMMAND GETKEYS, the cluster slot check and the segment mapping before a command.
+   */
+  readonly keys?: (args: readonly Buffer[]) => Buffer[];
   readonly aclCategories: readonly string[];
   /** COMMAND DOCS fields. */
   readonly summary: string;

@@ -1,6 +1,6 @@
 // Cluster mode's check before a command runs, as Redis's processCommand: the key arguments of the request (for
 // EXEC, of every queued command) go through the slot routing (src/cluster/routing.ts); commands without keys
-// pass. Also consumes the one-shot ASKING flag. Called only while cluster mode is on.
+// pass. Also consumes the one-shot ASKING flag. Keys of commands with a `keys` function (MIGRATE) come from it. Called only while cluster mode is on.
 
 import { keyArguments, type CommandRegistry, type Resolved } from '../commands/registry';
 import { redirection } from '../cluster/routing';
@@ -16,7 +16,7 @@ const MOVABLE_KEYS = new Set(['xread', 'xreadgroup']);
 
 function keysOf(resolved: Resolved, args: Buffer[]): Buffer[] | null {
   const spec = resolved.spec;
-  if (spec.firstKey > 0 || MOVABLE_KEYS.has(spec.name)) return keyArguments(spec, args);
+  if (spec.firstKey > 0 || spec.keys !== undefined || MOVABLE_KEYS.has(spec.name)) return keyArguments(spec, args);
   return null;
 }
 
@@ -34,7 +34,7 @@ export function clusterRedirection(
   const name = resolved.spec.name;
   if (client.multi === null && name !== 'asking' && name !== 'multi') client.asking = false;
   const spec = resolved.spec;
-  if (spec.firstKey > 0 && spec.lastKey === spec.firstKey) {
+  if (spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.keys === undefined) {
     // One key (XADD, XRANGE, XACK...), the common case: a slot served here and not being migrated needs no
     // key lists (what redirection() would conclude too).
     const topology = cluster.topology;
@@ -60,7 +60,17 @@ export function clusterRedirection(
     if (keys === null) return null;
     keyLists.push(keys);
   }
-  return redirection(cluster.topology, keyLists, (key) => db0.has(key.toString('latin1')), asking, resolved.traits.write);
+  const inFlight = cluster.keysInFlight.size > 0 ? (key: Buffer) => cluster.keysInFlight.has(key.toString('latin1')) : null;
+  return redirection(
+    cluster.topology,
+    keyLists,
+    (key) => db0.has(key.toString('latin1')),
+    // RESTORE-ASKING acts as if ASKING was sent (Redis's CMD_ASKING flag): what a migrating MIGRATE sends.
+    asking || name === 'restore-asking',
+    resolved.traits.write,
+    name === 'migrate',
+    inFlight,
+  );
 }
 
 /**

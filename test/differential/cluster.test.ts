@@ -289,6 +289,68 @@ describe('cluster mode against redis-server cluster nodes', () => {
     expect(await ownLine(sideOf(spoolPair!.nodes))).toEqual(await ownLine(sideOf(redisPair)));
   });
 
+  test('moving slot 5061 (bar) by hand as redis-cli --cluster reshard does: SETSLOT, MIGRATE ... KEYS, RESTORE-ASKING', async () => {
+    const transcript = async (side: Side) => {
+      const a = await RespConnection.connect(side.a.port);
+      const b = await RespConnection.connect(side.b.port);
+      const lines: string[] = [];
+      const on = async (conn: RespConnection, args: string[], record = true) => {
+        const reply = await conn.call(args);
+        if (record) lines.push(`${conn === a ? 'A' : 'B'} ${args.join(' ')} => ${escapeBytes(serialize(reply))}`);
+        return reply;
+      };
+      const migrate = (...rest: string[]) => on(a, ['MIGRATE', '127.0.0.1', String(side.b.port), ...rest]);
+      try {
+        for (const conn of [a, b]) await on(conn, ['FLUSHALL'], false);
+        await on(a, ['XADD', 'bar', '1-1', 'f', 'v']);
+        await on(a, ['XGROUP', 'CREATE', 'bar', 'g', '0']);
+        await on(a, ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'bar', '>']);
+        // The target does not import the slot yet: its MOVED is MIGRATE's error.
+        await migrate('', '0', '5000', 'KEYS', 'bar');
+        // MIGRATE's keys, as its slot check finds them (Redis's migrateGetKeys).
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', '', '0', '5', 'COPY', 'AUTH', 'keys', 'KEYS', 'bar', '{bar}z']);
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', 'bar', '0', '5', 'AUTH2', 'u', 'p', 'REPLACE']);
+        await on(a, ['COMMAND', 'GETKEYS', 'MIGRATE', 'h', '1', 'bar', '0', '5', 'KEYS', 'x']);
+        await on(b, ['CLUSTER', 'SETSLOT', '5061', 'IMPORTING', side.a.id]);
+        await on(a, ['CLUSTER', 'SETSLOT', '5061', 'MIGRATING', side.b.id]);
+        const dump = await on(a, ['DUMP', 'bar'], false);
+        const dumped = dump.bytes.subarray(dump.header.length, dump.bytes.length - 2);
+        // RESTORE needs ASKING on an importing slot, RESTORE-ASKING does not.
+        lines.push(`B RESTORE {bar}y => ${escapeBytes(serialize(await b.call(['RESTORE', '{bar}y', '0', dumped])))}`);
+        lines.push(`B RESTORE-ASKING {bar}y => ${escapeBytes(serialize(await b.call(['RESTORE-ASKING', '{bar}y', '0', dumped])))}`);
+        lines.push(`B RESTORE-ASKING {bar}y => ${escapeBytes(serialize(await b.call(['RESTORE-ASKING', '{bar}y', '0', dumped])))}`);
+        await on(a, ['XLEN', '{bar}y']);
+        await on(a, ['XLEN', 'bar']);
+        await migrate('', '0', '5000', 'KEYS', 'bar', '{bar}z');
+        await on(a, ['XLEN', 'bar']);
+        await migrate('', '0', '5000', 'KEYS', 'bar');
+        await migrate('bar', '0', '5000');
+        await migrate('bar', '0', '5000', 'KEYS', 'bar');
+        await on(b, ['XLEN', 'bar']);
+        await on(b, ['ASKING']);
+        await on(b, ['XPENDING', 'bar', 'g']);
+        await on(b, ['CLUSTER', 'SETSLOT', '5061', 'NODE', side.b.id]);
+        await on(a, ['CLUSTER', 'SETSLOT', '5061', 'NODE', side.b.id]);
+        await on(a, ['XLEN', 'bar']);
+        await on(b, ['XRANGE', 'bar', '-', '+']);
+        await on(b, ['CLUSTER', 'COUNTKEYSINSLOT', '5061']);
+        await on(a, ['CLUSTER', 'COUNTKEYSINSLOT', '5061']);
+        // Back to A, emptied: SETSLOT NODE on both nodes again.
+        await on(b, ['FLUSHALL'], false);
+        await on(a, ['CLUSTER', 'SETSLOT', '5061', 'NODE', side.a.id]);
+        await on(b, ['CLUSTER', 'SETSLOT', '5061', 'NODE', side.a.id]);
+        await on(a, ['XLEN', 'bar']);
+      } finally {
+        a.close();
+        b.close();
+      }
+      return neutral(lines, side);
+    };
+    const expected = await transcript(sideOf(redisPair));
+    if (process.env.DIFF_PRINT) console.log(expected.join('\n'));
+    expect(await transcript(sideOf(spoolPair!.nodes))).toEqual(expected);
+  });
+
   test('CLUSTER KEYSLOT agrees with keyHashSlot for 2000 random keys, hash tags and binary bytes included', async () => {
     const conn = await RespConnection.connect(redisSingle[0].port);
     try {

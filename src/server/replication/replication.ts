@@ -169,9 +169,30 @@ export class Replication {
     if (this.backlog !== null) this.backlog.append(bytes);
     else this.plainOffset += bytes.length;
     for (const peer of this.replicas.values()) {
-      if (peer.online) this.server.hooks.deliver(peer.client, bytes, 0);
+      if (peer.online) this.queue(peer, bytes);
       else this.keepFor(peer, bytes);
     }
+  }
+
+  /** Stream bytes for online replicas, sent once per event-loop turn (not one socket write per command). */
+  private readonly outgoing = new Map<ReplicaPeer, Buffer[]>();
+
+  private queue(peer: ReplicaPeer, bytes: Buffer): void {
+    const parts = this.outgoing.get(peer);
+    if (parts !== undefined) {
+      parts.push(bytes);
+      return;
+    }
+    if (this.outgoing.size === 0) setImmediate(() => this.sendOutgoing());
+    this.outgoing.set(peer, [bytes]);
+  }
+
+  private sendOutgoing(): void {
+    for (const [peer, parts] of this.outgoing) {
+      if (this.replicas.get(peer.client.id) !== peer) continue; // gone meanwhile
+      this.server.hooks.deliver(peer.client, parts.length === 1 ? parts[0] : Buffer.concat(parts), 0);
+    }
+    this.outgoing.clear();
   }
 
   /** The stream for a replica still receiving its RDB, within the replica class's hard output limit. */

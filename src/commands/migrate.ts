@@ -91,14 +91,26 @@ function migrate(ctx: CommandContext): void {
   const server = ctx.server;
   const inFlight = cluster !== null ? keys.map((k) => k.toString('latin1')) : [];
   for (const key of inFlight) cluster!.keysInFlight.add(key);
+  // Outside cluster mode, writes to the streams being moved wait for the end (server.migrations).
+  const moving = cluster === null && !copy ? keys.map((k) => `${db.index}\0${k.toString('latin1')}`) : [];
+  let moved = (): void => undefined;
+  if (moving.length > 0) {
+    const done = new Promise<void>((resolve) => (moved = resolve));
+    for (const id of moving) server.migrations.set(id, done);
+  }
   const release = () => {
     for (const key of inFlight) cluster!.keysInFlight.delete(key);
+  };
+  const releaseMoving = () => {
+    for (const id of moving) server.migrations.delete(id);
+    moved();
   };
   const work = exchange(host, port, Buffer.concat(parts), preamble + keys.length, timeout, received).then(
     (replies) => settle(replies, null),
     (err: unknown) => {
       if (!(err instanceof MigrateIoError)) {
         release();
+        releaseMoving();
         throw err;
       }
       // Keys the target acknowledged before the failure are gone from here all the same (Redis deletes each
@@ -125,6 +137,7 @@ function migrate(ctx: CommandContext): void {
       const key = keys[j].toString('latin1');
       if (!copy && db.get(key) === streams[j]) db.delete(key);
     }
+    releaseMoving();
     // Outside any command, the deletions' durability ticket is this one's to take.
     const ticket = server.takeTicket();
     if (ticket > 0) await server.persistence?.batcher.whenDurable(ticket);

@@ -71,11 +71,35 @@ export class Dispatcher {
       const held = this.server.clientPause.holds(client, args, this.server.registry, this.server.persistence?.storageErrorCode() != null);
       if (held !== null) return held;
     }
+    if (this.server.migrations.size > 0) {
+      const moving = this.heldByMigration(client, args);
+      if (moving !== null) return moving;
+    }
     const persistence = this.server.persistence;
     if (persistence === null) return null;
     const space = persistence.space;
     if (!persistence.segmentsMayBeClosed && space.short === 0 && bytes + RECORD_MARGIN <= space.lowWater && client.multi === null) return null;
     return this.whenStorageReady(client, args, bytes, persistence);
+  }
+
+  /** A write (or EXEC of writes) naming a stream a MIGRATE is sending: the end of that MIGRATE. */
+  private heldByMigration(client: ClientState, args: Buffer[]): Promise<void> | null {
+    const exec = client.multi !== null && keywordEquals(args[0], 'EXEC');
+    if (client.multi !== null && !exec) return null; // only queued
+    for (const request of exec ? client.multi!.map((q) => q.args) : [args]) {
+      let resolved: Resolved;
+      try {
+        resolved = this.server.registry.resolve(request);
+      } catch {
+        continue;
+      }
+      if (!resolved.traits.write) continue;
+      for (const key of keyArguments(resolved.spec, request)) {
+        const done = this.server.migrations.get(`${client.dbIndex}\0${key.toString('latin1')}`);
+        if (done !== undefined) return done;
+      }
+    }
+    return null;
   }
 
   /** whenReady's storage part: segments to map, then room to reserve (sets spaceRefusal when that failed). */

@@ -146,6 +146,12 @@ export class ServerState {
   readonly monitors: Monitors;
   /** Pub/Sub subscriptions by channel, pattern and shard channel (src/server/pubsub.ts). */
   readonly pubsub: PubSub;
+  /**
+   * Streams a MIGRATE (without COPY, outside cluster mode) is sending, by `${db}\0${key}`: writes to them wait
+   * until it is done, as they would behind Redis's blocking MIGRATE, so no write lands between the copy and the
+   * deletion (cluster mode answers them -TRYAGAIN instead).
+   */
+  readonly migrations = new Map<string, Promise<void>>();
   private readonly watchers = new Map<string, Set<ClientState>>();
   private nextClientId = 1;
   /** Durability ticket the command in progress depends on (0: none). */

@@ -141,3 +141,29 @@ describe('MIGRATE from Spool into redis-server', () => {
     expect(text((await s.call(['PING'])).bytes)).toBe('+PONG\r\n');
   });
 });
+
+describe('MIGRATE from Spool while other clients write', () => {
+  // Redis's MIGRATE blocks the server, so no write can land between the copy and the deletion. Spool keeps serving
+  // while the target answers: a write to a stream being moved waits for the end of the MIGRATE, then creates the
+  // key afresh, so an acknowledged entry is never deleted with the moved stream.
+  it('a write to the stream being moved waits, and is kept', async () => {
+    await o.call(['FLUSHALL']);
+    await s.call(['FLUSHALL']);
+    for (let i = 1; i <= 10; i++) await s.call(['XADD', 'moving', `${i}-1`, 'f', String(i)]);
+    const writer = await RespConnection.connect(spool.port);
+    try {
+      // The target holds RESTORE for a while, so the MIGRATE is in flight when the write arrives.
+      expect(nodeText(await o.call(['CLIENT', 'PAUSE', '400', 'WRITE']))).toBe('OK');
+      const migrating = s.call(['MIGRATE', '127.0.0.1', String(other.port), 'moving', '0', '5000']);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const late = writer.call(['XADD', 'moving', '20-1', 'f', 'late']);
+      expect(nodeText(await migrating)).toBe('OK');
+      expect(nodeText(await late)).toBe('20-1');
+      expect(nodeText(await o.call(['XLEN', 'moving']))).toBe('10');
+      const here = await s.call(['XRANGE', 'moving', '-', '+']);
+      expect(text(here.bytes)).toBe('*1\r\n*2\r\n$4\r\n20-1\r\n*2\r\n$1\r\nf\r\n$4\r\nlate\r\n');
+    } finally {
+      writer.close();
+    }
+  });
+});

@@ -4,6 +4,7 @@
 // XINFO STREAM FULL, groups, PELs, entries and per-stream settings (XCFGSET) byte for byte.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync, statSync } from 'node:fs';
+import { parseStreamDirName } from '../../src/storage/fileNames';
 import path from 'node:path';
 import { RespConnection, type Arg } from '../helpers/resp';
 import { ensureBuilt, newDataDir, removeDir, spawnSpool } from './helpers';
@@ -31,9 +32,10 @@ function segmentFileBytes(): number {
   return total;
 }
 
+/** Segment files per stream directory (the commit journal's directory is not a stream's). */
 function segmentFiles(): number[] {
   return readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isDirectory())
+    .filter((e) => e.isDirectory() && parseStreamDirName(e.name) !== null)
     .map((e) => readdirSync(path.join(dir, e.name)).filter((f) => f.endsWith('.log')).length);
 }
 

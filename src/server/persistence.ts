@@ -267,11 +267,12 @@ export class Persistence implements DurabilityGate {
   /**
    * Appends a CHECKPOINT record of the stream's current state (checkpointPayload). Only into reserved
    * room: a checkpoint is an optimisation, and one staged on a full disk would hold its batch (and shutdown) until
-   * space is freed. False: it did not fit (recovery replays the log instead).
+   * space is freed. False: it did not fit (recovery replays the log instead). `required`: the state exists only
+   * in this record (a stream built by RESTORE), so it is appended whatever the room, as any write.
    */
-  private appendCheckpoint(stream: Stream, store: DurableEntryStore): boolean {
+  private appendCheckpoint(stream: Stream, store: DurableEntryStore, required = false): boolean {
     const payload = this.checkpointPayload(stream, store);
-    if (!store.log.fits(RECORD_HEADER_SIZE + payload.length)) return false;
+    if (!required && !store.log.fits(RECORD_HEADER_SIZE + payload.length)) return false;
     store.log.appendRecord(RecordType.CHECKPOINT, payload);
     store.checkpointEnd = store.log.end;
     this.checkpointsWritten++;
@@ -286,7 +287,7 @@ export class Persistence implements DurabilityGate {
   checkpointBuilt(stream: Stream): void {
     const store = this.stores.get(stream);
     if (!store || this.replaying) return;
-    this.appendCheckpoint(stream, store);
+    this.appendCheckpoint(stream, store, true);
     this.server.requireTicket(store.log.lastTicket);
   }
 

@@ -658,6 +658,11 @@ export class CommitBatcher {
     if (obs !== null) obs.syncRound(1);
     try {
       await journal.sync();
+    } catch (e) {
+      // The journal's frames are not known to be on disk: the segments they covered are synced directly by the
+      // retries instead (their bytes are in the maps).
+      for (const s of journal.takeBehind()) this.failed.add(s);
+      throw e;
     } finally {
       if (obs !== null) obs.fsync((this.hrNow() - start) / 1000);
     }

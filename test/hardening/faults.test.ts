@@ -1,10 +1,11 @@
-// Storage faults injected through the storage layer (Segment.sync, the fdatasync of every commit, made to fail
+// Storage faults injected through the storage layer (Segment.sync and the commit journal's syncs, made to fail
 // with EIO or ENOSPC) in an in-process Spool: the error is sticky, writes are refused with Redis's MISCONF text
 // naming the errno (strerror), reads keep working, INFO says aof_last_write_status:err, nothing is acknowledged
 // that was not synced under `always`, and everything resumes by itself once the fault clears.
 // (A real full disk, with no injection, is test/durability/fullDisk.test.ts.)
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Segment } from '../../src/storage/segment';
+import { CommitJournal } from '../../src/storage/commitJournal';
 import { RawClient, encode, sleep, startInProcess, type InProcessSpool } from './raw';
 
 let spool: InProcessSpool | null = null;
@@ -16,10 +17,25 @@ afterEach(async () => {
   spool = null;
 });
 
-/** Makes every segment fdatasync fail with `code` until the returned function is called. */
+/**
+ * Makes every segment fdatasync, and every fdatasync of the commit journal (a commit's write under always, the
+ * once-a-second sync under everysec), fail with `code` until the returned function is called.
+ */
 function failSyncs(code: string): () => void {
-  const spy = vi.spyOn(Segment.prototype, 'sync').mockImplementation(() => Promise.reject(Object.assign(new Error(`injected ${code}`), { code })));
-  return () => spy.mockRestore();
+  const fault = () => Promise.reject(Object.assign(new Error(`injected ${code}`), { code }));
+  const spies = [
+    vi.spyOn(Segment.prototype, 'sync').mockImplementation(fault),
+    vi.spyOn(CommitJournal.prototype, 'sync').mockImplementation(fault),
+  ];
+  const write = CommitJournal.prototype.write;
+  spies.push(
+    vi.spyOn(CommitJournal.prototype, 'write').mockImplementation(function (this: CommitJournal, ...args: Parameters<CommitJournal['write']>) {
+      return args[2] ? fault() : write.apply(this, args);
+    }),
+  );
+  return () => {
+    for (const spy of spies) spy.mockRestore();
+  };
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 10000): Promise<void> {

@@ -4,37 +4,22 @@
 // filler is deleted, writes resume by themselves; after a restart nothing acknowledged is lost.
 // Needs mount(2) (root or CAP_SYS_ADMIN, as CI runs): fails with the reason when the mount is refused.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { client, connected, ensureBuilt, sleep, spawnSpool } from './helpers';
+import { mountTmpfs } from '../storage/helpers';
 
 let mnt = '';
 let mounted = false;
 let why = '';
+let unmount = (): void => undefined;
 
 beforeAll(() => {
   ensureBuilt();
-  mnt = mkdtempSync(path.join(os.tmpdir(), 'spool-fulldisk-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mnt], { stdio: 'pipe' });
-    mounted = true;
-  } catch (err) {
-    why = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim();
-  }
+  ({ mnt, mounted, why, unmount } = mountTmpfs('fulldisk', '2m'));
 }, 120000);
 
-afterAll(() => {
-  if (mounted) {
-    try {
-      execFileSync('umount', [mnt], { stdio: 'pipe' });
-    } catch {
-      execFileSync('umount', ['-l', mnt], { stdio: 'pipe' });
-    }
-  }
-  rmSync(mnt, { recursive: true, force: true });
-});
+afterAll(() => unmount());
 
 const MISCONF = 'MISCONF Errors writing to the AOF file: No space left on device';
 

@@ -69,7 +69,7 @@ function newestMtime(dir: string): number {
 export async function startSpoolProcess(
   args: string[] = [],
   /** `nofile`: the open files limit (ulimit -n) the server runs under, set with prlimit (util-linux). */
-  opts: { dir?: string; keepDir?: boolean; nofile?: number } = {},
+  opts: { dir?: string; keepDir?: boolean; nofile?: number; startTimeoutMs?: number } = {},
 ): Promise<SpoolProcess> {
   if (SELF_TEST) {
     const r = await startRedis();
@@ -111,7 +111,7 @@ export async function startSpoolProcess(
   };
   try {
     await Promise.race([
-      waitForPort(port, 15000),
+      waitForPort(port, opts.startTimeoutMs ?? 15000),
       exited.then((code) => {
         throw new Error(`spool-server exited (${code}) during start-up:\n${out}`);
       }),

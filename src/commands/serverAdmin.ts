@@ -161,8 +161,10 @@ function commandGetKeys(ctx: CommandContext): void {
     throw new CommandError('ERR Invalid command specified');
   }
   const { spec } = resolved;
-  if (spec.firstKey === 0) throw new CommandError('ERR The command has no key arguments');
   const keys = keyArguments(spec, args);
+  // XREAD/XREADGROUP have no fixed key positions (movable keys after STREAMS): their keys are found all the same,
+  // as Redis's getKeysFromCommand finds them (redis-py's RedisCluster routes them by this reply).
+  if (spec.firstKey === 0 && keys.length === 0) throw new CommandError('ERR The command has no key arguments');
   if (keys.length === 0) throw new CommandError(Err.getKeysInvalidArguments);
   ctx.reply.bulkArray(keys);
 }

@@ -3,23 +3,13 @@
 // stays up (no crash, no SIGBUS: segment space is reserved before it is mapped); reads keep working; once the
 // filler is deleted, writes resume by themselves; after a restart nothing acknowledged is lost.
 // Needs mount(2) (root or CAP_SYS_ADMIN, as CI runs): fails with the reason when the mount is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import { client, connected, ensureBuilt, sleep, spawnSpool } from './helpers';
-import { mountTmpfs } from '../storage/helpers';
+import { useTmpfs } from '../storage/helpers';
 
-let mnt = '';
-let mounted = false;
-let why = '';
-let unmount = (): void => undefined;
-
-beforeAll(() => {
-  ensureBuilt();
-  ({ mnt, mounted, why, unmount } = mountTmpfs('fulldisk', '2m'));
-}, 120000);
-
-afterAll(() => unmount());
+const disk = useTmpfs('fulldisk', '2m', ensureBuilt);
 
 const MISCONF = 'MISCONF Errors writing to the AOF file: No space left on device';
 
@@ -34,9 +24,9 @@ describe.each([
 ] as const)('full disk (appendfsync %s, pipeline depth %i)', (policy, depth) => {
   it('MISCONF on writes, reads keep working, writes resume once space is freed, nothing acknowledged lost', async () => {
     // Required behaviour: without mount(2) (root or CAP_SYS_ADMIN, as in CI) this fails, never skips.
-    expect(mounted, `cannot mount a tmpfs at ${mnt} (${why}): run the tests as root`).toBe(true);
-    const dir = path.join(mnt, `data-${policy}-${depth}`);
-    const filler = path.join(mnt, `filler-${policy}-${depth}`);
+    expect(disk.mounted, `cannot mount a tmpfs at ${disk.mnt} (${disk.why}): run the tests as root`).toBe(true);
+    const dir = path.join(disk.mnt, `data-${policy}-${depth}`);
+    const filler = path.join(disk.mnt, `filler-${policy}-${depth}`);
     writeFileSync(filler, Buffer.alloc(600 * 1024, 1));
     const args = ['--appendfsync', policy, '--segment-initial-size', '64kb', '--segment-max-size', '256kb'];
     let server = await spawnSpool(dir, args);

@@ -4,25 +4,15 @@
 // rest), other clients are never stuck behind them, and after a restart every acknowledged entry is there and no
 // refused one is. A small tmpfs holds the data directory and filler files, as the full-disk suites do.
 // Needs mount(2) (root or CAP_SYS_ADMIN, as CI runs): fails with the reason when the mount is refused.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type Redis from 'ioredis';
 import type { SpoolProcess } from '../helpers/spool';
 import { client, connected, ensureBuilt, sleep, spawnSpool } from './helpers';
-import { mountTmpfs } from '../storage/helpers';
+import { useTmpfs } from '../storage/helpers';
 
-let mnt = '';
-let mounted = false;
-let why = '';
-let unmount = (): void => undefined;
-
-beforeAll(() => {
-  ensureBuilt();
-  ({ mnt, mounted, why, unmount } = mountTmpfs('lowdisk', '4m'));
-}, 120000);
-
-afterAll(() => unmount());
+const disk = useTmpfs('lowdisk', '4m', ensureBuilt);
 
 const MISCONF = 'MISCONF Errors writing to the AOF file: No space left on device';
 const SEGMENTS = ['--segment-initial-size', '64kb', '--segment-max-size', '512kb'];
@@ -93,10 +83,10 @@ describe('low disk (4 MiB tmpfs)', () => {
     async (policy, depth) => {
       const ARGS = ['--appendfsync', policy, ...SEGMENTS];
       // Required behaviour: without mount(2) (root or CAP_SYS_ADMIN, as in CI) this fails, never skips.
-      expect(mounted, `cannot mount a tmpfs at ${mnt} (${why}): run the tests as root`).toBe(true);
-      const dir = path.join(mnt, `data-${policy}-${depth}`);
-      const filler = path.join(mnt, `filler-${depth}`);
-      const small = path.join(mnt, `small-${depth}`);
+      expect(disk.mounted, `cannot mount a tmpfs at ${disk.mnt} (${disk.why}): run the tests as root`).toBe(true);
+      const dir = path.join(disk.mnt, `data-${policy}-${depth}`);
+      const filler = path.join(disk.mnt, `filler-${depth}`);
+      const small = path.join(disk.mnt, `small-${depth}`);
       writeFileSync(filler, Buffer.alloc(1024 * 1024, 1));
       writeFileSync(small, Buffer.alloc(192 * 1024, 1));
       let server = await spawnSpool(dir, ARGS);

@@ -3,7 +3,7 @@
 // back through consumer groups, every stream sitting on the node that owns its slot; MULTI/EXEC over hash-tagged
 // keys; node-redis createCluster; redis-cli -c following MOVED; redis-cli --cluster check; redis-benchmark
 // --cluster with a custom XADD. Finally SIGTERM to the launcher stops every node. All bounded in count and time.
-import { execFile, execFileSync, spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -18,16 +18,6 @@ import { startLocalCluster, type LocalCluster } from '../cluster/localCluster';
 import { keyHashSlot } from '../../src/cluster/keySlot';
 
 const run = promisify(execFile);
-
-/** redis-py is optional on test machines (its RedisCluster test is skipped without it; never installed here). */
-const hasRedisPy = (() => {
-  try {
-    execFileSync('python3', ['-c', 'import redis.cluster'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const STREAMS = 1000;
 const ENTRIES = 100_000;
@@ -153,7 +143,8 @@ describe('a three-node local cluster', () => {
     after.forEach((a, i) => expect(Number(a.stdout)).toBeGreaterThan(Number(before[i].stdout)));
   }, 150000);
 
-  test.skipIf(!hasRedisPy)('redis-py RedisCluster writes 10000 entries over 1000 streams and reads them through a group', async () => {
+  // Debian's python3-redis for the system python3 (scripts/ensure-test-deps.js installs it), as clients.test.ts.
+  test('redis-py RedisCluster writes 10000 entries over 1000 streams and reads them through a group', async () => {
     const script = `
 import sys
 from redis.cluster import RedisCluster
@@ -169,7 +160,7 @@ for s in range(1000):
 assert total == 10000, total
 print('ok')
 `;
-    const { stdout } = await run('python3', ['-c', script, String(local.ports[2])], { timeout: 120000 });
+    const { stdout } = await run('/usr/bin/python3', ['-c', script, String(local.ports[2])], { timeout: 120000 });
     expect(stdout.trim()).toBe('ok');
   }, 150000);
 

@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
@@ -43,6 +44,23 @@ export const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
  * A tmpfs of `size` (e.g. '4m') mounted on a new directory, for full-disk tests; `mounted` false (with `why`)
  * when mount(2) is refused (not root). `unmount` is lazy: mappings may live until GC.
  */
+/**
+ * A tmpfs of `size` mounted for the whole test file (beforeAll/afterAll registered here); `mount` holds where, or
+ * why it could not be mounted (the suites then fail with that reason: they need root, as CI runs).
+ */
+export function useTmpfs(tag: string, size: string, before?: () => void): { mnt: string; mounted: boolean; why: string } {
+  const state = { mnt: '', mounted: false, why: '' };
+  let unmount = (): void => undefined;
+  beforeAll(() => {
+    before?.();
+    const m = mountTmpfs(tag, size);
+    Object.assign(state, { mnt: m.mnt, mounted: m.mounted, why: m.why });
+    unmount = m.unmount;
+  }, 120000);
+  afterAll(() => unmount());
+  return state;
+}
+
 export function mountTmpfs(tag: string, size: string): { mnt: string; mounted: boolean; why: string; unmount: () => void } {
   const mnt = mkdtempSync(path.join(os.tmpdir(), `spool-${tag}-`));
   let mounted = false;

@@ -406,6 +406,8 @@ export class StreamLog implements CommitTarget {
       }
       // reserve ahead of need once the segment is half full
       if (!this.reserving && this.woff + size > seg.capacity >>> 1) this.kickReserve();
+      // Short (SpaceWatch) once the room ahead falls below the low-water mark: one subtraction per append.
+      if (!this.short && seg.capacity - (this.woff + size) < this.initialSize >>> 1 && this.room() < this.initialSize >>> 1) this.markShort(true);
     }
     this.lastTicket = this.batcher.touch(this, seg !== null);
   }
@@ -487,6 +489,7 @@ export class StreamLog implements CommitTarget {
   }
 
   private stage(pos: number, size: number): void {
+    this.markShort(true); // staged records have no room: checked writes wait for the reservation
     this.stagedBytes += size;
     if (this.stagingUsed + size > this.staging.length) {
       const grown = Buffer.allocUnsafe(Math.max(64 * 1024, (this.stagingUsed + size) * 2));
@@ -592,7 +595,9 @@ export class StreamLog implements CommitTarget {
   private async reserveLoop(): Promise<void> {
     if (this.reserving) return;
     this.reserving = true;
-    this.markShort(true);
+    // Short only if the room ahead is below the low-water mark now (staged records have none): a reservation
+    // ahead of need, started with half a segment left, must not send every command to the slow check.
+    this.markShort(this.reserveError !== null || this.room() < this.initialSize >>> 1);
     let ahead: boolean | null = true;
     /** A required reservation (staged records, a waiting write) succeeded in this run. */
     let served = false;

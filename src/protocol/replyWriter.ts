@@ -3,6 +3,7 @@
 // so the same handler answers `HELLO 2` and `HELLO 3` clients exactly as Redis 7 does.
 
 import { u64ToSafeNumber } from '../util/u64';
+import { copyBytes as copyInto } from '../util/bytes';
 
 const CRLF = 0x0a0d; // little-endian "\r\n" for writeUInt16LE
 const INITIAL_CAPACITY = 16 * 1024;
@@ -317,15 +318,6 @@ function writeDigits(buf: Buffer, at: number, n: number, digits: number): void {
  * Copies source[start, end) to target[at..]. Buffer#copy validates its arguments in JS on every call (about
  * 50 ns here whatever the size): short runs are copied by a loop, longer ones through a plain view and set().
  */
-function copyInto(target: Buffer, at: number, source: Uint8Array, start: number, end: number): void {
-  const n = end - start;
-  if (n <= 16) {
-    for (let i = 0; i < n; i++) target[at + i] = source[start + i];
-    return;
-  }
-  target.set(new Uint8Array(source.buffer, source.byteOffset + start, n), at);
-}
-
 /** Redis prints doubles with %.17g and spells the infinities "inf"/"-inf". */
 export function formatDouble(x: number): string {
   if (x === Infinity) return 'inf';

@@ -15,6 +15,7 @@
 
 import { crc32c } from '@node-rs/crc32';
 import { writeU64LE } from '../util/u64';
+import { copyBytes, storeU32LE } from '../util/bytes';
 
 export const HEADER_SIZE = 10;
 /** Largest payload accepted (the length field is u32; keep well below so offsets stay exact numbers). */
@@ -105,10 +106,10 @@ export function recordSize(payloadLength: number): number {
 export function sealRecord(target: Buffer, offset: number, type: number, flags: number, payloadLength: number): number {
   const p = offset + HEADER_SIZE;
   const crc = checksumRange(target, p, p + payloadLength, crcTypeFlags(type, flags));
-  target.writeUInt32LE(payloadLength, offset);
+  storeU32LE(target, offset, payloadLength);
   target[offset + 4] = type;
   target[offset + 5] = flags;
-  target.writeUInt32LE(crc, offset + 6);
+  storeU32LE(target, offset + 6, crc);
   return HEADER_SIZE + payloadLength;
 }
 
@@ -173,17 +174,30 @@ export function encodeEntryInto(
   flags = 0,
 ): number {
   let p = offset + HEADER_SIZE;
-  writeU64LE(target, p, ms);
-  writeU64LE(target, p + 8, seq);
-  target.writeUInt32LE(to - from, p + 16);
+  if (typeof ms === 'number' && typeof seq === 'number') {
+    storeU64Number(target, p, ms);
+    storeU64Number(target, p + 8, seq);
+  } else {
+    writeU64LE(target, p, ms);
+    writeU64LE(target, p + 8, seq);
+  }
+  storeU32LE(target, p + 16, to - from);
   p += ENTRY_FIXED;
   for (let i = from; i < to; i++) {
     const a = args[i];
-    target.writeUInt32LE(a.length, p);
-    target.set(a, p + 4);
-    p += 4 + a.length;
+    const n = a.length;
+    storeU32LE(target, p, n);
+    copyBytes(target, p + 4, a, 0, n);
+    p += 4 + n;
   }
   return sealRecord(target, offset, RecordType.ENTRY, flags, p - offset - HEADER_SIZE);
+}
+
+/** A safe-integer ID part (below 2^53) as u64 LE: the common case, without writeU64LE's bigint branch. */
+function storeU64Number(target: Uint8Array, at: number, value: number): void {
+  const lo = value >>> 0;
+  storeU32LE(target, at, lo);
+  storeU32LE(target, at + 4, (value - lo) / 4294967296);
 }
 
 /** Reads the ID of an ENTRY payload. */

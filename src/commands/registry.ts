@@ -4,6 +4,7 @@
 import { CommandError, Err } from '../errors';
 import { keywordEquals } from './args';
 import type { CommandSpec } from './types';
+import type { Request } from '../protocol/request';
 
 /** What the dispatcher asks of a spec on every call, worked out once per spec instead of scanning its flags. */
 export interface Traits {
@@ -53,9 +54,13 @@ interface CachedName {
   readonly resolved: Resolved;
 }
 
+/** Cache slot of a name of n bytes from its first and last bytes (case-folded). */
+function slotOf(n: number, first: number, last: number): number {
+  return (n * 7 + (first | 0x20) + (last | 0x20) * 3) & (NAME_CACHE_SLOTS - 1);
+}
+
 function nameSlot(name: Buffer): number {
-  const n = name.length;
-  return (n * 7 + (name[0] | 0x20) + (name[n - 1] | 0x20) * 3) & (NAME_CACHE_SLOTS - 1);
+  return slotOf(name.length, name[0], name[name.length - 1]);
 }
 
 function sameBytes(a: Buffer, b: Buffer): boolean {
@@ -118,6 +123,22 @@ export class CommandRegistry {
 
   find(name: string): CommandSpec | undefined {
     return this.byName.get(name.toLowerCase());
+  }
+
+  /**
+   * resolve() for a request as the reader left it: a cached name is matched on the request's bytes (no view of
+   * any argument is made); anything else goes through resolve().
+   */
+  resolveRequest(req: Request): Resolved {
+    const n = req.length(0);
+    if (n > 0 && n <= NAME_CACHE_MAX) {
+      const hit = this.nameCache[slotOf(n, req.byte(0, 0), req.byte(0, n - 1))];
+      if (hit !== undefined && req.equals(0, hit.name)) {
+        if (!arityOk(hit.resolved.spec.arity, req.argc)) throw new CommandError(Err.wrongArity(hit.resolved.statName));
+        return hit.resolved;
+      }
+    }
+    return this.resolve(req.args);
   }
 
   /** Resolves args (args[0] = name) or throws the CommandError Redis would reply. */

@@ -140,19 +140,40 @@ function latin1(arg: Buffer): string {
   return arg.toString('latin1');
 }
 
+/** `XADD key * ...` without options: what parseAddOrTrim would find, shared (nothing to allocate). */
+const STAR_ID_FIRST: AddTrimArgs = Object.freeze({ trim: null, noMkStream: false, idmp: null, id: null, idPos: 2 });
+
+/**
+ * XADD's options and ID. Most XADDs name the ID first (`*` or digits: no option starts with either), so there is
+ * nothing to parse but the ID, read from the request in place; anything else goes through parseAddOrTrim.
+ */
+function parseXadd(ctx: CommandContext): AddTrimArgs {
+  const req = ctx.request;
+  if (req.argc > 2 && req.length(2) > 0) {
+    const first = req.byte(2, 0);
+    if (first === 0x2a /* * */ && req.length(2) === 1) return STAR_ID_FIRST;
+    if (first >= 0x30 && first <= 0x39) {
+      const id = parseIdText(req.latin1(2), 0n, { strict: true, allowSeqStar: true });
+      if (id === null) throw new CommandError(Err.invalidStreamId);
+      return { trim: null, noMkStream: false, idmp: null, id, idPos: 2 };
+    }
+  }
+  return parseAddOrTrim(ctx, true);
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 function xadd(ctx: CommandContext): void {
-  const args = ctx.args;
-  const parsed = parseAddOrTrim(ctx, true);
+  const req = ctx.request;
+  const parsed = parseXadd(ctx);
   const fieldPos = parsed.idPos + 1;
-  const pairsLen = args.length - fieldPos;
+  const pairsLen = req.argc - fieldPos;
   if (pairsLen < 2 || pairsLen % 2 === 1) throw new CommandError(Err.wrongArity('xadd'));
   const idArg = parsed.id;
   if (idArg !== null && idArg.seqGiven && idArg.id.ms === 0n && idArg.id.seq === 0n) {
     throw new CommandError(Err.xaddIdZero);
   }
-  const key = latin1(args[1]);
+  const key = req.latin1(1);
   let stream: Stream | undefined = ctx.db.get(key);
   if (!stream) {
     if (parsed.noMkStream) {
@@ -162,7 +183,7 @@ function xadd(ctx: CommandContext): void {
     stream = ctx.server.createStream(ctx.db, key);
     ctx.db.set(key, stream);
   }
-  const fields = args.slice(fieldPos);
+  const fields = req.views(fieldPos, req.argc);
   const idmp = parsed.idmp;
   let iid: string | null = null;
   if (idmp !== null) {
@@ -182,6 +203,8 @@ function xadd(ctx: CommandContext): void {
   ctx.reply.streamId(id.ms, id.seq);
   ctx.db.touch(key);
   if (parsed.trim) stream.trim(parsed.trim);
+  // The entry record is the whole change unless a trim or an IDMP mapping goes with it (see journal.ts).
+  if (parsed.trim === null && idmp === null) ctx.journaled = true;
   // Retention (maxage/maxbytes): trimmed once this XADD is journaled (see src/server/retention.ts).
   const retention = ctx.server.retention;
   if (stream.settingsOverride !== null || retention.defaultsActive) retention.changed(ctx.db, stream);

@@ -2,6 +2,7 @@
 // centrally and COMMAND INFO/DOCS reports them. Handlers never parse their own name or arity.
 
 import type { ReplyWriter } from '../protocol/replyWriter';
+import type { Request } from '../protocol/request';
 import type { ArgReader } from './args';
 import type { ClientState } from '../server/clientState';
 import type { ServerState } from '../server/serverState';
@@ -33,7 +34,12 @@ export interface CommandContext {
   readonly client: ClientState;
   /** The client's selected database. */
   readonly db: Database;
-  /** The request as received: args[0] is the command name (and args[1] the subcommand for containers). */
+  /**
+   * The request as received, read in place: hot commands take their arguments from it by position without a
+   * Buffer per argument.
+   */
+  readonly request: Request;
+  /** The request as Buffers (made on first use): args[0] is the command name (and args[1] the subcommand for containers). */
   readonly args: Buffer[];
   /** Reads arguments after the command (and subcommand) name, with Redis's error texts. */
   readonly argv: ArgReader;
@@ -49,6 +55,11 @@ export interface CommandContext {
   block(request: BlockRequest): void;
   /** Runs another request for this client inside a transaction (EXEC), its reply going to ctx.reply. */
   callQueued(args: Buffer[]): void;
+  /**
+   * Set by a handler whose changes are all in the records it appended itself (XADD's entry): the dispatcher then
+   * journals nothing more for it.
+   */
+  journaled: boolean;
 }
 
 export type CommandHandler = (ctx: CommandContext) => void;

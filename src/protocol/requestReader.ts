@@ -9,7 +9,7 @@
 
 import { parseStrictInteger } from './numbers';
 import { splitInlineArgs } from './inline';
-import { argView } from './argView';
+import { Request } from './request';
 
 /** Redis's PROTO_INLINE_MAX_SIZE: the longest inline request or header line before a protocol error. */
 export const INLINE_MAX_SIZE = 64 * 1024;
@@ -37,8 +37,9 @@ const SHORT_LINE_SCAN = 32;
 export class RequestReader {
   private buf: Buffer = EMPTY;
   private pos = 0;
-  /** Arguments of the multibulk request being read, or null between requests. */
-  private args: Buffer[] | null = null;
+  /** The request being read (reused: see request.ts); `reading` while its multibulk is incomplete. */
+  private readonly req = new Request();
+  private reading = false;
   private argsLeft = 0;
   /** Length of the bulk whose body is awaited, or -1 when its `$len` header is next. */
   private bulkLength = -1;
@@ -73,16 +74,21 @@ export class RequestReader {
     this.pos = 0;
   }
 
-  /** The next complete request, or undefined when more bytes are needed. Throws ProtocolError. */
-  next(): Buffer[] | undefined {
+  /**
+   * The next complete request, or undefined when more bytes are needed. Throws ProtocolError. The Request is
+   * the reader's own, valid until the next call.
+   */
+  next(): Request | undefined {
     for (;;) {
-      if (this.args === null) {
+      if (!this.reading) {
         if (this.pos >= this.buf.length) return undefined;
         if (this.buf[this.pos] !== 0x2a /* '*' */) {
           const inline = this.readInline();
           if (inline === undefined) return undefined;
           if (inline.length === 0) continue;
-          return inline;
+          this.req.reset();
+          for (const a of inline) this.req.push(a, 0, a.length);
+          return this.req;
         }
         const count = this.readHeaderLine('too big mbulk count string');
         if (count === undefined) return undefined;
@@ -90,7 +96,8 @@ export class RequestReader {
         if (count > 10 && !this.authenticated)
           throw new ProtocolError('ERR Protocol error: unauthenticated multibulk length');
         if (count <= 0) continue;
-        this.args = [];
+        this.req.reset();
+        this.reading = true;
         this.argsLeft = count;
       }
       while (this.argsLeft > 0) {
@@ -113,15 +120,14 @@ export class RequestReader {
           if (needed - available > GATHER_THRESHOLD) this.gatherTarget = needed - available;
           return undefined;
         }
-        this.args!.push(argView(this.buf, this.pos, this.pos + this.bulkLength));
+        this.req.push(this.buf, this.pos, this.pos + this.bulkLength);
         // Like Redis, the two bytes after a body are skipped, not checked.
         this.pos += needed;
         this.bulkLength = -1;
         this.argsLeft--;
       }
-      const request = this.args!;
-      this.args = null;
-      return request;
+      this.reading = false;
+      return this.req;
     }
   }
 

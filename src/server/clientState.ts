@@ -48,7 +48,7 @@ export class ClientState {
   /** Cluster mode: READONLY was sent (CLIENT LIST flag r). */
   readonlyCluster = false;
   lastCommand = 'NULL';
-  /** The request being executed (kept for a blocked command, journaled when it is served). */
+  /** The request of a blocked command (set when it blocks; journaled when it is served). */
   currentArgs: Buffer[] = [];
   lastInteraction: number;
   readonly createdAt: number;

@@ -6,6 +6,7 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { ProtocolError, RequestReader } from '../protocol/requestReader';
 import { ReplyWriter } from '../protocol/replyWriter';
+import type { Request } from '../protocol/request';
 import { ClientState } from './clientState';
 import { bufferLimitsOf, type BufferLimit } from '../config/options';
 import type { Dispatcher } from './dispatcher';
@@ -110,16 +111,16 @@ export class Connection implements DirectTarget {
       while (!this.closed && !client.closing && client.blocked === null && !this.paused && this.mapping === null) {
         this.reader.authenticated = client.authenticated;
         const buffered = this.reader.bufferedBytes;
-        const args = this.parked ?? this.reader.next();
+        const req = this.parked ?? this.reader.next();
         const bytes = this.parked === undefined ? buffered - this.reader.bufferedBytes : this.parkedBytes;
         this.parked = undefined;
-        if (args === undefined) break;
+        if (req === undefined) break;
         // Segments it reads were closed by the LRU, or a write needs room reserved in its streams: run it (and
         // what follows) once that is done.
-        const mapping = this.mappingFailed ? null : this.dispatcher.whenReady(client, args, bytes);
+        const mapping = this.mappingFailed ? null : this.dispatcher.whenReady(client, req, bytes);
         this.mappingFailed = false;
         if (mapping !== null) {
-          this.parked = args;
+          this.parked = req;
           this.parkedBytes = bytes;
           this.mapping = mapping;
           void mapping.then(
@@ -130,7 +131,7 @@ export class Connection implements DirectTarget {
         }
         this.reply.protocol = client.protocol;
         const mark = this.reply.size;
-        this.dispatcher.execute(client, args, this.reply);
+        this.dispatcher.execute(client, req, this.reply);
         if (client.replyMode !== 'on' && client.blocked === null && this.replyDropped()) this.dropReply(mark);
         if (client.pushSpans !== null) client.pushSpans = null;
         this.holdIfNeeded(mark, this.server.takeTicket());
@@ -175,8 +176,8 @@ export class Connection implements DirectTarget {
     for (let i = 0; i < spans.length; i += 2) this.reply.raw(own.subarray(spans[i] - mark, spans[i + 1] - mark));
   }
 
-  /** A request waiting for its streams' segments to be mapped (see process). */
-  private parked: Buffer[] | undefined = undefined;
+  /** A request waiting for its streams' segments to be mapped (see process); the reader is not read meanwhile. */
+  private parked: Request | undefined = undefined;
   /** Size of the parked request (bytes it took on the wire: what a write may need in its streams' logs). */
   private parkedBytes = 0;
   private mapping: Promise<void> | null = null;

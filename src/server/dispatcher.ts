@@ -10,6 +10,7 @@ import { shownArguments, type CommandContext, type CommandSpec } from '../comman
 import { Monitors } from './monitors';
 import { clusterRedirection } from './clusterGate';
 import type { ReplyWriter } from '../protocol/replyWriter';
+import { Request } from '../protocol/request';
 import type { BlockRequest } from './blocking';
 import type { ClientState } from './clientState';
 import type { ServerState } from './serverState';
@@ -28,18 +29,24 @@ const RECORD_MARGIN = 1024;
  */
 class CallContext implements CommandContext {
   private reader: ArgReader | null = null;
+  journaled = false;
 
   constructor(
     readonly server: ServerState,
     readonly client: ClientState,
     readonly db: ServerState['databases'][number],
-    readonly args: Buffer[],
+    readonly request: Request,
     private readonly argStart: number,
     readonly reply: ReplyWriter,
     readonly now: number,
     readonly inTransaction: boolean,
     private readonly dispatcher: Dispatcher,
   ) {}
+
+  /** The arguments as Buffers, made on first use (see Request). */
+  get args(): Buffer[] {
+    return this.request.args;
+  }
 
   /** Made on first use: the hot commands read their arguments by position and never ask for it. */
   get argv(): ArgReader {
@@ -48,11 +55,13 @@ class CallContext implements CommandContext {
 
   block(request: BlockRequest): void {
     const server = this.server;
+    // What CLIENT LIST and the slow log show for the blocked client (kept past this request).
+    this.client.currentArgs = this.args;
     return server.blocking.block(this.client, server.databases[this.client.dbIndex], request);
   }
 
   callQueued(queued: Buffer[]): void {
-    this.dispatcher.call(this.client, queued, this.server.registry.resolve(queued), this.reply, true);
+    this.dispatcher.call(this.client, Request.of(queued), this.server.registry.resolve(queued), this.reply, true);
   }
 }
 
@@ -66,20 +75,20 @@ export class Dispatcher {
    * write, room reserved for it in those streams' logs (see Persistence.whenRoom; one comparison while every log
    * has room ahead for any request below the low-water mark).
    */
-  whenReady(client: ClientState, args: Buffer[], bytes: number): Promise<void> | null {
+  whenReady(client: ClientState, req: Request, bytes: number): Promise<void> | null {
     if (this.server.clientPause.active) {
-      const held = this.server.clientPause.holds(client, args, this.server.registry, this.server.persistence?.storageErrorCode() != null);
+      const held = this.server.clientPause.holds(client, req.args, this.server.registry, this.server.persistence?.storageErrorCode() != null);
       if (held !== null) return held;
     }
     if (this.server.migrations.size > 0) {
-      const moving = this.heldByMigration(client, args);
+      const moving = this.heldByMigration(client, req.args);
       if (moving !== null) return moving;
     }
     const persistence = this.server.persistence;
     if (persistence === null) return null;
     const space = persistence.space;
     if (!persistence.segmentsMayBeClosed && space.short === 0 && bytes + RECORD_MARGIN <= space.lowWater && client.multi === null) return null;
-    return this.whenStorageReady(client, args, bytes, persistence);
+    return this.whenStorageReady(client, req.args, bytes, persistence);
   }
 
   /** A write (or EXEC of writes) naming a stream a MIGRATE is sending: the end of that MIGRATE. */
@@ -141,8 +150,8 @@ export class Dispatcher {
   /** Set by whenReady when the write about to run cannot get room (its MISCONF code); execute() refuses it. */
   private spaceRefusal: string | null = null;
 
-  /** Executes args for client, writing the reply into reply (a client that blocks is answered later). */
-  execute(client: ClientState, args: Buffer[], reply: ReplyWriter): void {
+  /** Executes req for client, writing the reply into reply (a client that blocks is answered later). */
+  execute(client: ClientState, req: Request, reply: ReplyWriter): void {
     const server = this.server;
     server.stats.totalCommands++;
     // One clock read serves as both the interaction time and the command's clock (as Redis's cached mstime).
@@ -150,9 +159,9 @@ export class Dispatcher {
     client.lastInteraction = now;
     let resolved: Resolved;
     try {
-      resolved = server.registry.resolve(args);
+      resolved = server.registry.resolveRequest(req);
     } catch (err) {
-      this.reject(client, reply, err, null, args);
+      this.reject(client, reply, err, null, req.args);
       return;
     }
     const { statName, traits } = resolved;
@@ -173,7 +182,7 @@ export class Dispatcher {
       return;
     }
     // Cluster mode: one null check while it is off.
-    if (server.cluster !== null && this.redirected(client, args, resolved, reply)) return;
+    if (server.cluster !== null && this.redirected(client, req.args, resolved, reply)) return;
     // Replication: a read-only replica, or a master short of good replicas (null while neither applies).
     if (traits.write && server.writeGuard !== null) {
       const refusal = server.writeGuard.refusal(client);
@@ -188,11 +197,11 @@ export class Dispatcher {
       return;
     }
     if (client.multi !== null && !traits.multiControl) {
-      client.multi.push({ args });
+      client.multi.push({ args: req.args });
       reply.simple('QUEUED');
       return;
     }
-    this.call(client, args, resolved, reply, false, now);
+    this.call(client, req, resolved, reply, false, now);
   }
 
   /**
@@ -221,7 +230,7 @@ export class Dispatcher {
    */
   call(
     client: ClientState,
-    args: Buffer[],
+    req: Request,
     resolved: Resolved,
     reply: ReplyWriter,
     inTransaction: boolean,
@@ -244,14 +253,13 @@ export class Dispatcher {
       server,
       client,
       server.databases[client.dbIndex],
-      args,
+      req,
       argStart,
       reply,
       now,
       inTransaction,
       this,
     );
-    client.currentArgs = args;
     // A new batch of records per top-level command; EXEC's commands are all in EXEC's (all or nothing). Records
     // appended outside any command (checkpoints, timers, served blocked reads) never join a batch: the record
     // before them may already be acknowledged, and must not be made to depend on a later one.
@@ -281,8 +289,8 @@ export class Dispatcher {
       server.takeTicket();
     }
     else if (resolved.traits.write && client.blocked === null) {
-      if (server.persistence !== null) server.persistence.journal(ctx.db, statName, args, ctx.now);
-      if (propagation !== null) propagation.written(ctx.db.index, statName, args, server.dirty !== dirtyBefore);
+      if (server.persistence !== null && !ctx.journaled) server.persistence.journal(ctx.db, statName, req.args, ctx.now);
+      if (propagation !== null) propagation.written(ctx.db.index, statName, req.args, server.dirty !== dirtyBefore);
     }
     // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
@@ -296,9 +304,9 @@ export class Dispatcher {
     // LATENCY and SLOWLOG: one comparison each while unused (their thresholds are Infinity while off).
     if (ms >= server.latency.thresholdMs) this.commandLatency(client, spec, ms);
     // SLOWLOG: one comparison while unused (the threshold is Infinity while the log is off).
-    if (usec >= server.slowLog.threshold) this.logSlow(client, args, spec, usec);
+    if (usec >= server.slowLog.threshold) this.logSlow(client, req.args, spec, usec);
     // (MONITOR itself, the one command that makes `monitored` stale, is an admin command and never shown.)
-    if (monitored) this.feedMonitors(client, args, spec);
+    if (monitored) this.feedMonitors(client, req.args, spec);
     // Replication: the outermost command's writes travel together (MULTI/EXEC when several), before the readers
     // it woke are served (their XREADGROUPs travel after it, as in Redis).
     if (propagation !== null && !inTransaction) propagation.commit();
@@ -343,7 +351,7 @@ export class Dispatcher {
     const saved = server.replayTime;
     server.replayTime = now;
     try {
-      this.call(client, args, resolved, sink, true);
+      this.call(client, Request.of(args), resolved, sink, true);
     } finally {
       server.replayTime = saved;
     }

@@ -2,6 +2,7 @@
 // fake in-memory Stream from test/streams/fakeStream.ts. Test files must vi.mock src/streams/stream with it.
 import { CommandRegistry } from '../../src/commands/registry';
 import { ArgReader } from '../../src/commands/args';
+import { Request } from '../../src/protocol/request';
 import { CommandError } from '../../src/errors';
 import { ReplyWriter, type Protocol } from '../../src/protocol/replyWriter';
 import { Database } from '../../src/keyspace/database';
@@ -59,7 +60,9 @@ export class Harness {
         } as never,
         client: {} as never,
         db: this.db,
+        request: Request.of(args),
         args,
+        journaled: false,
         argv: new ArgReader(args, argStart),
         reply,
         now: this.now,

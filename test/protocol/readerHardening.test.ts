@@ -38,15 +38,15 @@ describe('RequestReader: NUL bytes hide line ends, as strchr() does in Redis', (
       // Without the NUL the same lines are two requests.
       const ok = reader();
       ok.feed(Buffer.from(line.replace('\x00', '_'), 'latin1'));
-      expect(ok.next()!.map(String)).toEqual(['ECHO', `${'a'.repeat(at)}_b`]);
-      expect(ok.next()!.map(String)).toEqual(['PING']);
+      expect(ok.next()!.args.map(String)).toEqual(['ECHO', `${'a'.repeat(at)}_b`]);
+      expect(ok.next()!.args.map(String)).toEqual(['PING']);
     }
   });
 
   it('NUL inside bulk bodies and after a complete line is ordinary data', () => {
     const r = reader();
     r.feed(Buffer.from('PING\r\n*2\r\n$4\r\nECHO\r\n$3\r\na\x00b\r\n', 'latin1'));
-    expect(r.next()!.map(String)).toEqual(['PING']);
-    expect(r.next()![1].equals(Buffer.from('a\x00b', 'latin1'))).toBe(true);
+    expect(r.next()!.args.map(String)).toEqual(['PING']);
+    expect(r.next()!.args[1].equals(Buffer.from('a\x00b', 'latin1'))).toBe(true);
   });
 });

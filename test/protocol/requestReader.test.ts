@@ -8,7 +8,7 @@ function readAll(input: string | Buffer, chunkSize = Infinity): (string[] | Erro
   for (let i = 0; i < bytes.length; i += Math.min(chunkSize, bytes.length)) {
     reader.feed(bytes.subarray(i, Math.min(bytes.length, i + chunkSize)));
     try {
-      for (let args = reader.next(); args; args = reader.next()) out.push(args.map((a) => a.toString('latin1')));
+      for (let req = reader.next(); req; req = reader.next()) out.push(req.args.map((a) => a.toString('latin1')));
     } catch (err) {
       out.push(err as Error);
       return out;
@@ -35,7 +35,7 @@ describe('RequestReader', () => {
     const input = Buffer.concat([Buffer.from('*2\r\n$4\r\nECHO\r\n$5\r\n'), value, Buffer.from('\r\n')]);
     const reader = new RequestReader({ maxBulkLength: 1024 });
     reader.feed(input);
-    expect(reader.next()![1].equals(value)).toBe(true);
+    expect(reader.next()!.args[1].equals(value)).toBe(true);
   });
 
   it('reads inline commands with quotes and escapes', () => {
@@ -84,9 +84,9 @@ describe('RequestReader', () => {
       reader.feed(Buffer.alloc(Math.min(65536, size - sent), 98));
     }
     reader.feed(Buffer.from('\r\n*1\r\n$4\r\nPING\r\n'));
-    const echo = reader.next()!;
+    const echo = reader.next()!.args;
     expect(echo[1].length).toBe(size);
-    expect(reader.next()!.map(String)).toEqual(['PING']);
+    expect(reader.next()!.args.map(String)).toEqual(['PING']);
   });
 
   it('limits unauthenticated requests like Redis', () => {

@@ -3,6 +3,7 @@
 // (fullSync.ts), and `replicaof` from the configuration at start-up.
 
 import { ReplyWriter } from '../../protocol/replyWriter';
+import { Request } from '../../protocol/request';
 import { MasterLink } from './masterLink';
 import type { FullSyncCodec } from './replication';
 import type { ClientState } from '../clientState';
@@ -15,7 +16,7 @@ export function attachReplication(state: ServerState, dispatcher: Dispatcher, lo
   replication.fullSync = codec;
   const discarded = new ReplyWriter(2);
   const run = (client: ClientState, args: Buffer[]): void => {
-    dispatcher.execute(client, args, discarded);
+    dispatcher.execute(client, Request.of(args), discarded);
     discarded.take();
     state.takeTicket();
   };
@@ -23,7 +24,7 @@ export function attachReplication(state: ServerState, dispatcher: Dispatcher, lo
     // The room a write needs is estimated from its size, as for a client's request (RESP framing included).
     let bytes = 16;
     for (const a of args) bytes += a.length + 16;
-    const ready = dispatcher.whenReady(client, args, bytes);
+    const ready = dispatcher.whenReady(client, Request.of(args), bytes);
     if (ready === null) return run(client, args);
     return ready.then(
       () => run(client, args),

@@ -73,9 +73,9 @@ function writeRange(reply: ReplyWriter, stream: Stream, start: StreamId, end: St
 }
 
 /** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
-function parseIntervalId(arg: Buffer, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
-  if (arg.length > 1 && arg[0] === 0x28 /* ( */) {
-    return { id: parseStrictId(arg.subarray(1), missingSeq), exclusive: true };
+function parseIntervalId(arg: string, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
+  if (arg.length > 1 && arg.charCodeAt(0) === 0x28 /* ( */) {
+    return { id: parseStrictId(arg.slice(1), missingSeq), exclusive: true };
   }
   return { id: parseId(arg, missingSeq), exclusive: false };
 }
@@ -84,9 +84,10 @@ function parseIntervalId(arg: Buffer, missingSeq: bigint): { id: StreamId; exclu
 // XRANGE / XREVRANGE
 
 function xrangeGeneric(ctx: CommandContext, rev: boolean): void {
-  const args = ctx.args;
-  const startArg = rev ? args[3] : args[2];
-  const endArg = rev ? args[2] : args[3];
+  // Read in place (see Request): IDs and the key as strings, no Buffer per argument.
+  const req = ctx.request;
+  const startArg = req.latin1(rev ? 3 : 2);
+  const endArg = req.latin1(rev ? 2 : 3);
   const s = parseIntervalId(startArg, 0n);
   let start = s.id;
   if (s.exclusive) {
@@ -102,17 +103,17 @@ function xrangeGeneric(ctx: CommandContext, rev: boolean): void {
     end = prev;
   }
   let count = -1n;
-  for (let j = 4; j < args.length; j++) {
-    const additional = args.length - j - 1;
-    if (keywordEquals(args[j], 'COUNT') && additional >= 1) {
-      count = longLong(args[j + 1]);
+  for (let j = 4; j < req.argc; j++) {
+    const additional = req.argc - j - 1;
+    if (req.keyword(j, 'COUNT') && additional >= 1) {
+      count = longLong(req.view(j + 1));
       if (count < 0n) count = 0n;
       j++;
     } else {
       throw new CommandError(Err.syntax);
     }
   }
-  const stream = ctx.db.get(latin1(args[1]));
+  const stream = ctx.db.get(req.latin1(1));
   if (!stream) {
     ctx.reply.array(0);
     return;

@@ -89,6 +89,22 @@ export class Request {
     return (this.srcs[i] as unknown as Latin1Slicer).latin1Slice(this.starts[i], this.ends[i]);
   }
 
+  /** keywordEquals on argument i: ASCII letters compared case-insensitively. */
+  keyword(i: number, word: string): boolean {
+    const n = word.length;
+    if (this.ends[i] - this.starts[i] !== n) return false;
+    const src = this.srcs[i];
+    const s = this.starts[i];
+    for (let k = 0; k < n; k++) {
+      let c = src[s + k];
+      if (c >= 97 && c <= 122) c -= 32;
+      let w = word.charCodeAt(k);
+      if (w >= 97 && w <= 122) w -= 32;
+      if (c !== w) return false;
+    }
+    return true;
+  }
+
   /** Whether argument i has exactly the bytes of `b`. */
   equals(i: number, b: Uint8Array): boolean {
     const n = b.length;

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { CommandRegistry } from '../../src/commands/registry';
 import { ArgReader } from '../../src/commands/args';
+import { Request } from '../../src/protocol/request';
 import { CommandError } from '../../src/errors';
 import { ReplyWriter, type Protocol } from '../../src/protocol/replyWriter';
 import { Database } from '../../src/keyspace/database';
@@ -37,7 +38,9 @@ class Bench {
         } as never,
         client: {} as never,
         db: this.db,
+        request: Request.of(args),
         args,
+        journaled: false,
         argv: new ArgReader(args, argStart),
         reply,
         now: this.now,

@@ -25,23 +25,39 @@ const RECORD_MARGIN = 1024;
 
 /**
  * The CommandContext of one call. A class rather than an object literal with two closures: handlers rarely use
- * block/callQueued, so they live on the prototype instead of being allocated per command.
+ * block/callQueued, so they live on the prototype instead of being allocated per command. A context is reused
+ * for the next call once its command is done, unless it `escaped`: a command that blocks (or answers later,
+ * which blocks too) keeps its context, and whatever its callbacks captured, for as long as it waits.
  */
 class CallContext implements CommandContext {
   private reader: ArgReader | null = null;
   journaled = false;
+  escaped = false;
 
   constructor(
     readonly server: ServerState,
-    readonly client: ClientState,
-    readonly db: ServerState['databases'][number],
-    readonly request: Request,
-    private readonly argStart: number,
-    readonly reply: ReplyWriter,
-    readonly now: number,
-    readonly inTransaction: boolean,
+    public client: ClientState,
+    public db: ServerState['databases'][number],
+    public request: Request,
+    private argStart: number,
+    public reply: ReplyWriter,
+    public now: number,
+    public inTransaction: boolean,
     private readonly dispatcher: Dispatcher,
   ) {}
+
+  /** Readies a done context for another call (see Dispatcher.call). */
+  reuse(client: ClientState, db: ServerState['databases'][number], request: Request, argStart: number, reply: ReplyWriter, now: number, inTransaction: boolean): void {
+    this.client = client;
+    this.db = db;
+    this.request = request;
+    this.argStart = argStart;
+    this.reply = reply;
+    this.now = now;
+    this.inTransaction = inTransaction;
+    this.reader = null;
+    this.journaled = false;
+  }
 
   /** The arguments as Buffers, made on first use (see Request). */
   get args(): Buffer[] {
@@ -55,8 +71,12 @@ class CallContext implements CommandContext {
 
   block(request: BlockRequest): void {
     const server = this.server;
-    // What CLIENT LIST and the slow log show for the blocked client (kept past this request).
-    this.client.currentArgs = this.args;
+    this.escaped = true;
+    // The reader reuses its Request for the next one: the waiting command keeps its arguments as Buffers, which
+    // are also what CLIENT LIST and the slow log show for it.
+    const args = this.args;
+    this.request = Request.of(args);
+    this.client.currentArgs = args;
     return server.blocking.block(this.client, server.databases[this.client.dbIndex], request);
   }
 
@@ -66,6 +86,9 @@ class CallContext implements CommandContext {
 }
 
 export class Dispatcher {
+  /** A context whose command is done, for the next call (see CallContext). */
+  private spare: CallContext | null = null;
+
   constructor(private readonly server: ServerState) {}
 
   /**
@@ -249,17 +272,12 @@ export class Dispatcher {
     const started = performance.now();
     const errorsBefore = reply.errorsWritten;
     const now = server.replayTime ?? clockNow ?? server.clock();
-    const ctx = new CallContext(
-      server,
-      client,
-      server.databases[client.dbIndex],
-      req,
-      argStart,
-      reply,
-      now,
-      inTransaction,
-      this,
-    );
+    // The spare context (none while a call is running inside another: EXEC's queued commands get new ones).
+    let ctx = this.spare;
+    if (ctx !== null) {
+      this.spare = null;
+      ctx.reuse(client, server.databases[client.dbIndex], req, argStart, reply, now, inTransaction);
+    } else ctx = new CallContext(server, client, server.databases[client.dbIndex], req, argStart, reply, now, inTransaction, this);
     // A new batch of records per top-level command; EXEC's commands are all in EXEC's (all or nothing). Records
     // appended outside any command (checkpoints, timers, served blocked reads) never join a batch: the record
     // before them may already be acknowledged, and must not be made to depend on a later one.
@@ -314,6 +332,7 @@ export class Dispatcher {
     // command (EXEC, not each queued one), as Redis's handleClientsBlockedOnKeys: a reader never sees the inside
     // of a transaction, and is served what the keys hold once it is done.
     if (!inTransaction && server.blocking.hasReady) server.ioThreads.batch(server.blocking.serveReady);
+    if (!ctx.escaped) this.spare = ctx;
   }
 
   /**

@@ -198,9 +198,12 @@ function xadd(ctx: CommandContext): void {
       return;
     }
   }
-  const id = stream.append(fields, idArg, ctx.now);
-  if (idmp !== null) stream.idmp!.record(idmp.pid, iid!, id, ctx.now, stream.idmpMaxsize);
-  ctx.reply.streamId(id.ms, id.seq);
+  stream.append(fields, idArg, ctx.now);
+  if (idmp !== null) stream.idmp!.record(idmp.pid, iid!, stream.lastId, ctx.now, stream.idmpMaxsize);
+  const ms = stream.lastIdMs;
+  const seq = stream.lastIdSeq;
+  if (ms >= 0 && seq >= 0) ctx.reply.streamIdOf(ms, seq);
+  else ctx.reply.streamId(stream.lastId.ms, stream.lastId.seq);
   ctx.db.touch(key);
   if (parsed.trim) stream.trim(parsed.trim);
   // The entry record is the whole change unless a trim or an IDMP mapping goes with it (see journal.ts).

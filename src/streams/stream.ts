@@ -5,6 +5,8 @@
 
 import { CommandError, Err, StreamErr } from '../errors';
 import { u64ToSafeNumber } from '../util/u64';
+
+const MAX_SAFE_BIG = BigInt(Number.MAX_SAFE_INTEGER);
 import { ConsumerGroup, type GroupState } from './consumerGroup';
 import { MemoryEntryStore, type EntryStore } from './entryStore';
 import { EntryIndex, type IndexColumns } from './entryIndex';
@@ -92,12 +94,47 @@ function elementBytesOf(fields: readonly Buffer[]): number {
 }
 
 export class Stream {
-  /** last-generated-id */
-  lastId: StreamId = MIN_ID;
+  // last-generated-id and entries-added are kept as Numbers while below 2^53 (every ID a clock makes, every
+  // count an append reaches): an XADD then makes no bigint and no ID object. The bigint forms are made when
+  // read (lastId, entriesAdded), or kept when a value is that large (only XSETID can set one).
+  /** last-generated-id as Numbers (-1: a part at or beyond 2^53; then lastIdObject holds it). */
+  private lastMs = 0;
+  private lastSeq = 0;
+  private lastIdObject: StreamId | null = MIN_ID;
+  private addedCount = 0;
+  /** entries-added when at or beyond 2^53 (XSETID ENTRIESADDED), else null. */
+  private addedBig: bigint | null = null;
   /** max-deleted-entry-id */
   maxDeletedId: StreamId = MIN_ID;
+
+  /** last-generated-id */
+  get lastId(): StreamId {
+    return (this.lastIdObject ??= { ms: BigInt(this.lastMs), seq: BigInt(this.lastSeq) });
+  }
+  set lastId(id: StreamId) {
+    this.lastIdObject = id;
+    this.lastMs = u64ToSafeNumber(id.ms);
+    this.lastSeq = u64ToSafeNumber(id.seq);
+  }
+
   /** entries-added */
-  entriesAdded = 0n;
+  get entriesAdded(): bigint {
+    return this.addedBig ?? BigInt(this.addedCount);
+  }
+  set entriesAdded(n: bigint) {
+    if (n <= MAX_SAFE_BIG) {
+      this.addedCount = Number(n);
+      this.addedBig = null;
+    } else this.addedBig = n;
+  }
+
+  /** last-generated-id's parts as Numbers (XADD's reply without the bigint form), -1 for a part beyond 2^53. */
+  get lastIdMs(): number {
+    return this.lastMs;
+  }
+  get lastIdSeq(): number {
+    return this.lastSeq;
+  }
   readonly groups = new Map<string, ConsumerGroup>();
   /** Per-stream settings set with XCFGSET (appendfsync, maxage, maxbytes); null: all follow the server. */
   settingsOverride: StreamOverrides | null = null;
@@ -276,17 +313,23 @@ export class Stream {
    * backwards when the clock does); `seqGiven` false means `ms-*`. `fields` is [f1, v1, ...] (even length).
    * Throws Redis's errors for an exhausted stream, an ID not greater than the top item, or elements too large.
    */
-  append(fields: Buffer[], idArg: ParsedId | null, now: number): StreamId {
+  append(fields: Buffer[], idArg: ParsedId | null, now: number): void {
+    if (idArg === null) {
+      // `*`: the clock's millisecond, or the next sequence number while the clock has not passed the last ID.
+      // In Numbers while the last ID's parts and the next one's are below 2^53 (a last ID beyond that is always
+      // ahead of the clock): no bigint, no ID object.
+      const ms = Math.max(0, Math.floor(now));
+      const lastMs = this.lastMs;
+      const lastSeq = this.lastSeq;
+      if (lastMs >= 0 && lastSeq >= 0) {
+        if (ms > lastMs) return this.appendChecked(fields, null, ms, 0);
+        if (lastSeq < Number.MAX_SAFE_INTEGER) return this.appendChecked(fields, null, lastMs, lastSeq + 1);
+      }
+    }
     const last = this.lastId;
     if (last.ms === UINT64_MAX && last.seq === UINT64_MAX) throw new CommandError(Err.xaddIdExhausted);
     let id: StreamId;
     if (idArg === null) {
-      // `*`: the clock's millisecond, or the next sequence number while the clock has not passed the last ID.
-      // Compared as Numbers (a last ID beyond 2^53 is always ahead of the clock) so that a bigint is made only
-      // when the millisecond changes.
-      const ms = Math.max(0, Math.floor(now));
-      const lastMs = u64ToSafeNumber(last.ms);
-      if (lastMs >= 0 && ms > lastMs) return this.appendChecked(fields, { ms: BigInt(ms), seq: 0n }, ms, 0);
       const next = incrementId(last)!;
       return this.appendChecked(fields, next, u64ToSafeNumber(next.ms), u64ToSafeNumber(next.seq));
     } else if (!idArg.seqGiven) {
@@ -300,25 +343,26 @@ export class Stream {
       id = idArg.id;
     }
     if (compareIds(id, last) <= 0) throw new CommandError(Err.xaddIdTooSmall);
-    return this.appendChecked(fields, id, u64ToSafeNumber(id.ms), u64ToSafeNumber(id.seq));
+    this.appendChecked(fields, id, u64ToSafeNumber(id.ms), u64ToSafeNumber(id.seq));
   }
 
   /**
    * Appends an entry whose ID is known to be greater than the last one; `ms`/`seq` are its parts as Numbers
-   * (-1 for a part at or beyond 2^53), so the index and the node model work on doubles.
+   * (-1 for a part at or beyond 2^53), so the index and the node model work on doubles. `id` is null when both
+   * parts are below 2^53 and no ID object was made (then the Numbers are the ID).
    */
-  private appendChecked(fields: Buffer[], id: StreamId, ms: number, seq: number): StreamId {
+  private appendChecked(fields: Buffer[], id: StreamId | null, ms: number, seq: number): void {
     const elementBytes = elementBytesOf(fields);
     if (elementBytes > STREAM_LISTPACK_MAX_SIZE) throw new CommandError(StreamErr.elementsTooLarge);
 
     const newNode = this.nodes.needsNewNode(this.settings, elementBytes);
     const safe = ms >= 0 && seq >= 0;
     if (safe) this.store.append(ms, seq, fields);
-    else this.store.append(id.ms, id.seq, fields);
+    else this.store.append(id!.ms, id!.seq, fields);
     const { lastSegment, lastOffset } = this.store;
     const abs = safe
       ? this.index.appendSafe(ms, seq, lastSegment, lastOffset, elementBytes)
-      : this.index.append(id.ms, id.seq, lastSegment, lastOffset, elementBytes);
+      : this.index.append(id!.ms, id!.seq, lastSegment, lastOffset, elementBytes);
     let sameFields = true;
     let idDeltaBytes = 4; // the master entry itself: deltas 0 and 0
     if (newNode) {
@@ -330,16 +374,20 @@ export class Stream {
       idDeltaBytes =
         safe && masterMs >= 0 && masterSeq >= 0
           ? deltaSize(ms, masterMs) + deltaSize(seq, masterSeq)
-          : deltaSize(id.ms, this.index.ms(tailStart)) + deltaSize(id.seq, this.index.seq(tailStart));
+          : deltaSize(ms >= 0 ? ms : id!.ms, this.index.ms(tailStart)) + deltaSize(seq >= 0 ? seq : id!.seq, this.index.seq(tailStart));
       sameFields = this.sameAsMaster(tailStart, fields);
     }
     this.nodes.addEntry(abs, idDeltaBytes, fields, sameFields);
 
     this.live++;
-    this.entriesAdded++;
-    this.lastId = id;
-    if (this.live === 1) this.firstId = id;
-    return id;
+    if (this.addedBig === null && this.addedCount < Number.MAX_SAFE_INTEGER) this.addedCount++;
+    else this.entriesAdded = this.entriesAdded + 1n;
+    if (id === null) {
+      this.lastMs = ms;
+      this.lastSeq = seq;
+      this.lastIdObject = null;
+    } else this.lastId = id;
+    if (this.live === 1) this.firstId = this.lastId;
   }
 
   /** Whether the entry's field names equal those of the master entry of the node starting at `nodeStart`. */

@@ -11,6 +11,11 @@ const id = (s: string) => parseStrictId(s);
 const fv = (...x: string[]) => x.map((s) => Buffer.from(s));
 const explicit = (s: string) => ({ id: id(s), seqGiven: true });
 const seqStar = (ms: bigint) => ({ id: { ms, seq: 0n }, seqGiven: false });
+/** Appends and returns the ID the entry got (last-generated-id). */
+function added(s: Stream, fields: Buffer[], idArg: Parameters<Stream['append']>[1], now: number): StreamId {
+  s.append(fields, idArg, now);
+  return s.lastId;
+}
 
 function ids(s: Stream, start: StreamId = MIN_ID, end: StreamId = MAX_ID, count = 0, rev = false): string[] {
   const out: string[] = [];
@@ -31,27 +36,27 @@ function errorOf(f: () => unknown): string {
 describe('ID generation', () => {
   it('auto IDs follow the clock and never go backwards', () => {
     const s = new Stream('s', settings);
-    expect(formatId(s.append(fv('f', 'v'), null, 1000))).toBe('1000-0');
-    expect(formatId(s.append(fv('f', 'v'), null, 1000))).toBe('1000-1');
-    expect(formatId(s.append(fv('f', 'v'), null, 999))).toBe('1000-2'); // clock went back
-    expect(formatId(s.append(fv('f', 'v'), null, 1001))).toBe('1001-0');
+    expect(formatId(added(s, fv('f', 'v'), null, 1000))).toBe('1000-0');
+    expect(formatId(added(s, fv('f', 'v'), null, 1000))).toBe('1000-1');
+    expect(formatId(added(s, fv('f', 'v'), null, 999))).toBe('1000-2'); // clock went back
+    expect(formatId(added(s, fv('f', 'v'), null, 1001))).toBe('1001-0');
   });
 
   it('sequence overflow moves to the next millisecond; the last possible ID exhausts the stream', () => {
     const s = new Stream('s', settings);
     s.append(fv('f', 'v'), explicit(`5-${UINT64_MAX}`), 0);
-    expect(formatId(s.append(fv('f', 'v'), null, 1))).toBe('6-0');
+    expect(formatId(added(s, fv('f', 'v'), null, 1))).toBe('6-0');
     s.append(fv('f', 'v'), explicit(`${UINT64_MAX}-${UINT64_MAX - 1n}`), 0);
-    expect(formatId(s.append(fv('f', 'v'), null, 1))).toBe(`${UINT64_MAX}-${UINT64_MAX}`);
+    expect(formatId(added(s, fv('f', 'v'), null, 1))).toBe(`${UINT64_MAX}-${UINT64_MAX}`);
     expect(errorOf(() => s.append(fv('f', 'v'), null, 1))).toBe(Err.xaddIdExhausted);
     expect(errorOf(() => s.append(fv('f', 'v'), explicit('1-1'), 1))).toBe(Err.xaddIdExhausted);
   });
 
   it('ms-* picks the next sequence, refuses an exhausted ms and a smaller ms', () => {
     const s = new Stream('s', settings);
-    expect(formatId(s.append(fv('f', 'v'), seqStar(0n), 0))).toBe('0-1');
-    expect(formatId(s.append(fv('f', 'v'), seqStar(5n), 0))).toBe('5-0');
-    expect(formatId(s.append(fv('f', 'v'), seqStar(5n), 0))).toBe('5-1');
+    expect(formatId(added(s, fv('f', 'v'), seqStar(0n), 0))).toBe('0-1');
+    expect(formatId(added(s, fv('f', 'v'), seqStar(5n), 0))).toBe('5-0');
+    expect(formatId(added(s, fv('f', 'v'), seqStar(5n), 0))).toBe('5-1');
     expect(errorOf(() => s.append(fv('f', 'v'), seqStar(4n), 0))).toBe(Err.xaddIdTooSmall);
     s.append(fv('f', 'v'), explicit(`7-${UINT64_MAX}`), 0);
     expect(errorOf(() => s.append(fv('f', 'v'), seqStar(7n), 0))).toBe(Err.xaddIdTooSmall);

@@ -72,7 +72,8 @@ export function buildWorkload(seed: number, settings: StreamSettings, ops: numbe
       out.push({
         args: ['XADD', 's', ...trimOpt, formatId(id), ...fv],
         local: (s) => {
-          const got = formatId(s.append(fv.map((x) => Buffer.from(x)), { id, seqGiven: true }, 0));
+          s.append(fv.map((x) => Buffer.from(x)), { id, seqGiven: true }, 0);
+          const got = formatId(s.lastId);
           if (spec) s.trim(spec);
           return got;
         },

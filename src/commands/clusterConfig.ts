@@ -9,6 +9,7 @@ import { CLUSTER_SLOTS } from '../cluster/keySlot';
 import { newNodeId } from '../cluster/clusterState';
 import { toInteger, keywordEquals } from './args';
 import { clusterOf, nodeNamed } from './clusterReplies';
+import { followClusterMaster, leaveClusterMaster } from '../server/clusterReplica';
 import type { CommandContext } from './types';
 
 /** Redis's getSlotOrReply. */
@@ -101,6 +102,7 @@ export function clusterSetSlot(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
   const argc = ctx.args.length;
+  if (topology.myself.role === 'slave') throw new CommandError(ClusterErr.setslotOnReplica);
   const slot = slotArg(ctx.args[2]);
   const action = ctx.args[3];
   if (keywordEquals(action, 'MIGRATING') && argc === 5) {
@@ -151,6 +153,7 @@ export function clusterForget(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
   const node = nodeNamed(ctx, ctx.args[2]);
   if (node === cluster.topology.myself) throw new CommandError(ClusterErr.forgetMyself);
+  if (cluster.topology.replicates(node)) throw new CommandError(ClusterErr.forgetMyMaster);
   cluster.topology.removeNode(node);
   cluster.changed();
   ctx.reply.ok();
@@ -167,6 +170,8 @@ export function clusterReset(ctx: CommandContext): void {
   if (ctx.db.size !== 0) throw new CommandError(ClusterErr.resetWithKeys);
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
+  // A replica becomes a master again (it stops replicating), as Redis's clusterReset.
+  if (topology.myself.role === 'slave') leaveClusterMaster(ctx.server);
   topology.reset();
   if (hard) {
     topology.currentEpoch = 0;
@@ -217,7 +222,23 @@ export function clusterSetConfigEpoch(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-/** FAILOVER: Spool nodes are masters, so after the option check it is always refused, as on a Redis master. */
+/** CLUSTER REPLICATE <node-id>: this node becomes a replica of that master, as Redis's clusterSetMaster. */
+export function clusterReplicate(ctx: CommandContext): void {
+  const cluster = clusterOf(ctx);
+  const topology = cluster.topology;
+  const master = nodeNamed(ctx, ctx.args[2]);
+  if (master === topology.myself) throw new CommandError(ClusterErr.replicateMyself);
+  if (master.role !== 'master') throw new CommandError(ClusterErr.replicateReplica);
+  // A master must be empty and own no slot; a replica may switch masters.
+  if (topology.myself.role === 'master' && (topology.rangesOf(topology.myself).length > 0 || ctx.server.databases[0].size !== 0))
+    throw new CommandError(ClusterErr.replicateNotEmpty);
+  topology.setMaster(master);
+  cluster.changed();
+  followClusterMaster(ctx.server);
+  ctx.reply.ok();
+}
+
+/** FAILOVER: a replica cannot take over without a cluster bus to agree on it; after the option check it is refused as on a Redis master. */
 export function clusterFailover(ctx: CommandContext): void {
   const argc = ctx.args.length;
   if (argc > 3) throw new CommandError(Err.unknownSubcommandOrArity(ctx.args[1], 'cluster'));

@@ -19,6 +19,7 @@ import { startOpsListeners } from './opsListeners';
 import { openCluster } from '../cluster/clusterState';
 import { redirectBlockedClients } from './clusterGate';
 import { attachReplication } from './replication/setup';
+import { followClusterMaster } from './clusterReplica';
 import { RDB_FULL_SYNC } from './replication/fullSync';
 
 /**
@@ -188,6 +189,8 @@ export async function startServer(
   // Replication: full resynchronizations through the RDB codec; `replicaof` connects now that the port is known
   // (REPLCONF listening-port).
   attachReplication(state, dispatcher, logger, RDB_FULL_SYNC);
+  // Cluster mode: a node listed as a replica replicates its master from now on.
+  followClusterMaster(state);
   // Operations: TLS port and /metrics endpoint (off when their port is 0); close() stops them with the rest.
   listeners.push(...(await startOpsListeners(state, addresses.map((a) => a.replace(/^-/, '')), onConnection).catch(failStart)));
   return { port: boundPort, state, stopped, close };

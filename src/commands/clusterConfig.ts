@@ -167,11 +167,12 @@ export function clusterReset(ctx: CommandContext): void {
     if (keywordEquals(ctx.args[2], 'HARD')) hard = true;
     else if (!keywordEquals(ctx.args[2], 'SOFT')) throw new CommandError(Err.syntax);
   }
-  if (ctx.db.size !== 0) throw new CommandError(ClusterErr.resetWithKeys);
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
-  // A replica becomes a master again (it stops replicating), as Redis's clusterReset.
-  if (topology.myself.role === 'slave') leaveClusterMaster(ctx.server);
+  const replica = topology.myself.role === 'slave';
+  if (!replica && ctx.db.size !== 0) throw new CommandError(ClusterErr.resetWithKeys);
+  // A replica becomes a master again (it stops replicating) and is emptied below, as Redis's clusterReset.
+  if (replica) leaveClusterMaster(ctx.server);
   topology.reset();
   if (hard) {
     topology.currentEpoch = 0;
@@ -180,7 +181,10 @@ export function clusterReset(ctx: CommandContext): void {
     topology.renameMyself(newNodeId());
   }
   cluster.changed();
-  ctx.reply.ok();
+  // The emptying runs as a FLUSHALL through the command path, so it is journaled (it survives a restart) like
+  // any write; its +OK is this command's reply.
+  if (replica) ctx.callQueued([Buffer.from('FLUSHALL')]);
+  else ctx.reply.ok();
 }
 
 /**

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { freePort } from '../helpers/ports';
 import { startRedis, type RunningRedis } from '../helpers/redis';
 import { startSpool, type SpoolHandle } from '../helpers/spool';
-import { RespConnection, nodeText, type Arg, type RespNode } from '../helpers/resp';
+import { RespConnection, escapeBytes, nodeText, serialize, type Arg, type RespNode } from '../helpers/resp';
 
 export async function call(port: number, args: Arg[]): Promise<RespNode> {
   const conn = await RespConnection.connect(port);
@@ -21,6 +21,22 @@ export async function call(port: number, args: Arg[]): Promise<RespNode> {
 
 export async function text(port: number, args: Arg[]): Promise<string> {
   return nodeText(await call(port, args)) ?? '';
+}
+
+/**
+ * The top-level entries of a topology reply (CLUSTER SLOTS / SHARDS: each element escaped; NODES: each line), in
+ * `protocol`, to be neutralised and sorted by the caller (Redis lists nodes in its dictionary's order).
+ */
+export async function topologyEntries(port: number, args: string[], protocol: 2 | 3): Promise<string[]> {
+  const conn = await RespConnection.connect(port);
+  try {
+    if (protocol === 3) await conn.call(['HELLO', '3']);
+    const reply = await conn.call(args);
+    if (args[1] === 'NODES') return reply.bytes.toString('latin1').match(/[0-9a-f]{40} [^\n]*/g) ?? [];
+    return (reply.children ?? []).map((c) => escapeBytes(serialize(c)));
+  } finally {
+    conn.close();
+  }
 }
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20000): Promise<void> {

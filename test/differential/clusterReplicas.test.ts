@@ -6,7 +6,7 @@
 // replica-only errors, and the shapes of CLUSTER SLOTS / SHARDS / NODES / REPLICAS with replicas in them.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runScript, type Script } from '../helpers/differential';
-import { call, startRedisCluster, startSpoolCluster, text, type RedisNode, type SpoolCluster } from '../cluster/clusterHarness';
+import { call, startRedisCluster, startSpoolCluster, text, topologyEntries, type RedisNode, type SpoolCluster } from '../cluster/clusterHarness';
 import { RespConnection, serialize, escapeBytes } from '../helpers/resp';
 import { until } from '../helpers/replication';
 
@@ -67,8 +67,8 @@ const ON_REPLICA: Script[] = [
 
 const ON_MASTER: Script[] = [
   {
-    name: 'a master with slots cannot become a replica; REPLICAS lists a master\'s replica line',
-    steps: ['CLUSTER REPLICATE $B', 'CLUSTER REPLICATE $RB', 'CLUSTER REPLICATE $A', 'REPLICAOF 127.0.0.1 1', 'CLUSTER REPLICAS $A', 'CLUSTER SLAVES $B', 'XLEN bar'],
+    name: 'a master with slots cannot become a replica; REPLICAS lists a master\'s replica line; CLUSTER HELP',
+    steps: ['CLUSTER REPLICATE $B', 'CLUSTER REPLICATE $RB', 'CLUSTER REPLICATE $A', 'REPLICAOF 127.0.0.1 1', 'CLUSTER REPLICAS $A', 'CLUSTER SLAVES $B', 'XLEN bar', 'CLUSTER HELP'],
   },
 ];
 
@@ -136,15 +136,7 @@ describe('cluster replicas against redis-server cluster nodes', () => {
 
   /** A topology reply, its top-level elements neutralised and sorted (Redis lists nodes in dict order). */
   async function sortedReply(port: number, args: string[], side: Side, protocol: 2 | 3): Promise<string[]> {
-    const conn = await RespConnection.connect(port);
-    try {
-      if (protocol === 3) await conn.call(['HELLO', '3']);
-      const reply = await conn.call(args);
-      const parts = args[1] === 'NODES' ? (reply.bytes.toString('latin1').match(/[0-9a-f]{40} [^\n]*/g) ?? []) : (reply.children ?? []).map((c) => escapeBytes(serialize(c)));
-      return neutral(parts, side).sort();
-    } finally {
-      conn.close();
-    }
+    return neutral(await topologyEntries(port, args, protocol), side).sort();
   }
 
   test.each(

@@ -99,6 +99,8 @@ export async function startServer(
   // Cluster mode: the topology is loaded before anything listens, so no command runs unrouted.
   if (config.getBoolean('cluster-enabled')) {
     if (config.getNumber('port') === 0) throw new Error('cluster-enabled needs a fixed port (the topology names each node by its port)');
+    // As Redis: a cluster node's master is the one its topology names (a `slave <master-id>` line).
+    if (config.get('replicaof').trim() !== '') throw new Error('replicaof directive not allowed in cluster mode');
     state.cluster = await openCluster({
       file: path.resolve(config.get('dir'), config.get('cluster-config-file')),
       port: config.getNumber('port'),

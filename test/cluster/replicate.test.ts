@@ -107,3 +107,10 @@ test('CLUSTER RESET makes a replica a master again: it stops replicating and is 
   expect(await text(portC, ['DBSIZE'])).toBe('0');
   expect(infoField(await text(portC, ['INFO', 'replication']), 'role')).toBe('master');
 });
+
+test('a replicaof directive is refused in cluster mode, as Redis', async () => {
+  const port = await freePort();
+  await expect(
+    startSpool({ port: String(port), 'cluster-enabled': 'yes', 'cluster-config-file': path.join(dir, 'n.conf'), replicaof: '127.0.0.1 1' }),
+  ).rejects.toThrow('replicaof directive not allowed in cluster mode');
+});

@@ -102,7 +102,8 @@ export function clusterSetSlot(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
   const argc = ctx.args.length;
-  if (topology.myself.role === 'slave') throw new CommandError(ClusterErr.setslotOnReplica);
+  // A replica takes slot owners from its master's stream only (src/server/clusterReplica.ts).
+  if (topology.myself.role === 'slave' && ctx.client.replicationRole !== 'master') throw new CommandError(ClusterErr.setslotOnReplica);
   const slot = slotArg(ctx.args[2]);
   const action = ctx.args[3];
   if (keywordEquals(action, 'MIGRATING') && argc === 5) {

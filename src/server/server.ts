@@ -19,7 +19,7 @@ import { startOpsListeners } from './opsListeners';
 import { openCluster } from '../cluster/clusterState';
 import { redirectBlockedClients } from './clusterGate';
 import { attachReplication } from './replication/setup';
-import { followClusterMaster } from './clusterReplica';
+import { followClusterMaster, SlotOwnersFeed } from './clusterReplica';
 import { RDB_FULL_SYNC } from './replication/fullSync';
 
 /**
@@ -108,7 +108,11 @@ export async function startServer(
       defaultHost: config.get('bind').split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '',
       onSaveError: (err) => logger('warning', `saving the cluster topology: ${err.message}`),
     });
-    state.cluster.onChange = () => redirectBlockedClients(state);
+    const slotOwners = new SlotOwnersFeed(state);
+    state.cluster.onChange = () => {
+      redirectBlockedClients(state);
+      slotOwners.changed();
+    };
     const topology = state.cluster.topology;
     const follow = (): void => {
       topology.requireFullCoverage = config.getBoolean('cluster-require-full-coverage');

@@ -3,7 +3,8 @@
 // Cluster writes over many streams and the entries appear on the replica of the owning master; ioredis Cluster
 // with scaleReads 'slave' reads them back from the replicas; a replica sends writes (and reads without READONLY)
 // to its master with MOVED; redis-cli --cluster check is clean and shows the replicas; ROLE and INFO replication
-// on both sides; SIGTERM stops every node. All bounded in count and time.
+// on both sides; redis-cli --cluster reshard moves slots and streams, the replicas following; SIGTERM stops
+// every node. All bounded in count and time.
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -179,6 +180,38 @@ describe('a local cluster of three masters with a replica each', () => {
     const info = (await node(3).cluster('INFO')) as string;
     expect([infoField(info, 'cluster_known_nodes'), infoField(info, 'cluster_size'), infoField(info, 'cluster_my_epoch')]).toEqual(['6', '3', '1']);
   });
+
+  test('redis-cli --cluster reshard moves slots and their streams; the replicas follow; check stays clean; reads still whole', async () => {
+    await run('redis-cli', ['--cluster', 'reshard', `127.0.0.1:${local.ports[0]}`, '--cluster-from', layout.ids[0], '--cluster-to', layout.ids[1], '--cluster-slots', '200', '--cluster-yes'], { timeout: 60000 });
+    // Every node, replicas included, sees master 1 own slots 0-199 now (SETSLOT went to masters, their replicas followed).
+    for (let i = 0; i < 6; i++) {
+      await until(`node ${i} sees the move`, async () => {
+        const line = ((await node(i).cluster('NODES')) as string).split('\n').find((l) => l.startsWith(layout.ids[1]))!;
+        return line.split(' ').slice(8).join(' ') === '0-199 5461-10922';
+      }, 20000, 100);
+    }
+    const { stdout } = await run('redis-cli', ['--cluster', 'check', `127.0.0.1:${local.ports[0]}`], { timeout: 30000 });
+    const out = stdout.replace(/\x1b\[[0-9;]*m/g, '');
+    expect(out).toContain('[OK] All nodes agree about slots configuration.');
+    expect(out).toContain('[OK] All 16384 slots covered.');
+    expect(out).not.toMatch(/\[ERR\]|\[WARNING\]/);
+    // The streams of the moved slots are on master 1's replica now, and gone from master 0's.
+    const moved = Array.from({ length: STREAMS }, (_, i) => `r:${i}`).filter((k) => keyHashSlot(Buffer.from(k)) < 200);
+    expect(moved.length).toBeGreaterThan(0);
+    const [from, to] = [node(3), node(4)];
+    await from.call('READONLY');
+    await to.call('READONLY');
+    await until('the moved streams on the new replica', async () => (await Promise.all(moved.map((k) => to.xlen(k)))).every((n) => n === PER_STREAM), 30000, 100);
+    for (const k of moved) await expect(from.xlen(k)).rejects.toThrow(`MOVED ${keyHashSlot(Buffer.from(k))} 127.0.0.1:${local.ports[1]}`);
+    expect(await from.dbsize()).toBe(Array.from({ length: STREAMS }, (_, i) => `r:${i}`).filter((k) => ownerOf(k) === 0 && keyHashSlot(Buffer.from(k)) >= 200).length);
+    const readers = new Cluster([{ host: '127.0.0.1', port: local.ports[5] }], { scaleReads: 'slave' });
+    try {
+      const lengths = await Promise.all(Array.from({ length: STREAMS }, (_, i) => readers.xlen(`r:${i}`)));
+      expect(lengths.every((n) => n === PER_STREAM)).toBe(true);
+    } finally {
+      readers.disconnect();
+    }
+  }, 120000);
 
   test('SIGTERM to the launcher stops every node, masters and replicas', async () => {
     for (const r of plain.splice(0)) r.disconnect();

@@ -50,7 +50,6 @@ function parseLine(fields: string[], where: string): ParsedLine {
     configEpoch: Number(epochText),
   };
   if (role === 'slave' && node.masterId === null) throw new TopologyError(`${where}: a replica names its master`);
-  if (role === 'slave' && fields.length > 8) throw new TopologyError(`${where}: a replica owns no slots`);
   const parsed: ParsedLine = { node, myself: flags.includes('myself'), slots: [], migrating: [], importing: [] };
   for (const field of fields.slice(8)) {
     const open = /^\[([0-9]+)-([<>])-(.+)\]$/.exec(field);

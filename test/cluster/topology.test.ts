@@ -80,7 +80,6 @@ describe('nodes.conf format', () => {
     expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected\n${B} 127.0.0.2:7001@2 slave ${A} 0 0 1 connected`)).toThrow(/replicates b+, which is not a master/);
     expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected`)).toThrow(/replicates b+, which is not listed/);
     expect(bad(`${A} 127.0.0.1:7000@1 slave - 0 0 1 connected`)).toThrow(/nodes.conf:1: a replica names its master/);
-    expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected 5\n${B} 127.0.0.2:7001@2 master - 0 0 1 connected`)).toThrow(/nodes.conf:1: a replica owns no slots/);
     expect(bad(`${A} 127.0.0.1:7000@17000 master - 0 0 1 connected [5->-nosuch]`)).toThrow(/unknown node nosuch/);
     expect(() => parseTopology('', 'f', 1, () => true)).toThrow(TopologyError);
   });

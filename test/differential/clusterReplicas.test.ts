@@ -156,6 +156,15 @@ describe('cluster replicas against redis-server cluster nodes', () => {
     expect(await fields(spool!.nodes[2].port)).toEqual(await fields(redis[2].port));
   });
 
+  test('INFO replication of a replica and of its master: the same fields as Redis, role and master address alike', async () => {
+    const fields = async (side: Side, node: number) =>
+      neutral((await text(side[node].port, ['INFO', 'replication'])).split('\r\n').filter((l) => l.includes(':')), side).map((l) =>
+        /^(role|master_host|master_port|master_link_status|connected_slaves|slave_read_only):/.test(l) ? l : l.replace(/:.*/, ':<value>'),
+      );
+    expect(await fields(spool!.nodes, 2)).toEqual(await fields(redis, 2));
+    expect(await fields(spool!.nodes, 0)).toEqual(await fields(redis, 0));
+  });
+
   test('ROLE of a replica and of its master have the same shape as Redis', async () => {
     const shape = async (side: Side, node: number) =>
       neutral([escapeBytes(serialize(await call(side[node].port, ['ROLE'])))], side)[0]

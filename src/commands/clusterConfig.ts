@@ -1,7 +1,8 @@
 // The CLUSTER subcommands that change this node's topology (ADDSLOTS, DELSLOTS and their RANGE forms, FLUSHSLOTS,
-// SETSLOT, FORGET, RESET, BUMPEPOCH, SET-CONFIG-EPOCH) and persist it, plus MEET, SAVECONFIG and FAILOVER, with
-// Redis 7.0.15's checks in Redis's order. Each change is this node's own: nothing is gossiped, so tools such as
-// redis-cli --cluster send them to every node, as they do with Redis.
+// SETSLOT, FORGET, RESET, BUMPEPOCH, SET-CONFIG-EPOCH, REPLICATE) and persist it, plus MEET, SAVECONFIG and
+// FAILOVER, with Redis 7.0.15's checks in Redis's order. Each change is this node's own: nothing is gossiped, so
+// tools such as redis-cli --cluster send them to every node, as they do with Redis (a master passes its slot
+// owners on to its replicas: src/server/clusterReplica.ts).
 
 import { ClusterErr, CommandError, Err, errnoText } from '../errors';
 import { isIP } from 'node:net';

@@ -274,6 +274,12 @@ export const ClusterErr = {
   badEpoch: (arg: string) => `ERR Invalid config epoch specified: ${quoteArg(arg)}`,
   epochWithOthers: 'ERR The user can assign a config epoch only when the node does not know any other node.',
   epochNonZero: 'ERR Node config epoch is already non-zero',
+  replicaofInCluster: 'ERR REPLICAOF not allowed in cluster mode.',
+  replicateMyself: "ERR Can't replicate myself",
+  replicateReplica: 'ERR I can only replicate a master, not a replica.',
+  replicateNotEmpty: 'ERR To set a master the node must be empty and without assigned slots.',
+  setslotOnReplica: 'ERR Please use SETSLOT only with masters.',
+  forgetMyMaster: "ERR Can't forget my master!",
 } as const;
 
 /** DUMP, RESTORE, MIGRATE, SAVE/BGSAVE, SYNC (texts of Redis 7.0's cluster.c, rdb.c and replication.c). */

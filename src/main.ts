@@ -47,6 +47,7 @@ export async function main(argv: string[]): Promise<void> {
     const host = options.get('cluster-announce-ip') || (options.get('bind') ?? '127.0.0.1').split(/\s+/).filter(Boolean)[0].replace(/^-/, '');
     const code = await runLocalCluster({
       count: local.count,
+      replicas: local.replicas,
       port: Number(options.get('port') ?? '6379'),
       dir: path.resolve(options.get('dir') ?? './data'),
       host: host === '0.0.0.0' || host === '*' || host === '::' ? '127.0.0.1' : host,

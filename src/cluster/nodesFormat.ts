@@ -101,7 +101,6 @@ export function parseTopology(text: string, file: string, port: number, isMe: (n
         : `${file}: several nodes of the topology match this server (${mine.map((l) => l.node.id).join(', ')}): set cluster-announce-ip`,
     );
   }
-  if (mine[0].node.role !== 'master') throw new TopologyError(`${file}: this node is listed as a replica; Spool nodes are masters`);
   const topology = new Topology(mine[0].node);
   topology.currentEpoch = currentEpoch;
   for (const l of lines) topology.currentEpoch = Math.max(topology.currentEpoch, l.node.configEpoch);
@@ -119,6 +118,13 @@ export function parseTopology(text: string, file: string, port: number, isMe: (n
     if (!n) throw new TopologyError(`${file}: open slot names unknown node ${id}`);
     return n;
   };
+  const me = topology.myself;
+  if (me.role === 'slave') {
+    // A replica replicates its master from the address listed for it: the master must be there.
+    const master = topology.masterOf(me);
+    if (master === null) throw new TopologyError(`${file}: this node replicates ${me.masterId}, which is not listed`);
+    if (master.role !== 'master') throw new TopologyError(`${file}: this node replicates ${master.id}, which is not a master`);
+  }
   for (const [slot, id] of mine[0].migrating) topology.migrating.set(slot, lookup(id));
   for (const [slot, id] of mine[0].importing) topology.importing.set(slot, lookup(id));
   return topology;
@@ -129,7 +135,7 @@ export function nodeLine(topology: Topology, node: ClusterNode, pongMs: number):
   const me = node === topology.myself;
   const address = `${node.host}:${node.port}@${node.cport}${node.hostname ? `,${node.hostname}` : ''}`;
   const flags = `${me ? 'myself,' : ''}${node.role}`;
-  let line = `${node.id} ${address} ${flags} ${node.masterId ?? '-'} 0 ${me ? 0 : pongMs} ${node.configEpoch} connected`;
+  let line = `${node.id} ${address} ${flags} ${node.masterId ?? '-'} 0 ${me ? 0 : pongMs} ${topology.nodeEpoch(node)} connected`;
   for (const { start, end } of topology.rangesOf(node)) line += start === end ? ` ${start}` : ` ${start}-${end}`;
   if (me) {
     const open = [...new Set([...topology.migrating.keys(), ...topology.importing.keys()])].sort((a, b) => a - b);

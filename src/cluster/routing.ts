@@ -2,7 +2,8 @@
 // getNodeByQuery and clusterRedirectClient (cluster.c, 7.0). All keys must hash to one slot (CROSSSLOT), the
 // slot must be assigned (CLUSTERDOWN) and served here (MOVED); a slot being migrated away sends the keys this
 // node no longer holds to the target (ASK), a slot being imported is served to clients that said ASKING, and a
-// multi-key request whose keys are split by a migration must be retried (TRYAGAIN). MIGRATE itself runs here
+// multi-key request whose keys are split by a migration must be retried (TRYAGAIN). A replica sends every
+// request to its master (MOVED) except the reads of a client that said READONLY. MIGRATE itself runs here
 // whenever its slot is open (migrating or importing), so keys can move freely; a key a MIGRATE is sending right
 // now is neither here nor there yet, so requests on it are retried (TRYAGAIN) too.
 
@@ -29,6 +30,8 @@ export function redirection(
   migrate = false,
   /** Whether a key is being sent by a MIGRATE of this node (null: none is). */
   inFlight: ((key: Buffer) => boolean) | null = null,
+  /** A READONLY client's request that writes nothing (for EXEC: no queued command writes). */
+  readOnlyRequest = false,
 ): string | null {
   let firstKey: Buffer | null = null;
   let slot = 0;
@@ -69,6 +72,10 @@ export function redirection(
     return ClusterErr.ask(slot, target.host, target.port);
   }
   if (importing && asking) return multipleKeys && missingKeys > 0 ? ClusterErr.tryAgain : null;
-  if (owner !== topology.myself) return ClusterErr.moved(slot, owner.host, owner.port);
+  if (owner !== topology.myself) {
+    // A replica serves its master's slots to READONLY clients' reads; anything else goes to the master.
+    if (readOnlyRequest && topology.replicates(owner)) return null;
+    return ClusterErr.moved(slot, owner.host, owner.port);
+  }
   return null;
 }

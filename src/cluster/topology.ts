@@ -104,6 +104,38 @@ export class Topology {
     return owners.size;
   }
 
+  /** The master a replica follows (null for a master, or a replica whose master is not listed). */
+  masterOf(node: ClusterNode): ClusterNode | null {
+    return node.masterId === null ? null : (this.nodes.get(node.masterId) ?? null);
+  }
+
+  /** The config epoch a node is shown with: a replica's is its master's (Redis's nodeEpoch). */
+  nodeEpoch(node: ClusterNode): number {
+    return node.role === 'slave' ? (this.masterOf(node)?.configEpoch ?? node.configEpoch) : node.configEpoch;
+  }
+
+  /** This node serves reads of `owner`'s slots to READONLY clients: it is a replica of `owner`. */
+  replicates(owner: ClusterNode): boolean {
+    return this.myself.role === 'slave' && this.myself.masterId === owner.id;
+  }
+
+  /** Makes this node a replica of `master` (Redis's clusterSetMaster): a master's open slots close. */
+  setMaster(master: ClusterNode): void {
+    const me = this.myself;
+    if (me.role === 'master') {
+      this.migrating.clear();
+      this.importing.clear();
+    }
+    me.role = 'slave';
+    me.masterId = master.id;
+  }
+
+  /** Makes this replica a master again (CLUSTER RESET on a replica: Redis's clusterSetNodeAsMaster). */
+  setAsMaster(): void {
+    this.myself.role = 'master';
+    this.myself.masterId = null;
+  }
+
   replicasOf(master: ClusterNode): ClusterNode[] {
     return [...this.nodes.values()].filter((n) => n.role === 'slave' && n.masterId === master.id);
   }

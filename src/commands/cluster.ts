@@ -25,13 +25,14 @@ import {
   clusterFlushSlots,
   clusterForget,
   clusterMeet,
+  clusterReplicate,
   clusterReset,
   clusterSaveConfig,
   clusterSetConfigEpoch,
   clusterSetSlot,
 } from './clusterConfig';
 
-/** Redis 7.0.15's CLUSTER HELP, without REPLICATE (replicas are not served yet). */
+/** Redis 7.0.15's CLUSTER HELP. */
 const CLUSTER_HELP = [
   'ADDSLOTS <slot> [<slot> ...]',
   '    Assign slots to current node.',
@@ -66,6 +67,8 @@ const CLUSTER_HELP = [
   'NODES',
   '    Return cluster configuration seen by node. Output format:',
   '    <id> <ip:port> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...',
+  'REPLICATE <node-id>',
+  '    Configure current node as replica to <node-id>.',
   'RESET [HARD|SOFT]',
   '    Reset current node (default: soft).',
   'SET-CONFIG-EPOCH <epoch>',
@@ -160,6 +163,7 @@ export const clusterCommands: CommandSpec[] = [
       sub('meet', -4, clusterMeet, 'Force a node cluster to handshake with another node', '3.0.0', true),
       sub('myid', 2, clusterMyId, 'Return the node id', '3.0.0'),
       sub('nodes', 2, clusterNodes, 'Get Cluster config for the node', '3.0.0'),
+      sub('replicate', 3, clusterReplicate, 'Reconfigure a node as a replica of the specified master node', '3.0.0', true),
       sub('replicas', 3, clusterReplicas, 'List replica nodes of the specified master node', '5.0.0', true),
       sub('reset', -2, clusterReset, 'Reset a Redis Cluster node', '3.0.0', true),
       sub('saveconfig', 2, clusterSaveConfig, 'Forces the node to save cluster state on disk', '3.0.0', true),

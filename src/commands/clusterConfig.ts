@@ -1,7 +1,8 @@
 // The CLUSTER subcommands that change this node's topology (ADDSLOTS, DELSLOTS and their RANGE forms, FLUSHSLOTS,
-// SETSLOT, FORGET, RESET, BUMPEPOCH, SET-CONFIG-EPOCH) and persist it, plus MEET, SAVECONFIG and FAILOVER, with
-// Redis 7.0.15's checks in Redis's order. Each change is this node's own: nothing is gossiped, so tools such as
-// redis-cli --cluster send them to every node, as they do with Redis.
+// SETSLOT, FORGET, RESET, BUMPEPOCH, SET-CONFIG-EPOCH, REPLICATE) and persist it, plus MEET, SAVECONFIG and
+// FAILOVER, with Redis 7.0.15's checks in Redis's order. Each change is this node's own: nothing is gossiped, so
+// tools such as redis-cli --cluster send them to every node, as they do with Redis (a master passes its slot
+// owners on to its replicas: src/server/clusterReplica.ts).
 
 import { ClusterErr, CommandError, Err, errnoText } from '../errors';
 import { isIP } from 'node:net';
@@ -9,6 +10,7 @@ import { CLUSTER_SLOTS } from '../cluster/keySlot';
 import { newNodeId } from '../cluster/clusterState';
 import { toInteger, keywordEquals } from './args';
 import { clusterOf, nodeNamed } from './clusterReplies';
+import { followClusterMaster, leaveClusterMaster } from '../server/clusterReplica';
 import type { CommandContext } from './types';
 
 /** Redis's getSlotOrReply. */
@@ -101,6 +103,8 @@ export function clusterSetSlot(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
   const argc = ctx.args.length;
+  // A replica takes slot owners from its master's stream only (src/server/clusterReplica.ts).
+  if (topology.myself.role === 'slave' && ctx.client.replicationRole !== 'master') throw new CommandError(ClusterErr.setslotOnReplica);
   const slot = slotArg(ctx.args[2]);
   const action = ctx.args[3];
   if (keywordEquals(action, 'MIGRATING') && argc === 5) {
@@ -151,6 +155,7 @@ export function clusterForget(ctx: CommandContext): void {
   const cluster = clusterOf(ctx);
   const node = nodeNamed(ctx, ctx.args[2]);
   if (node === cluster.topology.myself) throw new CommandError(ClusterErr.forgetMyself);
+  if (cluster.topology.replicates(node)) throw new CommandError(ClusterErr.forgetMyMaster);
   cluster.topology.removeNode(node);
   cluster.changed();
   ctx.reply.ok();
@@ -164,9 +169,12 @@ export function clusterReset(ctx: CommandContext): void {
     if (keywordEquals(ctx.args[2], 'HARD')) hard = true;
     else if (!keywordEquals(ctx.args[2], 'SOFT')) throw new CommandError(Err.syntax);
   }
-  if (ctx.db.size !== 0) throw new CommandError(ClusterErr.resetWithKeys);
   const cluster = clusterOf(ctx);
   const topology = cluster.topology;
+  const replica = topology.myself.role === 'slave';
+  if (!replica && ctx.db.size !== 0) throw new CommandError(ClusterErr.resetWithKeys);
+  // A replica becomes a master again (it stops replicating) and is emptied below, as Redis's clusterReset.
+  if (replica) leaveClusterMaster(ctx.server);
   topology.reset();
   if (hard) {
     topology.currentEpoch = 0;
@@ -175,7 +183,10 @@ export function clusterReset(ctx: CommandContext): void {
     topology.renameMyself(newNodeId());
   }
   cluster.changed();
-  ctx.reply.ok();
+  // The emptying runs as a FLUSHALL through the command path, so it is journaled (it survives a restart) like
+  // any write; its +OK is this command's reply.
+  if (replica) ctx.callQueued([Buffer.from('FLUSHALL')]);
+  else ctx.reply.ok();
 }
 
 /**
@@ -217,7 +228,23 @@ export function clusterSetConfigEpoch(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-/** FAILOVER: Spool nodes are masters, so after the option check it is always refused, as on a Redis master. */
+/** CLUSTER REPLICATE <node-id>: this node becomes a replica of that master, as Redis's clusterSetMaster. */
+export function clusterReplicate(ctx: CommandContext): void {
+  const cluster = clusterOf(ctx);
+  const topology = cluster.topology;
+  const master = nodeNamed(ctx, ctx.args[2]);
+  if (master === topology.myself) throw new CommandError(ClusterErr.replicateMyself);
+  if (master.role !== 'master') throw new CommandError(ClusterErr.replicateReplica);
+  // A master must be empty and own no slot; a replica may switch masters.
+  if (topology.myself.role === 'master' && (topology.rangesOf(topology.myself).length > 0 || ctx.server.databases[0].size !== 0))
+    throw new CommandError(ClusterErr.replicateNotEmpty);
+  topology.setMaster(master);
+  cluster.changed();
+  followClusterMaster(ctx.server);
+  ctx.reply.ok();
+}
+
+/** FAILOVER: a replica cannot take over without a cluster bus to agree on it; after the option check it is refused as on a Redis master. */
 export function clusterFailover(ctx: CommandContext): void {
   const argc = ctx.args.length;
   if (argc > 3) throw new CommandError(Err.unknownSubcommandOrArity(ctx.args[1], 'cluster'));

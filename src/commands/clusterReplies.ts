@@ -1,6 +1,7 @@
 // The read-only answers of CLUSTER (SLOTS, SHARDS, NODES, INFO, MYID, KEYSLOT, COUNTKEYSINSLOT, GETKEYSINSLOT,
 // REPLICAS, COUNT-FAILURE-REPORTS, LINKS), shaped as Redis 7.0.15's cluster.c from the declared topology.
-// Nodes are always reported healthy and connected: nothing is gossiped, so nothing is known to fail.
+// Nodes are always reported connected: nothing is gossiped, so nothing is known to fail. Replication offsets
+// are those this node knows first-hand (its own, its master's, its attached replicas').
 
 import { ClusterErr, CommandError } from '../errors';
 import { keyHashSlot } from '../cluster/keySlot';
@@ -8,6 +9,7 @@ import { nodeLine, nodesText } from '../cluster/nodesFormat';
 import type { ClusterState } from '../cluster/clusterState';
 import type { ClusterNode, Topology } from '../cluster/topology';
 import type { ReplyWriter } from '../protocol/replyWriter';
+import { replicaRows } from '../server/replication/replicationInfo';
 import type { CommandContext } from './types';
 
 /** The cluster state of this server; the CLUSTER container checks cluster mode before any subcommand runs. */
@@ -32,6 +34,26 @@ function masters(topology: Topology): ClusterNode[] {
   return [...topology.nodes.values()].filter((n) => n.role === 'master');
 }
 
+/**
+ * The replication offset of a node as far as this node knows it without gossip: its own, that of a replica
+ * attached to it (its REPLCONF ACK, matched by address and listening port), that of its master (what was read
+ * from it); null for any other node.
+ */
+function knownOffset(ctx: CommandContext, node: ClusterNode): number | null {
+  const topology = clusterOf(ctx).topology;
+  const replication = ctx.server.replication;
+  if (node === topology.myself) return replication.offset;
+  if (replication.master !== null && topology.replicates(node)) return replication.master.readOffset;
+  if (node.masterId !== topology.myself.id) return null;
+  const row = replicaRows(ctx.server, ctx.now).find((r) => r.port === node.port && r.ip === node.host);
+  return row === undefined ? null : row.offset;
+}
+
+/** Redis's isReplicaAvailable: a replica known to have no data yet (offset 0) is left out of CLUSTER SLOTS. */
+function available(ctx: CommandContext, replica: ClusterNode): boolean {
+  return knownOffset(ctx, replica) !== 0;
+}
+
 export function clusterSlots(ctx: CommandContext): void {
   const topology = clusterOf(ctx).topology;
   const rows: [number, number, ClusterNode][] = [];
@@ -39,7 +61,7 @@ export function clusterSlots(ctx: CommandContext): void {
   const reply = ctx.reply;
   reply.array(rows.length);
   for (const [start, end, node] of rows) {
-    const replicas = topology.replicasOf(node);
+    const replicas = topology.replicasOf(node).filter((r) => available(ctx, r));
     reply.array(3 + replicas.length);
     reply.integer(start);
     reply.integer(end);
@@ -48,11 +70,17 @@ export function clusterSlots(ctx: CommandContext): void {
   }
 }
 
-/** A node as CLUSTER SHARDS lists it: a map of these fields (strings as bulk strings, numbers as integers). */
-function shardNode(reply: ReplyWriter, node: ClusterNode): void {
+/**
+ * A node as CLUSTER SHARDS lists it: a map of these fields (strings as bulk strings, numbers as integers). A
+ * replica known to be at offset 0 is `loading`, as in Redis; offsets this node cannot know are shown as 0.
+ */
+function shardNode(ctx: CommandContext, node: ClusterNode): void {
+  const reply = ctx.reply;
+  const offset = knownOffset(ctx, node);
   const fields: [string, string | number][] = [['id', node.id], ['port', node.port], ['ip', node.host], ['endpoint', node.host]];
   if (node.hostname) fields.push(['hostname', node.hostname]);
-  fields.push(['role', node.role === 'master' ? 'master' : 'replica'], ['replication-offset', 0], ['health', 'online']);
+  const replica = node.role === 'slave';
+  fields.push(['role', replica ? 'replica' : 'master'], ['replication-offset', offset ?? 0], ['health', replica && offset === 0 ? 'loading' : 'online']);
   reply.map(fields.length);
   for (const [name, value] of fields) {
     reply.bulk(name);
@@ -78,7 +106,7 @@ export function clusterShards(ctx: CommandContext): void {
     reply.bulk('nodes');
     const nodes = [master, ...topology.replicasOf(master)];
     reply.array(nodes.length);
-    for (const n of nodes) shardNode(reply, n);
+    for (const n of nodes) shardNode(ctx, n);
   }
 }
 
@@ -98,7 +126,7 @@ export function clusterInfo(ctx: CommandContext): void {
     ['cluster_known_nodes', topology.nodes.size],
     ['cluster_size', topology.size],
     ['cluster_current_epoch', topology.currentEpoch],
-    ['cluster_my_epoch', topology.myself.configEpoch],
+    ['cluster_my_epoch', topology.nodeEpoch(topology.myself)],
     ['cluster_stats_messages_sent', 0],
     ['cluster_stats_messages_received', 0],
     ['total_cluster_links_buffer_limit_exceeded', 0],

@@ -127,6 +127,7 @@ function migrate(ctx: CommandContext): void {
     release();
     const preambleError = replies.slice(0, preamble).find((r) => !r.ok);
     let targetError: string | null = null;
+    const deleted: Buffer[] = [];
     for (let j = 0; j < keys.length && preamble + j < replies.length; j++) {
       const reply = replies[preamble + j];
       if (preambleError || !reply.ok) {
@@ -135,7 +136,17 @@ function migrate(ctx: CommandContext): void {
       }
       // Only the stream that was sent: a key replaced meanwhile is not someone else's to delete.
       const key = keys[j].toString('latin1');
-      if (!copy && db.get(key) === streams[j]) db.delete(key);
+      if (!copy && db.get(key) === streams[j]) {
+        db.delete(key);
+        deleted.push(keys[j]);
+      }
+    }
+    // Replicas drop the keys too: MIGRATE travels as one DEL of the keys deleted, as Redis rewrites it. Outside
+    // any command, this one's writes are sent at once.
+    const propagation = server.propagation;
+    if (propagation !== null && deleted.length > 0) {
+      propagation.alsoPropagate(db.index, [Buffer.from('DEL'), ...deleted]);
+      propagation.commit();
     }
     releaseMoving();
     // Outside any command, the deletions' durability ticket is this one's to take.

@@ -3,7 +3,7 @@
 // (what a replica tells its master), WAIT (block until replicas acknowledged the writes so far), ROLE.
 // The state they act on lives in src/server/replication/.
 
-import { CommandError, Err, RdbErr } from '../errors';
+import { ClusterErr, CommandError, Err, RdbErr } from '../errors';
 import { keywordEquals, toInteger } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { WAIT_KEY } from '../server/replication/replication';
@@ -14,6 +14,8 @@ const latin1 = (b: Buffer): string => b.toString('latin1');
 /** REPLICAOF host port | NO ONE (replicaofCommand). */
 function replicaof(ctx: CommandContext): void {
   const r = ctx.server.replication;
+  // A cluster node's master comes from the topology (CLUSTER REPLICATE), as in Redis Cluster.
+  if (ctx.server.cluster !== null) throw new CommandError(ClusterErr.replicaofInCluster);
   const [, hostArg, portArg] = ctx.args;
   if (keywordEquals(hostArg, 'NO') && keywordEquals(portArg, 'ONE')) {
     r.becomeMaster();

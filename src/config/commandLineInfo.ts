@@ -37,6 +37,7 @@ export function usageText(name = 'spool-server'): string {
     `       ${name} --port 7777 --dir /var/lib/spool --appendfsync always`,
     `       ${name} /etc/spool/spool.conf --loglevel verbose`,
     `       ${name} --cluster-local 3 --port 7000 (a cluster of 3 nodes on ports 7000-7002, see README "Cluster")`,
+    `       ${name} --cluster-local 3 --cluster-replicas 1 --port 7000 (3 masters on 7000-7002, a replica of each on 7003-7005)`,
     '',
     'Options (as config file directives, redis.conf syntax, or as --name value on the command line):',
     ...options,

@@ -73,7 +73,7 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: 'tls-ca-cert-file', type: 'string', default: '', mutable: false, doc: 'CA certificates (PEM) client certificates are checked against.' },
   { name: 'tls-auth-clients', type: 'enum', default: 'yes', values: ['yes', 'no', 'optional'], mutable: false, doc: 'Client certificates on the TLS port: yes (required), optional (checked when given) or no (not asked for), as Redis.' },
   // Replication (src/server/replication/): REPLICAOF, PSYNC, WAIT, as Redis's.
-  { name: 'replicaof', type: 'string', default: '', mutable: false, doc: 'At start-up, `<host> <port>`: replicate that master (Spool or redis-server), as REPLICAOF. Empty: a master. REPLICAOF changes it (CONFIG REWRITE saves it); alias `slaveof`.' },
+  { name: 'replicaof', type: 'string', default: '', mutable: false, doc: 'At start-up, `<host> <port>`: replicate that master (Spool or redis-server), as REPLICAOF. Empty: a master. REPLICAOF changes it (CONFIG REWRITE saves it); alias `slaveof`. Not allowed in cluster mode, where a replica\'s master is named by its `slave <master-id>` line in cluster-config-file.' },
   { name: 'masterauth', type: 'string', default: '', mutable: true, doc: 'Password a replica gives its master with AUTH (empty: none).' },
   { name: 'masteruser', type: 'string', default: '', mutable: true, doc: 'User name a replica gives with AUTH <user> <password> (empty: AUTH <password> alone).' },
   { name: 'replica-read-only', type: 'boolean', default: 'yes', mutable: true, doc: 'A replica refuses writes from its own clients (READONLY error); alias `slave-read-only`.' },

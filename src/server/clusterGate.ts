@@ -33,6 +33,8 @@ export function clusterRedirection(
   // Redis's resetClient: ASKING lasts for the next command only, or until EXEC once MULTI started.
   const name = resolved.spec.name;
   if (client.multi === null && name !== 'asking' && name !== 'multi') client.asking = false;
+  // What our master sends is run whatever the slot (Redis's processCommand skips the redirection for it).
+  if (client.replicationRole === 'master') return null;
   const spec = resolved.spec;
   if (spec.firstKey > 0 && spec.lastKey === spec.firstKey && spec.keys === undefined) {
     // One key (XADD, XRANGE, XACK...), the common case: a slot served here and not being migrated needs no
@@ -42,6 +44,8 @@ export function clusterRedirection(
     if (topology.owner[slot] === topology.myself && topology.ok && !topology.migrating.has(slot)) return null;
   }
   const keyLists: Buffer[][] = [];
+  // Redis's is_write_command: the command writes, or it is an EXEC with a queued command that writes.
+  let writes = resolved.traits.write;
   if (name === 'exec') {
     if (client.multi === null) return null;
     client.asking = false; // the transaction ends with this EXEC
@@ -52,6 +56,7 @@ export function clusterRedirection(
       } catch {
         continue; // rejected when queued: EXEC aborts anyway
       }
+      if (r.traits.write) writes = true;
       const keys = keysOf(r, queued.args);
       if (keys !== null) keyLists.push(keys);
     }
@@ -70,6 +75,7 @@ export function clusterRedirection(
     resolved.traits.write,
     name === 'migrate',
     inFlight,
+    client.readonlyCluster && !writes,
   );
 }
 
@@ -89,7 +95,9 @@ export function redirectBlockedClients(server: ServerState): void {
       // All keys of a request share one slot (checked when it was sent): the first one tells.
       const slot = keySlotOf(entry.request.keys[0]);
       const owner = topology.owner[slot];
-      if (owner !== topology.myself && !topology.importing.has(slot))
+      // A READONLY client's blocked read (XREAD) stays on the replica of the slot's master, as in Redis.
+      const servedHere = owner === topology.myself || (owner !== null && client.readonlyCluster && topology.replicates(owner));
+      if (!servedHere && !topology.importing.has(slot))
         error = owner === null ? ClusterErr.unbound : ClusterErr.moved(slot, owner.host, owner.port);
     }
     if (error !== null) server.blocking.fail(entry, error);

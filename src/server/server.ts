@@ -19,6 +19,7 @@ import { startOpsListeners } from './opsListeners';
 import { openCluster } from '../cluster/clusterState';
 import { redirectBlockedClients } from './clusterGate';
 import { attachReplication } from './replication/setup';
+import { followClusterMaster, SlotOwnersFeed } from './clusterReplica';
 import { RDB_FULL_SYNC } from './replication/fullSync';
 
 /**
@@ -98,6 +99,8 @@ export async function startServer(
   // Cluster mode: the topology is loaded before anything listens, so no command runs unrouted.
   if (config.getBoolean('cluster-enabled')) {
     if (config.getNumber('port') === 0) throw new Error('cluster-enabled needs a fixed port (the topology names each node by its port)');
+    // As Redis: a cluster node's master is the one its topology names (a `slave <master-id>` line).
+    if (config.get('replicaof').trim() !== '') throw new Error('replicaof directive not allowed in cluster mode');
     state.cluster = await openCluster({
       file: path.resolve(config.get('dir'), config.get('cluster-config-file')),
       port: config.getNumber('port'),
@@ -105,7 +108,11 @@ export async function startServer(
       defaultHost: config.get('bind').split(/\s+/).filter(Boolean)[0]?.replace(/^-/, '') ?? '',
       onSaveError: (err) => logger('warning', `saving the cluster topology: ${err.message}`),
     });
-    state.cluster.onChange = () => redirectBlockedClients(state);
+    const slotOwners = new SlotOwnersFeed(state);
+    state.cluster.onChange = () => {
+      redirectBlockedClients(state);
+      slotOwners.changed();
+    };
     const topology = state.cluster.topology;
     const follow = (): void => {
       topology.requireFullCoverage = config.getBoolean('cluster-require-full-coverage');
@@ -188,6 +195,8 @@ export async function startServer(
   // Replication: full resynchronizations through the RDB codec; `replicaof` connects now that the port is known
   // (REPLCONF listening-port).
   attachReplication(state, dispatcher, logger, RDB_FULL_SYNC);
+  // Cluster mode: a node listed as a replica replicates its master from now on.
+  followClusterMaster(state);
   // Operations: TLS port and /metrics endpoint (off when their port is 0); close() stops them with the rest.
   listeners.push(...(await startOpsListeners(state, addresses.map((a) => a.replace(/^-/, '')), onConnection).catch(failStart)));
   return { port: boundPort, state, stopped, close };

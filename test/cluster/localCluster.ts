@@ -1,4 +1,5 @@
-// `spool-server --cluster-local N` as a child process (from dist/), on N consecutive free loopback ports.
+// `spool-server --cluster-local N [--cluster-replicas R]` as a child process (from dist/), on N*(R+1)
+// consecutive free loopback ports (the masters' first, then the replicas').
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
@@ -37,10 +38,12 @@ async function freeRun(count: number): Promise<number> {
   throw new Error(`no run of ${count} free ports found`);
 }
 
-export async function startLocalCluster(count: number, extra: string[] = []): Promise<LocalCluster> {
+export async function startLocalCluster(masters: number, extra: string[] = [], replicas = 0): Promise<LocalCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'spool-local-cluster-'));
+  const count = masters * (replicas + 1);
   const base = await freeRun(count);
-  const args = [path.join(ROOT, 'bin', 'spool-server.js'), '--cluster-local', String(count), '--port', String(base), '--bind', '127.0.0.1', '--dir', dir, ...extra];
+  const replicaArgs = replicas > 0 ? ['--cluster-replicas', String(replicas)] : [];
+  const args = [path.join(ROOT, 'bin', 'spool-server.js'), '--cluster-local', String(masters), ...replicaArgs, '--port', String(base), '--bind', '127.0.0.1', '--dir', dir, ...extra];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: ROOT });
   let out = '';
   const collect = (d: Buffer) => (out = (out + d.toString('utf8')).slice(-16384));

@@ -52,6 +52,16 @@ describe('nodes.conf format', () => {
     expect(topologyFileText(again)).toBe(saved);
   });
 
+  test('a replica line: this node as a replica of a listed master, shown with its master\'s config epoch', () => {
+    const withReplica = `${TWO}\n${'c'.repeat(40)} 127.0.0.1:7002@17002 slave ${B} 0 0 0 connected`;
+    const t = parseTopology(withReplica, 'nodes.conf', 7002, byPort(7002));
+    expect([t.myself.role, t.myself.masterId, t.nodeEpoch(t.myself)]).toEqual(['slave', B, 2]);
+    expect(t.replicates(t.nodes.get(B)!)).toBe(true);
+    expect(t.replicates(t.nodes.get(A)!)).toBe(false);
+    expect(t.replicasOf(t.nodes.get(B)!)).toEqual([t.myself]);
+    expect(topologyFileText(t)).toContain(`${'c'.repeat(40)} 127.0.0.1:7002@17002 myself,slave ${B} 0 0 2 connected\n`);
+  });
+
   test('a myself flag on another port is ignored (a copy of another node\'s file)', () => {
     const copied = TWO.replace('master - 0 0 1', 'myself,master - 0 0 1');
     expect(parseTopology(copied, 'nodes.conf', 7001, byPort(7001)).myself.id).toBe(B);
@@ -67,7 +77,9 @@ describe('nodes.conf format', () => {
     expect(bad(`${A} 127.0.0.1:7000@1 master - 0 0 1 connected\n${A} 127.0.0.1:7001@2 master - 0 0 1 connected`)).toThrow(/listed twice/);
     expect(bad(TWO, 7005)).toThrow(/no node of the topology is this server/);
     expect(bad(`${A} 127.0.0.1:7000@1 master - 0 0 1 connected\n${B} 127.0.0.2:7000@2 master - 0 0 1 connected`)).toThrow(/several nodes/);
-    expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected\n${B} 127.0.0.2:7001@2 master - 0 0 1 connected`)).toThrow(/replica/);
+    expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected\n${B} 127.0.0.2:7001@2 slave ${A} 0 0 1 connected`)).toThrow(/replicates b+, which is not a master/);
+    expect(bad(`${A} 127.0.0.1:7000@1 slave ${B} 0 0 1 connected`)).toThrow(/replicates b+, which is not listed/);
+    expect(bad(`${A} 127.0.0.1:7000@1 slave - 0 0 1 connected`)).toThrow(/nodes.conf:1: a replica names its master/);
     expect(bad(`${A} 127.0.0.1:7000@17000 master - 0 0 1 connected [5->-nosuch]`)).toThrow(/unknown node nosuch/);
     expect(() => parseTopology('', 'f', 1, () => true)).toThrow(TopologyError);
   });
@@ -92,8 +104,26 @@ describe('--cluster-local', () => {
     expect(parseTopology(textOut, 'f', 7000, byPort(7000)).ok).toBe(true);
   });
 
-  test('takes its option out of the command line', () => {
-    expect(takeClusterLocal(['--port', '7000', '--cluster-local', '3', '--dir', 'd'])).toEqual({ count: 3, rest: ['--port', '7000', '--dir', 'd'] });
+  test('with --cluster-replicas R: the masters first, then R replicas of each master in turn', () => {
+    const textOut = localTopology('127.0.0.1', 7000, 3, 2);
+    const lines = textOut.trim().split('\n');
+    expect(lines.length).toBe(3 * 3 + 1);
+    const ids = lines.slice(0, 9).map((l) => l.split(' ')[0]);
+    const masterOf = lines.slice(3, 9).map((l) => ids.indexOf(l.split(' ')[3]));
+    expect(masterOf).toEqual([0, 0, 1, 1, 2, 2]);
+    for (let i = 3; i < 9; i++) expect(lines[i]).toMatch(new RegExp(`^[0-9a-f]{40} 127\\.0\\.0\\.1:${7000 + i}@${17000 + i} slave [0-9a-f]{40} 0 0 \\d connected$`));
+    const replica = parseTopology(textOut, 'f', 7004, byPort(7004));
+    expect([replica.myself.role, replica.myself.masterId, replica.nodes.size, replica.ok]).toEqual(['slave', ids[0], 9, true]);
+  });
+
+  test('takes its options out of the command line', () => {
+    expect(takeClusterLocal(['--port', '7000', '--cluster-local', '3', '--dir', 'd'])).toEqual({ count: 3, replicas: 0, rest: ['--port', '7000', '--dir', 'd'] });
+    expect(takeClusterLocal(['--cluster-replicas', '2', '--cluster-local', '3', '--dir', 'd'])).toEqual({ count: 3, replicas: 2, rest: ['--dir', 'd'] });
+    expect(() => takeClusterLocal(['--cluster-replicas', '1'])).toThrow(/option of --cluster-local/);
+    expect(() => takeClusterLocal(['--cluster-local', '3', '--cluster-replicas', 'x'])).toThrow(/replicas per master/);
+    expect(() => takeClusterLocal(['--cluster-local', '3', '--cluster-replicas', '-1'])).toThrow(/replicas per master/);
+    expect(() => takeClusterLocal(['--cluster-local', '3', '--cluster-replicas'])).toThrow(/replicas per master/);
+    expect(() => takeClusterLocal(['--cluster-local', '501', '--cluster-replicas', '1'])).toThrow(/1000 nodes/);
     expect(takeClusterLocal(['--port', '7000'])).toBeNull();
     expect(() => takeClusterLocal(['--cluster-local', 'x'])).toThrow(/number of nodes/);
     expect(() => takeClusterLocal(['--cluster-local'])).toThrow(/number of nodes/);

@@ -52,6 +52,17 @@ describe('config files', () => {
     expect(text).toContain('timeout 30');
   });
 
+  it('leaves replicaof out in cluster mode, as Redis (a cluster replica\'s master comes from its topology)', async () => {
+    const file = path.join(dir, 'cluster.conf');
+    writeFileSync(file, 'cluster-enabled yes\nreplicaof 10.0.0.1 7000\ntimeout 5\n');
+    const config = new ConfigStore(new Map(readConfigFile(file)));
+    config.trySet('replicaof', '127.0.0.1 7001', true);
+    await rewriteConfigFile(file, config);
+    const text = readFileSync(file, 'latin1');
+    expect(text.startsWith('cluster-enabled yes\ntimeout 5\n')).toBe(true);
+    expect(text).not.toMatch(/replicaof/);
+  });
+
   it('refuses invalid values with the reason', () => {
     expect(() => new ConfigStore(new Map([['appendfsync', 'sometimes']]))).toThrow(/appendfsync/);
     expect(() => new ConfigStore(new Map([['port', 'x']]))).toThrow(/integer/);

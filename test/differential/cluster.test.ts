@@ -6,7 +6,7 @@
 // SETSLOT states, CLUSTER errors and the reply shapes of SLOTS / SHARDS / NODES / INFO.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runScript, type Script, type Step } from '../helpers/differential';
-import { call, startRedisCluster, startSpoolCluster, type RedisNode, type SpoolCluster } from '../cluster/clusterHarness';
+import { call, startRedisCluster, startSpoolCluster, topologyEntries, type RedisNode, type SpoolCluster } from '../cluster/clusterHarness';
 import { RespConnection, serialize, escapeBytes } from '../helpers/resp';
 import { maskKeys } from '../helpers/mask';
 import { keyHashSlot } from '../../src/cluster/keySlot';
@@ -254,15 +254,7 @@ describe('cluster mode against redis-server cluster nodes', () => {
 
   /** A topology reply of node A, its top-level elements neutralised and sorted (Redis lists nodes in dict order). */
   async function sortedReply(port: number, args: string[], side: Side, protocol: 2 | 3): Promise<string[]> {
-    const conn = await RespConnection.connect(port);
-    try {
-      if (protocol === 3) await conn.call(['HELLO', '3']);
-      const reply = await conn.call(args);
-      const parts = args[1] === 'NODES' ? (reply.bytes.toString('latin1').match(/[0-9a-f]{40} [^\n]*/g) ?? []) : (reply.children ?? []).map((c) => escapeBytes(serialize(c)));
-      return neutral(parts, side).sort();
-    } finally {
-      conn.close();
-    }
+    return neutral(await topologyEntries(port, args, protocol), side).sort();
   }
 
   test.each([

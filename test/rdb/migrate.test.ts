@@ -7,6 +7,7 @@ import { startSpool, type SpoolHandle } from '../helpers/spool';
 import { freePort } from '../helpers/ports';
 import { RespConnection, nodeText, type Arg } from '../helpers/resp';
 import { buildStreams, streamViews } from './streamShapes';
+import { until } from '../helpers/replication';
 
 let redis: RunningRedis;
 let other: RunningRedis;
@@ -166,4 +167,28 @@ describe('MIGRATE from Spool while other clients write', () => {
       writer.close();
     }
   });
+});
+
+describe("MIGRATE and the migrating server's replicas", () => {
+  it('the keys MIGRATE deletes are deleted on its replicas too (one DEL, as Redis rewrites MIGRATE); COPY keeps them', async () => {
+    const replica = await startRedis();
+    const rep = await RespConnection.connect(replica.port);
+    try {
+      await r.call(['FLUSHALL']);
+      await s.call(['FLUSHALL']);
+      for (const k of ['m1', 'm2', 'm3']) await s.call(['XADD', k, '1-1', 'f', 'v']);
+      expect(nodeText(await rep.call(['REPLICAOF', '127.0.0.1', String(spool.port)]))).toBe('OK');
+      await until('the replica to have the streams', async () => nodeText(await rep.call(['DBSIZE'])) === '3');
+      const migrate = (...rest: Arg[]) => s.call(['MIGRATE', '127.0.0.1', String(redis.port), '', '0', '5000', ...rest]);
+      expect(nodeText(await migrate('KEYS', 'm1', 'm2'))).toBe('OK');
+      expect(nodeText(await migrate('COPY', 'KEYS', 'm3'))).toBe('OK');
+      await until('the replica to drop m1 and m2', async () => nodeText(await rep.call(['DBSIZE'])) === '1');
+      expect(nodeText(await rep.call(['EXISTS', 'm3']))).toBe('1');
+      expect(nodeText(await r.call(['DBSIZE']))).toBe('3');
+    } finally {
+      await rep.call(['REPLICAOF', 'NO', 'ONE']).catch(() => undefined);
+      rep.close();
+      await replica.stop();
+    }
+  }, 30000);
 });

@@ -120,12 +120,19 @@ export class ReplyWriter {
 
   /** streamId() of parts given as Numbers below 2^53. */
   streamIdOf(ms: number, seq: number): void {
-    const dm = digitCount(ms);
+    // Replies in a row mostly share the millisecond (XADD at any rate, a range of entries): its digits are
+    // written once and copied after that.
+    if (ms !== msDigitsOf) {
+      msDigitsLength = digitCount(ms);
+      writeDigits(MS_DIGITS, 0, ms, msDigitsLength);
+      msDigitsOf = ms;
+    }
+    const dm = msDigitsLength;
     const dq = digitCount(seq);
     this.reserve(dm + dq + 40);
     this.header(DOLLAR, dm + dq + 1);
     const buf = this.buf;
-    writeDigits(buf, this.len, ms, dm);
+    for (let i = 0; i < dm; i++) buf[this.len + i] = MS_DIGITS[i];
     buf[this.len + dm] = 0x2d; // '-'
     writeDigits(buf, this.len + dm + 1, seq, dq);
     this.len += dm + dq + 1;
@@ -293,6 +300,11 @@ function digitCount(n: number): number {
  * division, then written with 32-bit integer arithmetic (a stream ID's 13-digit milliseconds: two steps
  * instead of thirteen float divisions).
  */
+/** The digits of the millisecond part streamIdOf wrote last (shared by every writer: one thread). */
+const MS_DIGITS = Buffer.alloc(24);
+let msDigitsOf = -1;
+let msDigitsLength = 0;
+
 function writeDigits(buf: Buffer, at: number, n: number, digits: number): void {
   let pos = at + digits - 1;
   while (n >= 1e8) {
@@ -314,10 +326,6 @@ function writeDigits(buf: Buffer, at: number, n: number, digits: number): void {
   buf[at] = 0x30 + m;
 }
 
-/**
- * Copies source[start, end) to target[at..]. Buffer#copy validates its arguments in JS on every call (about
- * 50 ns here whatever the size): short runs are copied by a loop, longer ones through a plain view and set().
- */
 /** Redis prints doubles with %.17g and spells the infinities "inf"/"-inf". */
 export function formatDouble(x: number): string {
   if (x === Infinity) return 'inf';

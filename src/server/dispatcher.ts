@@ -280,11 +280,11 @@ export class Dispatcher {
       // An error reveals no data and acknowledges nothing: it need not wait for any commit.
       server.takeTicket();
     }
-    else if (resolved.traits.write && client.blocked === null) {
-      if (server.persistence !== null) server.persistence.journal(ctx.db, statName, args, ctx.now);
-      if (propagation !== null) propagation.written(ctx.db.index, statName, args, server.dirty !== dirtyBefore);
+    // (A write's changes are in its streams' logs already: handlers record them, see streams/changeRecords.ts.)
+    else if (propagation !== null && resolved.traits.write && client.blocked === null) {
+      propagation.written(ctx.db.index, statName, args, server.dirty !== dirtyBefore);
     }
-    // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
+    // Retention trims the stream an XADD/XCFGSET changed, recorded after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
     if (batcher !== null) batcher.inCommand = false;
     server.requireTicket(outerTicket);

@@ -461,6 +461,39 @@ export class ConsumerGroup {
     this.pel.update(id, { deliveryTime: now, deliveryCount: e.deliveryCount + 1n });
   }
 
+  /**
+   * One more delivery of a pending entry, now to `consumer` (XREADGROUP's history and CLAIM): the NACK moves to
+   * it if another consumer owned it, its delivery time becomes `now` and its count grows by one.
+   */
+  redeliverTo(id: StreamId, consumer: Consumer, now: number): void {
+    const e = this.pel.get(id);
+    if (!e) return;
+    if (e.owner !== consumer.slot) {
+      this.ownerOf(e.owner)?.pel.remove(id);
+      consumer.pel.insert(id);
+    }
+    this.pel.update(id, { deliveryTime: now, deliveryCount: e.deliveryCount + 1n, owner: consumer.slot });
+  }
+
+  /**
+   * Sets a NACK as a claim or release left it (recovery of XCLAIM / XAUTOCLAIM / XNACK): owned by `consumer`
+   * (null: nobody), with that delivery time and count; created when absent.
+   */
+  setNack(id: StreamId, consumer: Consumer | null, deliveryTime: number, deliveryCount: bigint): void {
+    const slot = consumer === null ? -1 : consumer.slot;
+    const e = this.pel.get(id);
+    if (!e) {
+      this.pel.insert(id, deliveryTime, deliveryCount, slot);
+      consumer?.pel.insert(id);
+      return;
+    }
+    if (e.owner !== slot) {
+      this.ownerOf(e.owner)?.pel.remove(id);
+      consumer?.pel.insert(id);
+    }
+    this.pel.update(id, { deliveryTime, deliveryCount, owner: slot });
+  }
+
   /** XACK one ID: true when it was pending. */
   ack(id: StreamId): boolean {
     const e = this.pel.get(id);

@@ -13,27 +13,14 @@ const { mkdtempSync, readFileSync, readdirSync, rmSync } = require('node:fs');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
+const { benchArgs, freePort } = require('../bench/lib/servers');
 
-const argv = process.argv.slice(2);
-function opt(name, dflt) {
-  const i = argv.indexOf(name);
-  if (i < 0) return dflt;
-  const v = Number(argv[i + 1]);
-  argv.splice(i, 2);
-  return v;
-}
+const { argv, opt } = benchArgs();
 const ENTRIES = opt('--entries', 200_000);
 const RESTARTS = opt('--restarts', 3);
-const roots = argv.length > 0 ? argv : [path.resolve(__dirname, '..')];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** The build roots: the arguments that are neither an option nor its value. */
+const given = argv.filter((a, i) => !a.startsWith('--') && !(i > 0 && argv[i - 1].startsWith('--')));
+const roots = given.length > 0 ? given.map((r) => path.resolve(r)) : [path.resolve(__dirname, '..')];
 
 function resp(args) {
   let out = `*${args.length}\r\n`;

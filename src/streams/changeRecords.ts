@@ -15,26 +15,24 @@
 import type { StreamId } from './streamId';
 import type { RefPolicy } from './references';
 import type { Stream, TrimSpec } from './stream';
-import type { FsyncPolicy } from '../storage';
+import { RecordType, type FsyncPolicy } from '../storage';
 import type { StreamOverrides } from './streamSettings';
 
-/** Record type codes (the same numbers as storage's RecordType; kept here so the stream layer needs no storage import). */
+/** The record types of the changes (storage's RecordType codes). */
 export const ChangeType = {
-  DELETE: 2,
-  TRIM: 3,
-  SETID: 4,
-  /** XCFGSET: the stream's own settings and IDMP options. */
-  SETTINGS: 5,
-  /** A (producer, iid) -> entry mapping of idempotent XADD. */
-  IDMP: 6,
-  GROUP_CREATE: 16,
-  GROUP_SETID: 17,
-  GROUP_DESTROY: 18,
-  CONSUMER_CREATE: 19,
-  CONSUMER_DELETE: 20,
-  DELIVER: 21,
-  ACK: 22,
-  CLAIM: 23,
+  DELETE: RecordType.DELETE,
+  TRIM: RecordType.TRIM,
+  SETID: RecordType.SETID,
+  SETTINGS: RecordType.SETTINGS,
+  IDMP: RecordType.IDMP,
+  GROUP_CREATE: RecordType.GROUP_CREATE,
+  GROUP_SETID: RecordType.GROUP_SETID,
+  GROUP_DESTROY: RecordType.GROUP_DESTROY,
+  CONSUMER_CREATE: RecordType.CONSUMER_CREATE,
+  CONSUMER_DELETE: RecordType.CONSUMER_DELETE,
+  DELIVER: RecordType.DELIVER,
+  ACK: RecordType.ACK,
+  CLAIM: RecordType.CLAIM,
 } as const;
 
 const VERSION = 1;
@@ -269,18 +267,13 @@ export function encodeChange(change: StreamChange): Buffer {
       w.text(change.group);
       break;
     case ChangeType.CONSUMER_CREATE:
-      w.text(change.group);
-      w.text(change.consumer);
-      w.f64(change.time);
-      break;
     case ChangeType.CONSUMER_DELETE:
-      w.text(change.group);
-      w.text(change.consumer);
-      break;
     case ChangeType.DELIVER:
       w.text(change.group);
       w.text(change.consumer);
+      if (change.type === ChangeType.CONSUMER_DELETE) break;
       w.f64(change.time);
+      if (change.type === ChangeType.CONSUMER_CREATE) break;
       w.u8(change.noack ? 1 : 0);
       w.id(change.lastId);
       w.i64(change.entriesRead);

@@ -171,9 +171,8 @@ function xadd(ctx: CommandContext): void {
     iid = idmp.iid ?? autoIid(fields);
     const table = (stream.idmp ??= new IdmpTable());
     const original = table.lookup(idmp.pid, iid, ctx.now, stream.idmpDuration);
-    table.lastRecord = null;
     if (original !== null) {
-      // A retry: the entry it added answers, nothing is added or trimmed (and nothing is journaled).
+      // A retry: the entry it added answers, nothing is added or trimmed (and nothing is recorded).
       table.duplicates++;
       ctx.reply.streamId(original.ms, original.seq);
       return;
@@ -188,7 +187,7 @@ function xadd(ctx: CommandContext): void {
   ctx.db.touch(key);
   // The entry is its ENTRY record already; a trim that removed entries is recorded as its exact effect.
   if (parsed.trim && stream.trim(parsed.trim) > 0) recordTrim(ctx.server, stream, parsed.trim);
-  // Retention (maxage/maxbytes): trimmed once this XADD is journaled (see src/server/retention.ts).
+  // Retention (maxage/maxbytes): trimmed once this XADD's records are written (see src/server/retention.ts).
   const retention = ctx.server.retention;
   if (stream.settingsOverride !== null || retention.defaultsActive) retention.changed(ctx.db, stream);
   ctx.db.signalReady(key);

@@ -44,7 +44,6 @@ export function applyChange(stream: Stream, change: StreamChange, settingsChange
     case ChangeType.IDMP: {
       const table = (stream.idmp ??= new IdmpTable());
       table.record(change.pid, change.iid, change.id, change.time, stream.idmpMaxsize);
-      table.lastRecord = null;
       return true;
     }
     case ChangeType.GROUP_CREATE:

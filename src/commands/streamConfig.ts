@@ -7,6 +7,8 @@ import { CommandError, Err } from '../errors';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { applyStreamSettings, formatStreamSettings, parseStreamSettings } from '../streams/streamSettings';
 import { applyIdmpSettings, parseIdmpSettings } from './streamIdmp';
+import { changeLog } from './changes';
+import { ChangeType } from '../streams/changeRecords';
 
 function xcfgset(ctx: CommandContext): void {
   const args = ctx.args;
@@ -19,16 +21,22 @@ function xcfgset(ctx: CommandContext): void {
   const stream = ctx.db.get(key);
   if (!stream) throw new CommandError(Err.noSuchKey);
   applyIdmpSettings(stream, idmp);
+  if (change !== null) stream.settingsOverride = applyStreamSettings(stream.settingsOverride, change);
+  const log = changeLog(ctx.server);
+  if (log !== null) {
+    const table = idmp.duration !== null || idmp.maxsize !== null ? stream.idmp! : null;
+    const idmpAfter = table === null ? null : { duration: table.duration, maxsize: table.maxsize };
+    log.record(stream, { type: ChangeType.SETTINGS, idmp: idmpAfter, overrides: stream.settingsOverride });
+  }
   if (change === null) {
     ctx.db.touch(key);
     ctx.reply.ok();
     return;
   }
-  stream.settingsOverride = applyStreamSettings(stream.settingsOverride, change);
   if (change.has('appendfsync')) {
     ctx.server.persistence?.setStreamFsync(stream, stream.settingsOverride?.appendfsync ?? null);
   }
-  // New bounds apply at once (after this command is journaled); the stream joins the periodic check.
+  // New bounds apply at once (after this command's record); the stream joins the periodic check.
   ctx.server.retention.changed(ctx.db, stream);
   ctx.reply.ok();
 }

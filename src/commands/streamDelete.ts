@@ -6,6 +6,9 @@ import { CommandError, DeleteErr, Err } from '../errors';
 import { idsBlockCount, keywordEquals } from './args';
 import { checkSinglePolicy, refPolicyOf } from './refPolicy';
 import { command, type CommandContext, type CommandSpec } from './types';
+import { changeLog } from './changes';
+import { ChangeType } from '../streams/changeRecords';
+import type { Stream } from '../streams/stream';
 import { deleteWithPolicy, type RefPolicy } from '../streams/references';
 import { parseStrictId, type StreamId } from '../streams/streamId';
 
@@ -54,14 +57,25 @@ function xdelex(ctx: CommandContext): void {
   const key = ctx.args[1].toString('latin1');
   const stream = ctx.db.get(key);
   if (!stream) return replyAllMissing(ctx, ids.length);
-  let changed = false;
+  const changed: StreamId[] = [];
   ctx.reply.array(ids.length);
   for (const id of ids) {
     const result = deleteWithPolicy(stream, id, policy);
-    if (result.changed) changed = true;
+    if (result.changed) changed.push(id);
     ctx.reply.integer(result.outcome);
   }
-  if (changed) ctx.db.touch(key);
+  if (changed.length > 0) {
+    ctx.db.touch(key);
+    recordDeletes(ctx, stream, changed, policy);
+  }
+}
+
+/**
+ * Records the IDs whose entry (or, DELREF, whose references) went: replayed as deletions, DELREF dropping the
+ * references too. An ACKED deletion is a plain one then (only unreferenced entries were deleted).
+ */
+function recordDeletes(ctx: CommandContext, stream: Stream, ids: StreamId[], policy: RefPolicy): void {
+  changeLog(ctx.server)?.record(stream, { type: ChangeType.DELETE, ids, delref: policy === 'delref' });
 }
 
 function xackdel(ctx: CommandContext): void {
@@ -70,7 +84,8 @@ function xackdel(ctx: CommandContext): void {
   const stream = ctx.db.get(key);
   const group = stream?.groups.get(ctx.args[2].toString('latin1'));
   if (!stream || !group) return replyAllMissing(ctx, ids.length);
-  let changed = false;
+  const acked: StreamId[] = [];
+  const deleted: StreamId[] = [];
   ctx.reply.array(ids.length);
   for (const id of ids) {
     // Not pending in this group: nothing is acknowledged, nothing deleted (Redis 8.2: -1).
@@ -78,12 +93,19 @@ function xackdel(ctx: CommandContext): void {
       ctx.reply.integer(-1);
       continue;
     }
-    changed = true;
+    acked.push(id);
     // Acknowledged: deleted, or already gone from the stream (both 1, as Redis 8.2's KEEPREF test shows), or
     // kept because another group still needs it (ACKED: 2).
-    ctx.reply.integer(deleteWithPolicy(stream, id, policy).outcome === 2 ? 2 : 1);
+    const result = deleteWithPolicy(stream, id, policy);
+    if (result.changed) deleted.push(id);
+    ctx.reply.integer(result.outcome === 2 ? 2 : 1);
   }
-  if (changed) ctx.db.touch(key);
+  if (acked.length > 0) {
+    ctx.db.touch(key);
+    // Each ID's acknowledgement and deletion touch only that ID: all acks, then all deletions, is the same.
+    changeLog(ctx.server)?.record(stream, { type: ChangeType.ACK, group: group.name, ids: acked });
+    if (deleted.length > 0) recordDeletes(ctx, stream, deleted, policy);
+  }
 }
 
 const STREAM = { group: 'stream' } as const;

@@ -34,6 +34,8 @@ import {
 } from '../streams/streamId';
 import { parseInt64 } from '../protocol/numbers';
 import { propagateClaims, propagateRead } from './groupPropagation';
+import { changeLog } from './changes';
+import { ChangeType, type ClaimedNack } from '../streams/changeRecords';
 import type { ServerState } from '../server/serverState';
 
 // Texts used only by this family (candidates for the shared catalog in errors.ts).
@@ -182,6 +184,7 @@ function xgroupCreate(ctx: CommandContext): void {
   if (stream.groups.has(t.groupName)) throw new CommandError(Err.busyGroup);
   // Redis 7.0 does not signal a modified key here: a WATCH is not aborted by XGROUP CREATE.
   stream.groups.set(t.groupName, new ConsumerGroup(t.groupName, id, t.entriesRead));
+  changeLog(ctx.server)?.record(stream, { type: ChangeType.GROUP_CREATE, group: t.groupName, lastId: id, entriesRead: t.entriesRead });
   ctx.reply.ok();
 }
 
@@ -196,6 +199,7 @@ function xgroupSetId(ctx: CommandContext): void {
   const group = t.group!;
   group.lastId = id;
   group.entriesRead = t.entriesRead;
+  changeLog(ctx.server)?.record(t.stream!, { type: ChangeType.GROUP_SETID, group: t.groupName, lastId: id, entriesRead: t.entriesRead });
   ctx.reply.ok();
 }
 
@@ -206,6 +210,7 @@ function xgroupDestroy(ctx: CommandContext): void {
     return;
   }
   t.stream!.groups.delete(t.groupName);
+  changeLog(ctx.server)?.record(t.stream!, { type: ChangeType.GROUP_DESTROY, group: t.groupName });
   ctx.db.touch(t.key);
   // Readers blocked on this group are released with -NOGROUP.
   ctx.db.signalReady(t.key);
@@ -214,14 +219,20 @@ function xgroupDestroy(ctx: CommandContext): void {
 
 function xgroupCreateConsumer(ctx: CommandContext): void {
   const t = xgroupPrologue(ctx, 'createconsumer');
-  const created = t.group!.createConsumer(latin1(ctx.args[4]), ctx.now);
+  const name = latin1(ctx.args[4]);
+  const created = t.group!.createConsumer(name, ctx.now);
+  if (created) changeLog(ctx.server)?.record(t.stream!, { type: ChangeType.CONSUMER_CREATE, group: t.groupName, consumer: name, time: ctx.now });
   ctx.reply.integer(created ? 1 : 0);
 }
 
 function xgroupDelConsumer(ctx: CommandContext): void {
   const t = xgroupPrologue(ctx, 'delconsumer');
-  const pending = t.group!.deleteConsumer(latin1(ctx.args[4]));
-  if (pending !== null) ctx.db.touch(t.key);
+  const name = latin1(ctx.args[4]);
+  const pending = t.group!.deleteConsumer(name);
+  if (pending !== null) {
+    ctx.db.touch(t.key);
+    changeLog(ctx.server)?.record(t.stream!, { type: ChangeType.CONSUMER_DELETE, group: t.groupName, consumer: name });
+  }
   ctx.reply.integer(pending ?? 0);
 }
 
@@ -283,6 +294,7 @@ function serveWithClaim(
   count: number,
   noack: boolean,
   now: number,
+  redelivered: StreamId[],
 ): ServedEntry[] | null {
   const claimable = group.idlePending(minIdle, now).filter((e) => stream.hasEntry(e.id));
   if (count > 0 && claimable.length > count) claimable.length = count;
@@ -293,6 +305,7 @@ function serveWithClaim(
   const out: ServedEntry[] = [];
   for (const e of claimable) {
     out.push([e.id, stream.getEntry(e.id), Math.max(0, now - e.deliveryTime), e.deliveryCount]);
+    redelivered.push(e.id);
     group.claim(e.id, {
       exists: true,
       force: false,
@@ -433,9 +446,11 @@ function xreadgroup(ctx: CommandContext): void {
     let after = id;
     const created = !group.consumers.has(consumerName);
     if (!history && claimMinIdle >= 0n) {
-      const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count, noack, ctx.now);
+      const redelivered: StreamId[] = [];
+      const entries = serveWithClaim(stream, group, consumerName, claimMinIdle, count, noack, ctx.now, redelivered);
       if (entries !== null) {
         served.push({ key: keyArg, entries });
+        recordRead(ctx.server, stream, group, consumerName, noack, redelivered, ctx.now);
         propagateServed(ctx.server, ctx.db, keyArg, groupArg, consumerArg, group, entries, created, false, ctx.now);
       }
       continue;
@@ -451,6 +466,9 @@ function xreadgroup(ctx: CommandContext): void {
       ? serveHistory(stream, group, consumer, after, count, ctx.now)
       : serveNew(stream, group, consumer, after, count, noack, ctx.now);
     served.push({ key: keyArg, entries });
+    // History re-served the entries still in the stream (deleted ones are reported, not delivered).
+    const redelivered = history ? entries.filter((e) => e[1] !== null).map((e) => e[0]) : NO_IDS;
+    recordRead(ctx.server, stream, group, consumerName, noack, redelivered, ctx.now);
     propagateServed(ctx.server, ctx.db, keyArg, groupArg, consumerArg, group, entries, created, history, ctx.now);
   }
   if (served.length > 0) {
@@ -472,6 +490,35 @@ function xreadgroup(ctx: CommandContext): void {
     tryServe: (key, reply, now) =>
       serveBlocked(server, db, key, keyArgs.get(key) ?? Buffer.from(key, 'latin1'), groupArg, consumerArg, count, noack, claimMinIdle, reply, now),
     onTimeout: (reply) => reply.nullArray(),
+  });
+}
+
+const NO_IDS: StreamId[] = [];
+
+/**
+ * Persistence: what one read of `stream` did to its group, as a DELIVER change: the consumer seen at `now`, the
+ * NACKs `redelivered` to it, the new entries up to the group's last ID delivered (unless NOACK), its counters.
+ */
+function recordRead(
+  server: ServerState,
+  stream: Stream,
+  group: ConsumerGroup,
+  consumer: string,
+  noack: boolean,
+  redelivered: StreamId[],
+  now: number,
+): void {
+  const log = changeLog(server);
+  if (log === null) return;
+  log.record(stream, {
+    type: ChangeType.DELIVER,
+    group: group.name,
+    consumer,
+    time: now,
+    noack,
+    lastId: group.lastId,
+    entriesRead: group.entriesRead,
+    redelivered,
   });
 }
 
@@ -520,9 +567,10 @@ function serveBlocked(
   if (!group) throw new CommandError(GroupErr.blockedGroupDestroyed);
   const created = !group.consumers.has(consumerName);
   let entries: ServedEntry[];
+  const redelivered: StreamId[] = [];
   if (claimMinIdle >= 0n) {
     // Woken by a new entry: entries that became idle enough meanwhile are claimed first.
-    const claimed = serveWithClaim(stream, group, consumerName, claimMinIdle, count || BLOCKED_DEFAULT_COUNT, noack, now);
+    const claimed = serveWithClaim(stream, group, consumerName, claimMinIdle, count || BLOCKED_DEFAULT_COUNT, noack, now, redelivered);
     if (claimed === null) return false;
     entries = claimed;
   } else {
@@ -533,6 +581,7 @@ function serveBlocked(
     entries = serveNew(stream, group, consumer, group.lastId, count || BLOCKED_DEFAULT_COUNT, noack, now);
   }
   writeReadReply(reply, [{ key: keyArg, entries }]);
+  recordRead(server, stream, group, consumerName, noack, redelivered, now);
   propagateServed(server, db, keyArg, groupArg, consumerArg, group, entries, created, false, now);
   // Served outside any command: its writes travel now, on their own.
   server.propagation?.commit();
@@ -552,10 +601,13 @@ function xack(ctx: CommandContext): void {
   }
   // All IDs are parsed before any is acknowledged: the command is all or nothing.
   const ids = ctx.args.slice(3).map((a) => parseStrictId(a));
-  let acked = 0;
-  for (const id of ids) if (group.ack(id)) acked++;
-  if (acked > 0) ctx.db.touch(key);
-  ctx.reply.integer(acked);
+  const acked: StreamId[] = [];
+  for (const id of ids) if (group.ack(id)) acked.push(id);
+  if (acked.length > 0) {
+    ctx.db.touch(key);
+    changeLog(ctx.server)?.record(stream!, { type: ChangeType.ACK, group: group.name, ids: acked });
+  }
+  ctx.reply.integer(acked.length);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -727,7 +779,11 @@ function xclaim(ctx: CommandContext): void {
     }
     if (outcome === 'claimed') claimed.push(id);
   }
-  if (changed) ctx.db.touch(key);
+  if (changed) {
+    ctx.db.touch(key);
+    const dropped = touched.filter((id) => !group.pel.has(id));
+    recordClaims(ctx.server, stream, group, claimed.length > 0 ? consumerName : null, now, lastIdMoved ? group.lastId : null, claimed, dropped);
+  }
   if (ctx.server.propagation !== null) {
     const target = { db: ctx.db.index, key: args[1], groupName: args[2], group, consumer: args[3] };
     propagateClaims(ctx.server.propagation, target, touched, lastIdMoved, now);
@@ -738,6 +794,30 @@ function xclaim(ctx: CommandContext): void {
     if (justId) reply.bulk(formatId(id));
     else writeEntry(reply, id, stream.getEntry(id));
   }
+}
+
+/**
+ * Persistence: what XCLAIM/XAUTOCLAIM did, as a CLAIM change: the NACKs of `claimed` as they are now (owned by
+ * `consumer`, seen at `now`), the NACKs of deleted entries `dropped`, the group's last ID when LASTID moved it.
+ */
+function recordClaims(
+  server: ServerState,
+  stream: Stream,
+  group: ConsumerGroup,
+  consumer: string | null,
+  now: number,
+  lastId: StreamId | null,
+  claimed: StreamId[],
+  dropped: StreamId[],
+): void {
+  const log = changeLog(server);
+  if (log === null) return;
+  const nacks: ClaimedNack[] = [];
+  for (const id of claimed) {
+    const e = group.pel.get(id)!;
+    nacks.push({ id, deliveryTime: e.deliveryTime, deliveryCount: e.deliveryCount });
+  }
+  log.record(stream, { type: ChangeType.CLAIM, group: group.name, consumer, time: now, lastId, nacks, dropped });
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -802,7 +882,10 @@ function xautoclaim(ctx: CommandContext): void {
     }
     next = after === null ? null : group.pel.ceiling(after);
   }
-  if (claimed.length > 0 || deleted.length > 0) ctx.db.touch(key);
+  if (claimed.length > 0 || deleted.length > 0) {
+    ctx.db.touch(key);
+    recordClaims(ctx.server, stream, group, claimed.length > 0 ? consumerName : null, now, null, claimed, deleted);
+  }
   if (ctx.server.propagation !== null) {
     const target = { db: ctx.db.index, key: args[1], groupName: args[2], group, consumer: args[3] };
     propagateClaims(ctx.server.propagation, target, [...claimed, ...deleted], false, now);

@@ -1,6 +1,6 @@
 // Idempotent XADD's companions (Redis 8.6/8.8): XCFGSET's IDMP-DURATION / IDMP-MAXSIZE options (read here, applied
 // by XCFGSET in streamConfig.ts) and XIDMPRECORD, the internal command that records a (producer, iid) -> entry
-// mapping. Spool journals every recorded mapping as XIDMPRECORD, so replay rebuilds the IDMP table.
+// mapping. Spool records every mapping as an IDMP change in the stream's log, so replay rebuilds the IDMP table.
 
 import { CommandError, Err, IdmpErr } from '../errors';
 import { keywordEquals } from './args';
@@ -9,6 +9,8 @@ import { parseInt64 } from '../protocol/numbers';
 import { IDMP_MAX_DURATION, IDMP_MAX_MAXSIZE, IdmpTable } from '../streams/idmp';
 import { compareIds, parseStrictId } from '../streams/streamId';
 import type { Stream } from '../streams/stream';
+import { changeLog } from './changes';
+import { ChangeType } from '../streams/changeRecords';
 
 /** XCFGSET's IDMP options; `rest` holds every other argument (Spool's own options) in order. */
 export interface IdmpSettings {
@@ -73,6 +75,7 @@ function xidmprecord(ctx: CommandContext): void {
     return;
   }
   table.record(pid, iid, id, ctx.now, stream.idmpMaxsize);
+  changeLog(ctx.server)?.record(stream, { type: ChangeType.IDMP, pid, iid, id, time: ctx.now });
   ctx.db.touch(key);
   ctx.reply.ok();
 }

@@ -6,6 +6,8 @@ import { idsBlockCount, keywordEquals } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import { parseStrictId, type StreamId } from '../streams/streamId';
+import { changeLog } from './changes';
+import { ChangeType, type ClaimedNack } from '../streams/changeRecords';
 
 /** LLONG_MAX: FATAL's delivery count ("permanently failed"). */
 const FATAL_COUNT = 9223372036854775807n;
@@ -75,13 +77,21 @@ function xnack(ctx: CommandContext): void {
   if (!stream || !group) throw new CommandError(Err.noGroupGeneric(key, groupName));
   const args = parseNackArgs(ctx.args);
   const count = (previous: bigint | null) => countAfter(args, previous);
-  let released = 0;
+  const released: StreamId[] = [];
   for (const id of args.ids) {
     // FORCE creates NACKs only for entries that exist in the stream.
-    if (group.release(id, args.force && stream.hasEntry(id), count)) released++;
+    if (group.release(id, args.force && stream.hasEntry(id), count)) released.push(id);
   }
-  if (released > 0) ctx.db.touch(key);
-  ctx.reply.integer(released);
+  if (released.length > 0) {
+    ctx.db.touch(key);
+    const log = changeLog(ctx.server);
+    if (log !== null) {
+      // Recorded as the NACKs it left: no owner, delivery time 0, the new count (a claim by nobody).
+      const nacks: ClaimedNack[] = released.map((id) => ({ id, deliveryTime: 0, deliveryCount: group.pel.get(id)!.deliveryCount }));
+      log.record(stream, { type: ChangeType.CLAIM, group: groupName, consumer: null, time: ctx.now, lastId: null, nacks, dropped: [] });
+    }
+  }
+  ctx.reply.integer(released.length);
 }
 
 export const streamNackCommands: CommandSpec[] = [

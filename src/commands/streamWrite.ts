@@ -8,6 +8,8 @@ import { keywordEquals } from './args';
 import { checkSinglePolicy, refPolicyOf } from './refPolicy';
 import type { RefPolicy } from '../streams/references';
 import { command, type CommandContext, type CommandSpec } from './types';
+import { changeLog, recordTrim } from './changes';
+import { ChangeType } from '../streams/changeRecords';
 import { parseInt64 } from '../protocol/numbers';
 import type { Stream, TrimSpec } from '../streams/stream';
 import { type ParsedId, type StreamId, MIN_ID, parseIdText, parseStrictId } from '../streams/streamId';
@@ -190,25 +192,27 @@ function xadd(ctx: CommandContext): void {
     iid = idmp.iid ?? autoIid(fields);
     const table = (stream.idmp ??= new IdmpTable());
     const original = table.lookup(idmp.pid, iid, ctx.now, stream.idmpDuration);
-    table.lastRecord = null;
     if (original !== null) {
-      // A retry: the entry it added answers, nothing is added or trimmed (and nothing is journaled).
+      // A retry: the entry it added answers, nothing is added or trimmed (and nothing is recorded).
       table.duplicates++;
       ctx.reply.streamId(original.ms, original.seq);
       return;
     }
   }
   stream.append(fields, idArg, ctx.now);
-  if (idmp !== null) stream.idmp!.record(idmp.pid, iid!, stream.lastId, ctx.now, stream.idmpMaxsize);
+  if (idmp !== null) {
+    const id = stream.lastId;
+    stream.idmp!.record(idmp.pid, iid!, id, ctx.now, stream.idmpMaxsize);
+    changeLog(ctx.server)?.record(stream, { type: ChangeType.IDMP, pid: idmp.pid, iid: iid!, id, time: ctx.now });
+  }
   const ms = stream.lastIdMs;
   const seq = stream.lastIdSeq;
   if (ms >= 0 && seq >= 0) ctx.reply.streamIdOf(ms, seq);
   else ctx.reply.streamId(stream.lastId.ms, stream.lastId.seq);
   ctx.db.touch(key);
-  if (parsed.trim) stream.trim(parsed.trim);
-  // The entry record is the whole change unless a trim or an IDMP mapping goes with it (see journal.ts).
-  if (parsed.trim === null && idmp === null) ctx.journaled = true;
-  // Retention (maxage/maxbytes): trimmed once this XADD is journaled (see src/server/retention.ts).
+  // The entry is its ENTRY record already; a trim that removed entries is recorded as its exact effect.
+  if (parsed.trim && stream.trim(parsed.trim) > 0) recordTrim(ctx.server, stream, parsed.trim);
+  // Retention (maxage/maxbytes): trimmed once this XADD's records are written (see src/server/retention.ts).
   const retention = ctx.server.retention;
   if (stream.settingsOverride !== null || retention.defaultsActive) retention.changed(ctx.db, stream);
   ctx.db.signalReady(key);
@@ -225,10 +229,13 @@ function xdel(ctx: CommandContext): void {
   // Every ID is checked before any is deleted.
   const ids: StreamId[] = [];
   for (let j = 2; j < args.length; j++) ids.push(parseStrictId(args[j]));
-  let deleted = 0;
-  for (const id of ids) if (stream.delete(id)) deleted++;
-  if (deleted > 0) ctx.db.touch(key);
-  ctx.reply.integer(deleted);
+  const deleted: StreamId[] = [];
+  for (const id of ids) if (stream.delete(id)) deleted.push(id);
+  if (deleted.length > 0) {
+    ctx.db.touch(key);
+    changeLog(ctx.server)?.record(stream, { type: ChangeType.DELETE, ids: deleted, delref: false });
+  }
+  ctx.reply.integer(deleted.length);
 }
 
 function xtrim(ctx: CommandContext): void {
@@ -240,7 +247,10 @@ function xtrim(ctx: CommandContext): void {
     return;
   }
   const deleted = stream.trim(parsed.trim!);
-  if (deleted > 0) ctx.db.touch(key);
+  if (deleted > 0) {
+    ctx.db.touch(key);
+    recordTrim(ctx.server, stream, parsed.trim!);
+  }
   ctx.reply.integer(deleted);
 }
 
@@ -270,6 +280,10 @@ function xsetid(ctx: CommandContext): void {
   const stream = ctx.db.get(key);
   if (!stream) throw new CommandError(Err.noSuchKey);
   stream.setId(id, entriesAdded, maxDeleted);
+  const log = changeLog(ctx.server);
+  if (log !== null) {
+    log.record(stream, { type: ChangeType.SETID, lastId: stream.lastId, entriesAdded: stream.entriesAdded, maxDeletedId: stream.maxDeletedId });
+  }
   // No touch: Redis 7.0's xsetidCommand does not signal the key modified, so WATCH does not see XSETID
   // (checked against redis-server 7.0.15; later versions changed this).
   ctx.reply.ok();

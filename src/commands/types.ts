@@ -55,11 +55,6 @@ export interface CommandContext {
   block(request: BlockRequest): void;
   /** Runs another request for this client inside a transaction (EXEC), its reply going to ctx.reply. */
   callQueued(args: Buffer[]): void;
-  /**
-   * Set by a handler whose changes are all in the records it appended itself (XADD's entry): the dispatcher then
-   * journals nothing more for it.
-   */
-  journaled: boolean;
 }
 
 export type CommandHandler = (ctx: CommandContext) => void;

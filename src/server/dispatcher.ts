@@ -31,7 +31,6 @@ const RECORD_MARGIN = 1024;
  */
 class CallContext implements CommandContext {
   private reader: ArgReader | null = null;
-  journaled = false;
   escaped = false;
 
   constructor(
@@ -56,7 +55,6 @@ class CallContext implements CommandContext {
     this.now = now;
     this.inTransaction = inTransaction;
     this.reader = null;
-    this.journaled = false;
   }
 
   /** The arguments as Buffers, made on first use (see Request). */
@@ -306,11 +304,11 @@ export class Dispatcher {
       // An error reveals no data and acknowledges nothing: it need not wait for any commit.
       server.takeTicket();
     }
-    else if (resolved.traits.write && client.blocked === null) {
-      if (server.persistence !== null && !ctx.journaled) server.persistence.journal(ctx.db, statName, req.args, ctx.now);
-      if (propagation !== null) propagation.written(ctx.db.index, statName, req.args, server.dirty !== dirtyBefore);
+    // (A write's changes are in its streams' logs already: handlers record them, see streams/changeRecords.ts.)
+    else if (propagation !== null && resolved.traits.write && client.blocked === null) {
+      propagation.written(ctx.db.index, statName, req.args, server.dirty !== dirtyBefore);
     }
-    // Retention trims the stream an XADD/XCFGSET changed, journaled after the command's own records.
+    // Retention trims the stream an XADD/XCFGSET changed, recorded after the command's own records.
     if (server.retention.pending) server.retention.flush(ctx.now);
     if (batcher !== null) batcher.inCommand = false;
     server.requireTicket(outerTicket);

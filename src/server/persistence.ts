@@ -1,6 +1,7 @@
 // Connects the stream layer to the storage engine: every stream gets its log (a directory of mapped segments),
-// writes are journaled and group-committed under the appendfsync policy, and start-up recovers every stream
-// by replaying its log. The server's DurabilityGate is the commit batcher.
+// writes are recorded (entries, and the typed changes of changeRecords.ts) and group-committed under the
+// appendfsync policy, and start-up recovers every stream by applying its log's records to the model. The
+// server's DurabilityGate is the commit batcher.
 
 import path from 'node:path';
 import {
@@ -30,13 +31,12 @@ import {
 import { CommandError, Err } from '../errors';
 import { Stream } from '../streams/stream';
 import { DurableEntryStore } from '../streams/durableEntryStore';
-import { JOURNAL, decodeCommand, encodeCommand, exactTrimOf, isApproximateTrim, journaledKeyIndex } from '../streams/journal';
-import { formatId } from '../streams/streamId';
+import { decodeChange, encodeChange, isChangeType, type ChangeLog, type StreamChange } from '../streams/changeRecords';
+import { applyChange } from '../streams/changeReplay';
 import { decodeCheckpoint, decodeStreamSnapshot, encodeCheckpoint, type StreamSnapshot } from '../streams/checkpoint';
-import { streamSettingsArgs } from '../streams/streamSettings';
+import { applyStreamSettings, parseStreamSettings, streamSettingsArgs } from '../streams/streamSettings';
 import type { Database } from '../keyspace/database';
-import { ReplyWriter } from '../protocol/replyWriter';
-import { ClientState } from './clientState';
+import { LegacyCommandReplay } from './legacyCommandReplay';
 import { commitLatencyObserver } from './latencyMonitor';
 import { makeDirectoryTree } from './makeDirectory';
 import type { DurabilityGate } from './durabilityGate';
@@ -62,7 +62,6 @@ export type Logger = (level: 'notice' | 'warning', message: string) => void;
 interface Collected {
   types: number[];
   positions: number[];
-  commands: Buffer[];
   /** The last checkpoint's payload and record number (-1: none). */
   checkpoint: Buffer | null;
   checkpointAt: number;
@@ -76,7 +75,7 @@ interface ReplayTarget {
   dbIndex: number;
 }
 
-export class Persistence implements DurabilityGate {
+export class Persistence implements DurabilityGate, ChangeLog {
   readonly batcher: CommitBatcher;
   private readonly cache: SegmentCache;
   /** Logs that may be short of reserved room: write commands check their streams' room while any is. */
@@ -409,39 +408,16 @@ export class Persistence implements DurabilityGate {
     return waits === null ? null : Promise.all(waits).then(() => undefined);
   }
 
-  /** Journals a successful write command (see journal.ts) into the logs of the streams it changed. */
-  journal(db: Database, statName: string, args: Buffer[], now: number): void {
+  /**
+   * A write changed `stream` (see changeRecords.ts): its record goes to the stream's log, in the batch of the
+   * command in progress, and the command's reply waits for it. Nothing while recovery applies the logs.
+   */
+  record(stream: Stream, change: StreamChange): void {
     if (this.replaying) return;
-    const journaler = JOURNAL.get(statName);
-    if (!journaler) return;
-    for (const record of journaler(args, (key) => db.get(key.toString('latin1')))) {
-      const stream = db.get(record.key.toString('latin1'));
-      const store = stream && this.stores.get(stream);
-      if (!store) continue;
-      // An approximate trim is journaled as the exact trim with its effect, so replay does not depend on the
-      // node sizes in force then (CONFIG SET stream-node-max-entries between the trim and a restart).
-      let recorded = record.args;
-      if (isApproximateTrim(recorded)) {
-        const first = stream.firstLiveId();
-        recorded = exactTrimOf(record.key, first ? formatId(first) : null, recorded);
-      }
-      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, recorded));
-      this.server.requireTicket(store.log.lastTicket);
-    }
-  }
-
-  /** A blocked read (XREADGROUP) was served from `key`: journals it as a read of that key alone. */
-  journalServed(db: Database, statName: string, args: Buffer[], key: string, now: number): void {
-    const journaler = JOURNAL.get(statName);
-    if (!journaler || this.replaying) return;
-    const records = journaler(args).filter((r) => r.key.toString('latin1') === key);
-    for (const record of records) {
-      const stream = db.get(key);
-      const store = stream && this.stores.get(stream);
-      if (!store) continue;
-      store.log.appendRecord(RecordType.COMMAND, encodeCommand(now, record.args));
-      this.server.requireTicket(store.log.lastTicket);
-    }
+    const store = this.stores.get(stream);
+    if (!store) return;
+    store.log.appendRecord(change.type, encodeChange(change));
+    this.server.requireTicket(store.log.lastTicket);
   }
 
   /**
@@ -465,16 +441,14 @@ export class Persistence implements DurabilityGate {
     }
     const collected = new Map<string, Collected>();
     const collect = (dir: string): ((record: ScannedRecord) => void) => {
-      const c: Collected = { types: [], positions: [], commands: [], checkpoint: null, checkpointAt: -1 };
+      const c: Collected = { types: [], positions: [], checkpoint: null, checkpointAt: -1 };
       collected.set(dir, c);
       return (record) => {
         c.types.push(record.type);
         c.positions.push(record.pos);
-        // Entries stay in the mapping; journaled commands are small and copied out of the scan's mapping.
-        if (record.type === RecordType.COMMAND) c.commands.push(Buffer.from(record.payload()));
-        else if (record.type === RecordType.CHECKPOINT) {
-          // The commands journaled so far are in this checkpoint's state: they are not replayed.
-          c.commands.length = 0;
+        // Records stay in the mapping (replay reads them from the opened log); the last checkpoint is copied.
+        if (record.type === RecordType.CHECKPOINT) {
+          // The changes recorded so far are in this checkpoint's state: they are not replayed.
           c.checkpoint = Buffer.from(record.payload());
           c.checkpointAt = c.types.length - 1;
         }
@@ -514,7 +488,7 @@ export class Persistence implements DurabilityGate {
           snapshots++;
         }
         const c = collected.get(report.dir)!;
-        entries += this.replayLog(dispatcher, { stream, store, key, dbIndex }, c, snapshot);
+        entries += this.replayLog(new LegacyCommandReplay(dispatcher, dbIndex), { stream, store, key, dbIndex }, c, snapshot);
         records += c.types.length;
         bytes += report.end;
       }
@@ -537,17 +511,15 @@ export class Persistence implements DurabilityGate {
 
   /**
    * Rebuilds one recovered stream: from its last checkpoint among the scanned records, else from its snapshot
-   * (the scan started after it), then replays every scanned record after that checkpoint. Returns the entries
+   * (the scan started after it), then applies every scanned record after that checkpoint. Returns the entries
    * it holds.
    */
-  private replayLog(dispatcher: Dispatcher, target: ReplayTarget, c: Collected, snapshot: StreamSnapshot | null): number {
+  private replayLog(legacy: LegacyCommandReplay, target: ReplayTarget, c: Collected, snapshot: StreamSnapshot | null): number {
     const { stream, store, key } = target;
     const log = store.log;
-    const client = new ClientState(0, 'recovery', 'recovery', -1, 0, false, () => undefined);
-    client.dbIndex = target.dbIndex;
-    const sink = new ReplyWriter(2);
+    const db = this.server.databases[target.dbIndex];
+    const settingsChanged = (s: Stream): void => this.settingsRestored(db, s);
     let entries = 0;
-    let command = 0;
     const scanned = c.checkpoint ? decodeCheckpoint(c.checkpoint) : null;
     const checkpoint = scanned ?? snapshot?.checkpoint ?? null;
     if (scanned && snapshot && scanned.firstEntry !== null) {
@@ -571,13 +543,14 @@ export class Persistence implements DurabilityGate {
       if (scanned && c.checkpointAt === c.types.length - 1) store.checkpointEnd = log.end;
       stream.importState(checkpoint.stream);
       entries += stream.length;
+      // Settings are kept as the XCFGSET that recreates them: `XCFGSET key option value ...`.
       for (const settings of checkpoint.settings) {
-        const args: Buffer[] = settings.map((a) => Buffer.from(a, 'latin1'));
-        args[1] = key; // written under the key the stream had then (see journaledKeyIndex)
-        dispatcher.replay(client, args, Date.now(), sink);
-        sink.take();
+        const change = parseStreamSettings(settings.slice(2).map((a) => Buffer.from(a, 'latin1')));
+        stream.settingsOverride = applyStreamSettings(stream.settingsOverride, change);
+        settingsChanged(stream);
       }
     }
+    let skipped = 0;
     for (let i = c.checkpointAt + 1; i < c.types.length; i++) {
       if (c.types[i] === RecordType.ENTRY) {
         const payload = log.read(c.positions[i])!;
@@ -586,16 +559,20 @@ export class Persistence implements DurabilityGate {
         store.replayAt(c.positions[i]);
         stream.append(fields, { id: { ms: entryMs(payload), seq: entrySeq(payload) }, seqGiven: true }, 0);
         entries++;
+      } else if (isChangeType(c.types[i])) {
+        if (!applyChange(stream, decodeChange(c.types[i], log.read(c.positions[i])!), settingsChanged)) skipped++;
       } else if (c.types[i] === RecordType.COMMAND) {
-        const { now, args } = decodeCommand(c.commands[command++]);
-        // The command was journaled under the key the stream had then; a later RENAME moved the log (the
-        // directory name is the current key), so replay it against the current key.
-        args[journaledKeyIndex(args)] = key;
-        dispatcher.replay(client, args, now, sink);
-        sink.take();
+        legacy.replay(log.read(c.positions[i])!, key);
       }
     }
+    if (skipped > 0) this.log('warning', `recovery: ${log.dir}: ${skipped} changes named a group or consumer that did not exist`);
     return entries;
+  }
+
+  /** A recovered stream's own settings: its log commits under its appendfsync, retention tracks its bounds. */
+  private settingsRestored(db: Database, stream: Stream): void {
+    this.setStreamFsync(stream, stream.settingsOverride?.appendfsync ?? null);
+    this.server.retention.track(db, stream);
   }
 
   // ---- online backup (see backup.ts) ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // - by a timer (every second) over the set of streams known to have a bound (streams join it when written or
 //   configured; a server default that becomes non-zero, and start-up, register the existing streams once).
 // A trim is computed as one MINID (age: now - maxage; bytes: the first entry to keep, a binary search over the
-// index's cumulative byte column), applied exactly as `XTRIM key MINID <id>` and journaled as that command, so
+// index's cumulative byte column), applied exactly as `XTRIM key MINID <id>` and recorded as that TRIM change, so
 // recovery replays the same trim whatever the clock says then.
 
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import type { Database } from '../keyspace/database';
 import type { Stream } from '../streams/stream';
 import { type StreamId, compareIds, formatId } from '../streams/streamId';
 import type { ServerState } from './serverState';
+import { ChangeType } from '../streams/changeRecords';
 
 const XTRIM = Buffer.from('XTRIM');
 const MINID = Buffer.from('MINID');
@@ -92,6 +93,11 @@ export class Retention {
     this.pendingDb = db;
   }
 
+  /** Recovery: `stream`'s settings were restored; the periodic check tracks it if it has a bound now. */
+  track(db: Database, stream: Stream): void {
+    this.register(db, stream);
+  }
+
   /** Tracks `stream` when a bound is in effect (true), else forgets it. */
   private register(db: Database, stream: Stream): boolean {
     const maxBytes = this.maxBytesOf(stream);
@@ -168,16 +174,16 @@ export class Retention {
     if (this.server.replication.isReplica) return 0;
     const minId = this.minIdFor(stream, now);
     if (minId === null) return 0;
-    const deleted = stream.trim({ strategy: 'minid', minId, approx: false, limit: 0 });
+    const spec = { strategy: 'minid', minId, approx: false, limit: 0 } as const;
+    const deleted = stream.trim(spec);
     if (deleted === 0) return 0;
     this.trimmedEntries += deleted;
     db.touch(stream.key);
+    if (persistence !== null) persistence.record(stream, { type: ChangeType.TRIM, trim: spec });
     const propagation = this.server.propagation;
-    if (persistence !== null || propagation !== null) {
-      const trim = [XTRIM, Buffer.from(stream.key, 'latin1'), MINID, Buffer.from(formatId(minId))];
-      persistence?.journal(db, 'xtrim', trim, now);
+    if (propagation !== null) {
       // Replicas get the same exact trim (sent with the command that caused it, or by tick()).
-      propagation?.alsoPropagate(db.index, trim);
+      propagation.alsoPropagate(db.index, [XTRIM, Buffer.from(stream.key, 'latin1'), MINID, Buffer.from(formatId(minId))]);
     }
     return deleted;
   }

@@ -219,7 +219,8 @@ export class ServerState {
       hooks.newWriter,
       hooks.deliver,
       { take: () => this.takeTicket(), require: (t) => this.requireTicket(t) },
-      (entry, key) => this.persistence?.journalServed(entry.db, entry.statName, entry.args, key, clock()),
+      // A served read records its own changes (streamGroups.ts serveBlocked): nothing to do after it.
+      () => undefined,
       (entry, code) => {
         this.stats.error(code);
         this.stats.command(entry.statName).failedCalls++;

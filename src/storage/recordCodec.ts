@@ -26,6 +26,10 @@ export const RecordType = {
   DELETE: 2,
   TRIM: 3,
   SETID: 4,
+  /** A stream's own settings (XCFGSET). */
+  SETTINGS: 5,
+  /** An idempotent XADD's (producer, iid) -> entry mapping. */
+  IDMP: 6,
   GROUP_CREATE: 16,
   GROUP_SETID: 17,
   GROUP_DESTROY: 18,
@@ -35,7 +39,10 @@ export const RecordType = {
   ACK: 22,
   CLAIM: 23,
   CHECKPOINT: 32,
-  /** A stream write command other than XADD's entry, replayed through its handler at recovery. */
+  /**
+   * Legacy: a stream write command, replayed through its handler at recovery. Written by builds before the typed
+   * change records (DELETE .. CLAIM, see src/streams/changeRecords.ts); still read so their data directories start.
+   */
   COMMAND: 33,
   /**
    * Filler over bytes that spool-check --fix gave up (salvage.ts): keeps the positions of the records after a

@@ -1,13 +1,13 @@
 // Checkpoint records: what lets a stream's old segments be deleted.
 //
-// A stream's log holds its entries and the journaled commands that changed everything else (journal.ts);
-// recovery replays both. Once trimming leaves whole segments behind the first entry still needed, those
-// segments hold nothing but dead entries and commands whose effect is part of the current state. A CHECKPOINT
+// A stream's log holds its entries and the change records of everything else (changeRecords.ts); recovery
+// replays both. Once trimming leaves whole segments behind the first entry still needed, those
+// segments hold nothing but dead entries and changes whose effect is part of the current state. A CHECKPOINT
 // record then captures that state (Stream.exportState: counters, node layout, flagged entries, groups with
 // their PELs, per-stream settings) and, once it is synced, the segments before the first needed entry go.
 //
 // Recovery finds the last checkpoint of a log, restores the ENTRY records from `firstEntry` up to the
-// checkpoint into the index (their bytes stay in the mapping), loads the state, ignores every command journaled
+// checkpoint into the index (their bytes stay in the mapping), loads the state, ignores every change recorded
 // before it, and replays the records after it as usual. The payload is JSON: it is written once per deleted
 // segment (rarely), and a readable format is worth more here than a few bytes.
 

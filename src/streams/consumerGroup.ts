@@ -93,8 +93,21 @@ export interface PendingEntry {
 export class IdTable {
   private readonly chunks: Chunk[] = [];
   private total = 0;
+  /**
+   * The last chunk emptied, reused by the next insert that needs one: a PEL that is read and acknowledged one
+   * entry at a time (or replayed so) empties its only chunk on every XACK, and would allocate four typed arrays
+   * on every delivery.
+   */
+  private spare: Chunk | null = null;
 
   constructor(readonly withPayload: boolean) {}
+
+  private newChunk(): Chunk {
+    const c = this.spare;
+    if (c === null) return new Chunk(this.withPayload);
+    this.spare = null;
+    return c;
+  }
 
   get size(): number {
     return this.total;
@@ -155,7 +168,7 @@ export class IdTable {
     let ci = this.chunkFor();
     if (ci === this.chunks.length) {
       // Beyond every key: it goes at the end of the last chunk.
-      if (ci === 0) this.chunks.push(new Chunk(this.withPayload));
+      if (ci === 0) this.chunks.push(this.newChunk());
       else ci--;
     }
     let c = this.chunks[ci];
@@ -165,12 +178,12 @@ export class IdTable {
       if (i === CHUNK_MAX) {
         // Appending past a full chunk (the common, ascending case): start a new chunk rather than leave
         // two half-empty ones behind.
-        c = new Chunk(this.withPayload);
+        c = this.newChunk();
         this.chunks.splice(ci + 1, 0, c);
         i = 0;
       } else {
         // Split in halves; the new entry goes to whichever half covers it.
-        const right = new Chunk(this.withPayload);
+        const right = this.newChunk();
         const half = CHUNK_MAX >>> 1;
         right.n = CHUNK_MAX - half;
         right.keys.set(c.keys.subarray(half * 4, CHUNK_MAX * 4));
@@ -204,7 +217,10 @@ export class IdTable {
     if (i >= c.n || cmpProbe(c.keys, i) !== 0) return false;
     c.shift(i + 1, -1);
     c.n--;
-    if (c.n === 0) this.chunks.splice(ci, 1);
+    if (c.n === 0) {
+      this.chunks.splice(ci, 1);
+      this.spare = c;
+    }
     this.total--;
     return true;
   }
@@ -459,6 +475,39 @@ export class ConsumerGroup {
     const e = this.pel.get(id);
     if (!e) return;
     this.pel.update(id, { deliveryTime: now, deliveryCount: e.deliveryCount + 1n });
+  }
+
+  /**
+   * One more delivery of a pending entry, now to `consumer` (XREADGROUP's history and CLAIM): the NACK moves to
+   * it if another consumer owned it, its delivery time becomes `now` and its count grows by one.
+   */
+  redeliverTo(id: StreamId, consumer: Consumer, now: number): void {
+    const e = this.pel.get(id);
+    if (!e) return;
+    if (e.owner !== consumer.slot) {
+      this.ownerOf(e.owner)?.pel.remove(id);
+      consumer.pel.insert(id);
+    }
+    this.pel.update(id, { deliveryTime: now, deliveryCount: e.deliveryCount + 1n, owner: consumer.slot });
+  }
+
+  /**
+   * Sets a NACK as a claim or release left it (recovery of XCLAIM / XAUTOCLAIM / XNACK): owned by `consumer`
+   * (null: nobody), with that delivery time and count; created when absent.
+   */
+  setNack(id: StreamId, consumer: Consumer | null, deliveryTime: number, deliveryCount: bigint): void {
+    const slot = consumer === null ? -1 : consumer.slot;
+    const e = this.pel.get(id);
+    if (!e) {
+      this.pel.insert(id, deliveryTime, deliveryCount, slot);
+      consumer?.pel.insert(id);
+      return;
+    }
+    if (e.owner !== slot) {
+      this.ownerOf(e.owner)?.pel.remove(id);
+      consumer?.pel.insert(id);
+    }
+    this.pel.update(id, { deliveryTime, deliveryCount, owner: slot });
   }
 
   /** XACK one ID: true when it was pending. */

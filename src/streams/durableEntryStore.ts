@@ -73,11 +73,11 @@ export class DurableEntryStore implements EntryStore {
   }
 
   deleted(): void {
-    // Deletions are journaled as the commands that made them (see journal.ts).
+    // Deletions are recorded by the commands that made them (see changeRecords.ts).
   }
 
   /**
-   * Entries before (segment, offset) are gone. Besides entries, old segments hold journaled commands that
+   * Entries before (segment, offset) are gone. Besides entries, old segments hold change records that
    * recovery would replay, so they are not deleted here: once a whole segment is behind the first entry still
    * needed, the owner is told, writes a checkpoint, and deletes them (see Persistence.compact).
    */

@@ -2,7 +2,7 @@
 // XADDs and the entry each one added, so a retried XADD with the same producer and iid answers the original ID
 // and adds nothing. An iid is forgotten once it is older than the stream's IDMP-DURATION (seconds), or when the
 // producer has more than IDMP-MAXSIZE of them (the oldest goes first). XCFGSET IDMP-* clears every producer's
-// iids. The state is made durable by journaling XIDMPRECORD (Redis 8.8's internal command for the same job) and
+// iids. The state is made durable by IDMP change records (one per mapping, see changeRecords.ts) and
 // by checkpoints (exportIdmp / importIdmp).
 
 import { createHash } from 'node:crypto';
@@ -35,11 +35,6 @@ export class IdmpTable {
   /** iids-added and iids-duplicates (XINFO STREAM). */
   added = 0;
   duplicates = 0;
-  /**
-   * What the last XADD IDMP/IDMPAUTO recorded (null: it was a duplicate), for the journal to write as
-   * XIDMPRECORD right after the command; not part of the state.
-   */
-  lastRecord: { pid: string; iid: string; id: StreamId } | null = null;
   /** Producer ID (latin1) -> iid (latin1) -> entry, in insertion order (a Map keeps it: oldest first). */
   private readonly producers = new Map<string, Map<string, Recorded>>();
 
@@ -76,7 +71,6 @@ export class IdmpTable {
   /** Remembers that (pid, iid) added `id`; the producer's oldest iids beyond `maxsize` are evicted. */
   record(pid: string, iid: string, id: StreamId, now: number, maxsize: number): void {
     this.added++;
-    this.lastRecord = { pid, iid, id };
     let iids = this.producers.get(pid);
     if (!iids) this.producers.set(pid, (iids = new Map()));
     iids.delete(iid);

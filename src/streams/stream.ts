@@ -581,6 +581,13 @@ export class Stream {
     if (maxDeletedId !== undefined && !isZeroId(maxDeletedId)) this.maxDeletedId = maxDeletedId;
   }
 
+  /** Recovery of an XSETID: the counters it left (checked when it ran). */
+  restoreCounters(lastId: StreamId, entriesAdded: bigint, maxDeletedId: StreamId): void {
+    this.lastId = lastId;
+    this.entriesAdded = entriesAdded;
+    this.maxDeletedId = maxDeletedId;
+  }
+
   // ---- checkpoints (see checkpoint.ts) -------------------------------------------------------------------------
 
   /**

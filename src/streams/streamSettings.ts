@@ -1,8 +1,8 @@
 // Per-stream settings beyond Redis (XCFGSET / XCFGGET): the stream's own appendfsync policy and its retention
 // bounds by age (maxage, milliseconds of entry-ID time) and by bytes (maxbytes, sum of the field and value lengths
 // of the live entries). An option not set on the stream follows the server: `appendfsync`, `stream-maxage`,
-// `stream-maxbytes`. The settings live on the Stream (stream.settingsOverride) and are persisted by journaling the
-// XCFGSET command into the stream's log; streamSettingsArgs() gives the XCFGSET that recreates them (checkpoints).
+// `stream-maxbytes`. The settings live on the Stream (stream.settingsOverride) and are persisted as a SETTINGS change
+// record in the stream's log (changeRecords.ts); streamSettingsArgs() gives the XCFGSET that recreates them (checkpoints).
 
 import { CommandError, Err, CfgErr } from '../errors';
 import { findOption, parseMemory } from '../config/options';

@@ -62,7 +62,6 @@ export class Harness {
         db: this.db,
         request: Request.of(args),
         args,
-        journaled: false,
         argv: new ArgReader(args, argStart),
         reply,
         now: this.now,

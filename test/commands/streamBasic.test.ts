@@ -40,7 +40,6 @@ class Bench {
         db: this.db,
         request: Request.of(args),
         args,
-        journaled: false,
         argv: new ArgReader(args, argStart),
         reply,
         now: this.now,

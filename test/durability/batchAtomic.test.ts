@@ -42,7 +42,7 @@ describe('batches in the stream logs', () => {
     try {
       let c = await connected(client(server.port));
       await c.xadd('s', '1-1', 'a', '1'); // one record: no flag
-      await c.xadd('s', 'MAXLEN', '=', '1', '2-1', 'a', '2'); // ENTRY + the trim's COMMAND
+      await c.xadd('s', 'MAXLEN', '=', '1', '2-1', 'a', '2'); // ENTRY + the trim's TRIM record
       const exec = await c.multi().xadd('s', '3-1', 'a', '3').xadd('s', '4-1', 'a', '4').xdel('s', '3-1').exec();
       expect(exec?.map(([err]) => err)).toEqual([null, null, null]);
       c.disconnect();
@@ -53,10 +53,10 @@ describe('batches in the stream logs', () => {
       expect(recs.map((r) => [r.type, r.flags])).toEqual([
         [RecordType.ENTRY, 0],
         [RecordType.ENTRY, FLAG_BATCH_CONTINUES],
-        [RecordType.COMMAND, 0],
+        [RecordType.TRIM, 0],
         [RecordType.ENTRY, FLAG_BATCH_CONTINUES],
         [RecordType.ENTRY, FLAG_BATCH_CONTINUES],
-        [RecordType.COMMAND, 0],
+        [RecordType.DELETE, 0],
       ]);
 
       // A crash that kept the EXEC's first two records but not its last: the whole EXEC is dropped.

@@ -57,6 +57,8 @@ export class Harness {
           retention: { defaultsActive: false, changed: () => undefined },
           // no replica, no backlog: nothing is propagated (replication is tested in test/integration)
           propagation: null,
+          // no logs: handlers record no changes (the records are tested in test/durability/typedRecords.test.ts)
+          persistence: null,
         } as never,
         client: {} as never,
         db: this.db,

@@ -35,6 +35,8 @@ class Bench {
           streamSettings: this.streamSettings,
           createStream: (_db: Database, key: string) => new Stream(key, this.streamSettings),
           retention: { defaultsActive: false, changed: () => undefined },
+          // no logs: handlers record no changes (the records are tested in test/durability/typedRecords.test.ts)
+          persistence: null,
         } as never,
         client: {} as never,
         db: this.db,

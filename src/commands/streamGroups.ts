@@ -34,6 +34,7 @@ import {
 } from '../streams/streamId';
 import { parseInt64 } from '../protocol/numbers';
 import { propagateClaims, propagateRead } from './groupPropagation';
+import { parseReadOptions } from './readOptions';
 import { changeLog } from './changes';
 import { ChangeType, type ClaimedNack } from '../streams/changeRecords';
 import type { ServerState } from '../server/serverState';
@@ -376,50 +377,10 @@ function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
 
 function xreadgroup(ctx: CommandContext): void {
   const args = ctx.args;
-  let timeoutMs = -1;
-  let count = 0;
-  let streamsArg = 0;
-  let streamsCount = 0;
-  let noack = false;
-  /** CLAIM min-idle-time (Redis 8.4); -1: not given. The last one given wins. */
-  let claimMinIdle = -1n;
-  let groupArg: Buffer | null = null;
-  let consumerArg: Buffer | null = null;
-  for (let i = 1; i < args.length; i++) {
-    const more = args.length - i - 1;
-    const opt = args[i];
-    if (keywordEquals(opt, 'BLOCK') && more > 0) {
-      i++;
-      const t = longLong(args[i], Err.timeoutNotInteger);
-      if (t < 0n) throw new CommandError(Err.timeoutNegative);
-      // Redis 7.0 adds the time and lets it wrap: a wrapped deadline sorts last in its timeout table (unsigned),
-      // so such a client waits until served or unblocked, as BLOCK 0 does.
-      timeoutMs = t > 0n && t > LONG_MAX - BigInt(ctx.now) ? 0 : Number(t);
-    } else if (keywordEquals(opt, 'COUNT') && more > 0) {
-      i++;
-      const c = longLong(args[i]);
-      count = c < 0n ? 0 : Number(c);
-    } else if (keywordEquals(opt, 'STREAMS') && more > 0) {
-      streamsArg = i + 1;
-      streamsCount = args.length - streamsArg;
-      if (streamsCount % 2 !== 0) throw new CommandError(Err.unbalancedXreadgroup);
-      streamsCount /= 2;
-      break;
-    } else if (keywordEquals(opt, 'GROUP') && more >= 2) {
-      groupArg = args[i + 1];
-      consumerArg = args[i + 2];
-      i += 2;
-    } else if (keywordEquals(opt, 'NOACK')) {
-      noack = true;
-    } else if (keywordEquals(opt, 'CLAIM') && more > 0) {
-      claimMinIdle = longLong(args[++i], GroupErr.claimNotInteger);
-      if (claimMinIdle < 0n) throw new CommandError(GroupErr.claimNegative);
-    } else {
-      throw new CommandError(Err.syntax);
-    }
-  }
-  if (streamsArg === 0) throw new CommandError(Err.syntax);
-  if (groupArg === null || consumerArg === null) throw new CommandError(GroupErr.missingGroupOption);
+  const options = parseReadOptions(args, true, ctx.now);
+  const { timeoutMs, count, streamsArg, streamsCount, noack, claimMinIdle } = options;
+  const groupArg = options.group!;
+  const consumerArg = options.consumer!;
   const groupName = latin1(groupArg);
   const consumerName = latin1(consumerArg);
 

@@ -2,7 +2,7 @@
 // 7.4 added it). Semantics follow Redis 7.0.15's t_stream.c (xrangeGenericCommand, xreadCommand) and blocked.c.
 
 import { CommandError, Err, ReadErr } from '../errors';
-import { keywordEquals } from './args';
+import { parseReadOptions } from './readOptions';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { parseInt64 } from '../protocol/numbers';
 import type { ReplyWriter } from '../protocol/replyWriter';
@@ -24,7 +24,6 @@ import {
 
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
 const BLOCKED_DEFAULT_COUNT = 1000;
-const LONG_MAX = 9223372036854775807n;
 
 function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
   const v = parseInt64(arg);
@@ -171,39 +170,7 @@ function writeReadReply(reply: ReplyWriter, served: ServedStream[]): void {
 
 function xread(ctx: CommandContext): void {
   const args = ctx.args;
-  let timeoutMs = -1;
-  let count = 0;
-  let streamsArg = 0;
-  let streamsCount = 0;
-  for (let i = 1; i < args.length; i++) {
-    const more = args.length - i - 1;
-    const opt = args[i];
-    if (keywordEquals(opt, 'BLOCK') && more > 0) {
-      i++;
-      const t = longLong(args[i], Err.timeoutNotInteger);
-      if (t < 0n) throw new CommandError(Err.timeoutNegative);
-      // Redis 7.0 adds the time and lets it wrap: a wrapped deadline sorts last in its timeout table (unsigned),
-      // so such a client waits until served or unblocked, as BLOCK 0 does.
-      timeoutMs = t > 0n && t > LONG_MAX - BigInt(ctx.now) ? 0 : Number(t);
-    } else if (keywordEquals(opt, 'COUNT') && more > 0) {
-      i++;
-      const c = longLong(args[i]);
-      count = c < 0n ? 0 : c > 2n ** 53n ? 0 : Number(c);
-    } else if (keywordEquals(opt, 'STREAMS') && more > 0) {
-      streamsArg = i + 1;
-      streamsCount = args.length - streamsArg;
-      if (streamsCount % 2 !== 0) throw new CommandError(ReadErr.unbalanced);
-      streamsCount /= 2;
-      break;
-    } else if (keywordEquals(opt, 'GROUP') && more >= 2) {
-      throw new CommandError(ReadErr.groupOnlyInXreadgroup);
-    } else if (keywordEquals(opt, 'NOACK')) {
-      throw new CommandError(ReadErr.noackOnlyInXreadgroup);
-    } else {
-      throw new CommandError(Err.syntax);
-    }
-  }
-  if (streamsArg === 0) throw new CommandError(Err.syntax);
+  const { timeoutMs, count, streamsArg, streamsCount } = parseReadOptions(args, false, ctx.now);
 
   // IDs are resolved before anything is served: `$` is the stream's last generated ID now; `+` (7.4) reads the
   // last entry, so it stands for the ID just before it (the last generated ID when the stream is empty).

@@ -618,8 +618,10 @@ export class StreamLog implements CommitTarget {
         await this.cache.withOpenSlot(this.prepare, false);
         this.prepare = null;
       }
-      while (this.barrier) {
-        const b = this.barrier;
+      // Only the move in progress now: a move started later waits for this loop (moveTo), so waiting for it here
+      // too would deadlock the log (both waiting, its staged records never landing).
+      const b = this.barrier;
+      if (b) {
         await b.catch(() => undefined);
         if (this.barrier === b) this.barrier = null;
       }

@@ -1,6 +1,6 @@
 // ALICE-style crash-consistency test of the storage layer (the simulator: crashSim.ts and fsModel.ts, described
-// in docs/TESTING.md). A seeded workload of several streams, multi-record batches, segment roll-overs and commit
-// journal rotations runs in-process with every write and sync recorded; power losses are simulated at sync
+// in docs/TESTING.md). A seeded workload of several streams, multi-record batches, segment roll-overs, commit
+// journal rotations, RENAMEs and DEL-then-create of streams runs in-process with every write and sync recorded; power losses are simulated at sync
 // boundaries and random points under adversarial page-level strategies, and each image is recovered as start-up
 // does. Invariants: recovery never throws, each stream is a prefix of its appends ending at a batch boundary,
 // and every acknowledged append is there. SPOOL_CRASH_SEED=n runs another seed.
@@ -25,7 +25,7 @@ const ALWAYS_TWO = ['all-dropped', 'all-kept'];
 const ROTATING = ['random', 'even-pages', 'odd-pages', 'whole-files', 'segments-not-journal', 'journal-not-segments'];
 
 function workload(policy: WorkloadOptions['policy'], seed: number): WorkloadOptions {
-  return { seed, policy, streams: 4, commands: 300, segmentInitial: 16 * 1024, segmentMax: 32 * 1024, journalSize: 64 * 1024, openSegments: 6, strict: STRICT };
+  return { seed, policy, streams: 4, commands: 300, segmentInitial: 16 * 1024, segmentMax: 32 * 1024, journalSize: 64 * 1024, openSegments: 6, directoryOps: 6, strict: STRICT };
 }
 
 describe.each(['always', 'everysec'] as const)('crash simulator, appendfsync %s', (policy) => {
@@ -34,14 +34,23 @@ describe.each(['always', 'everysec'] as const)('crash simulator, appendfsync %s'
     const data = scratchDir(`${policy}-data`);
     const images = scratchDir(`${policy}-images`);
     scratch.push(data, images);
+    const started = Date.now();
     const rec = await runWorkload(data, workload(policy, seed));
+    const ran = Date.now();
     const rand = seeded(seed);
     const points = crashPoints(rec.events, 40, 10, rand);
     const result = await simulateCrashes(rec, points, seed, (k) => [...ALWAYS_TWO, ROTATING[k % ROTATING.length], ROTATING[(k + 3) % ROTATING.length]], images);
     const syncs = rec.events.filter((e) => e.k === 'syncEnd').length;
     const journalFiles = new Set(rec.events.flatMap((e) => (e.k === 'open' && e.file.startsWith('journal') ? [e.file] : []))).size;
     const segments = new Set(rec.events.flatMap((e) => (e.k === 'open' && e.file.endsWith('.log') ? [e.file] : []))).size;
-    console.log(`seed ${seed} ${policy}: ${rec.events.length} events, ${syncs} syncs, ${segments} segment files, ${journalFiles} journal names, ${points.length} crash points, ${result.images} images, ${result.failures.length} failures`);
+    const notes = rec.events.flatMap((e) => (e.k === 'note' ? [e.note.split(':')[0]] : []));
+    const renames = notes.filter((n) => n === 'renamed').length;
+    const deletes = notes.filter((n) => n === 'del').length;
+    console.log(
+      `seed ${seed} ${policy}: ${rec.events.length} events, ${syncs} syncs, ${segments} segment files, ${journalFiles} journal names, ` +
+        `${renames} renames, ${deletes} deletes, ${points.length} crash points, ${result.images} images, ${result.failures.length} failures ` +
+        `(workload ${ran - started} ms, images ${Date.now() - ran} ms)`,
+    );
     const byKind = new Map<string, number>();
     for (const f of result.failures) byKind.set(f.kind, (byKind.get(f.kind) ?? 0) + 1);
     console.log(`seed ${seed} ${policy}: problems by kind: ${JSON.stringify(Object.fromEntries(byKind))}`);

@@ -9,7 +9,7 @@
 //   - that prefix ends at a batch boundary (a command's records in one log are all there or none is);
 //   - every append acknowledged (its ticket durable) before the crash point is in it.
 
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CommitBatcher, type FsyncPolicy } from '../../src/storage/commitBatcher';
@@ -17,7 +17,7 @@ import { CommitJournal } from '../../src/storage/commitJournal';
 import { io } from '../../src/storage/ioObserver';
 import { replayJournal } from '../../src/storage/journalReplay';
 import { RecordType } from '../../src/storage/recordCodec';
-import { parseSegmentFileName, parseStreamDirName } from '../../src/storage/fileNames';
+import { LOG_ID_FILE, parseSegmentFileName, streamDirName } from '../../src/storage/fileNames';
 import { CorruptLogError, recoverAll } from '../../src/storage/recovery';
 import { checkLogs } from '../../src/storage/checkTool';
 import { SegmentCache } from '../../src/storage/segmentCache';
@@ -62,12 +62,26 @@ export interface WorkloadOptions {
   openSegments: number;
   /** Runs everysec's sync without waiting for the frame write in flight (shows a known finding). */
   strict?: boolean;
+  /** RENAMEs and DEL-then-create of streams, at most. */
+  directoryOps: number;
+}
+
+/**
+ * One stream log from its creation to its deletion (DEL, then a new stream under the same key, is another one).
+ * Trace notes name it by its index: `del-start:<n>` when its deletion starts, `del:<n>` once acknowledged,
+ * `renamed:<n>:<i>` once its move to names[i] (RENAME) is acknowledged.
+ */
+export interface Incarnation {
+  /** Its directory names in order (a RENAME adds one). */
+  names: string[];
+  appends: Appended[];
+  /** Its log id (hex: the ID file), once known. */
+  id: string | null;
 }
 
 export interface Recorded {
   events: TraceEvent[];
-  /** Per stream key (hex), its appends in order. */
-  history: Map<string, Appended[]>;
+  incarnations: Incarnation[];
 }
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
@@ -85,7 +99,7 @@ export function scratchDir(tag: string): string {
 export async function runWorkload(dataDir: string, o: WorkloadOptions): Promise<Recorded> {
   const rand = seeded(o.seed);
   const recorder = new TraceRecorder(dataDir);
-  const history = new Map<string, Appended[]>();
+  const incarnations: Incarnation[] = [];
   io.observer = recorder;
   const batcher = new CommitBatcher({
     policy: o.policy,
@@ -95,29 +109,37 @@ export async function runWorkload(dataDir: string, o: WorkloadOptions): Promise<
   });
   const cache = new SegmentCache(o.openSegments);
   const opts = { batcher, cache, initialSegmentSize: o.segmentInitial, maxSegmentSize: o.segmentMax };
+  /** Per incarnation, its log. */
   const logs: StreamLog[] = [];
+  /** Per stream slot: its key now and the incarnation holding it. */
+  const keys: Buffer[] = [];
+  const slots: number[] = [];
+  /** Directory operations in flight (their notes are written when they settle). */
+  const directoryOps: Promise<unknown>[] = [];
+  const create = (key: Buffer, after: Promise<unknown> | null): number => {
+    logs.push(StreamLog.createNow(dataDir, 0, key, opts, after));
+    return incarnations.push({ names: [streamDirName(0, key)], appends: [], id: null }) - 1;
+  };
   try {
     // under everysec an append is acknowledged at once and durable after the next sync: marked below
     if (o.policy === 'always') batcher.onDurable(() => recorder.mark(batcher.durableTicket()));
-    const keys: Buffer[] = [];
     for (let i = 0; i < o.streams; i++) {
-      const key = Buffer.from(`stream:${i}`);
-      keys.push(key);
-      history.set(key.toString('hex'), []);
-      logs.push(StreamLog.createNow(dataDir, 0, key, opts, null));
+      keys.push(Buffer.from(`stream:${i}`));
+      slots.push(create(keys[i], null));
     }
     let command = 0;
     let appended = 0;
     const append = (s: number): void => {
-      const stream = history.get(keys[s].toString('hex'))!;
+      const stream = incarnations[slots[s]].appends;
       const padding = Buffer.alloc(rand() < 0.1 ? 2000 + Math.floor(rand() * 5000) : Math.floor(rand() * 400), 0x61 + (appended % 26));
       const fields = [Buffer.from(`r${stream.length}`), Buffer.from(`c${command}`), Buffer.from('pad'), padding];
       appended++;
-      const log = logs[s];
+      const log = logs[slots[s]];
       const pos = log.appendEntry(appended, 0, fields);
       const ticket = o.policy === 'always' ? log.lastTicket : appended;
       stream.push({ payload: Buffer.from(log.read(pos)!), ticket, endsBatch: true, pos, segment: log.segmentOf(pos) });
     };
+    let moves = 0;
     for (let done = 0; done < o.commands; ) {
       // one event-loop turn: a few commands, as several clients' pipelines make them
       const inTurn = 1 + Math.floor(rand() * 4);
@@ -128,13 +150,32 @@ export async function runWorkload(dataDir: string, o: WorkloadOptions): Promise<
         const targets = rand() < 0.2 ? [first, (first + 1) % o.streams] : [first]; // a MULTI/EXEC over two streams
         for (const s of targets) {
           const n = rand() < 0.3 ? 2 + Math.floor(rand() * 2) : 1; // XADD with a trim record, or EXEC's queue
-          const stream = history.get(keys[s].toString('hex'))!;
+          const stream = incarnations[slots[s]].appends;
           for (let r = 0; r < n; r++) {
             if (r > 0) stream[stream.length - 1].endsBatch = false;
             append(s);
           }
         }
         batcher.inCommand = false;
+      }
+      const d = rand();
+      if (moves < o.directoryOps && d < 0.04) {
+        // RENAME: the stream's directory moves; the reply waits for it (Persistence.holdReplyFor)
+        moves++;
+        const s = Math.floor(rand() * o.streams);
+        const n = slots[s];
+        keys[s] = Buffer.from(`stream:${s}:${moves}`);
+        const i = incarnations[n].names.push(streamDirName(0, keys[s])) - 1;
+        directoryOps.push(logs[n].moveTo(dataDir, 0, keys[s], null).then(() => recorder.note(`renamed:${n}:${i}`)));
+      } else if (moves < o.directoryOps && d < 0.08) {
+        // DEL, then a new stream under the same key, created once the old directory is gone
+        moves++;
+        const s = Math.floor(rand() * o.streams);
+        const n = slots[s];
+        recorder.note(`del-start:${n}`);
+        const removal = logs[n].destroy().then(() => recorder.note(`del:${n}`));
+        directoryOps.push(removal);
+        slots[s] = create(keys[s], removal);
       }
       const r = rand();
       if (r < 0.15) await batcher.whenDurable(batcher.currentTicket());
@@ -143,6 +184,7 @@ export async function runWorkload(dataDir: string, o: WorkloadOptions): Promise<
       if (o.policy === 'everysec' && rand() < 0.1) await everysecSync(batcher, recorder, appended, !o.strict);
     }
     await batcher.whenDurable(batcher.currentTicket());
+    await Promise.all(directoryOps);
     if (o.policy === 'everysec') await everysecSync(batcher, recorder, appended, !o.strict);
     for (const log of logs) await log.settled();
   } finally {
@@ -151,7 +193,8 @@ export async function runWorkload(dataDir: string, o: WorkloadOptions): Promise<
     for (const log of logs) await log.close().catch(() => undefined);
     await batcher.closeJournal().catch(() => undefined);
   }
-  return { events: recorder.events, history };
+  logs.forEach((log, n) => (incarnations[n].id = log.logId?.toString('hex') ?? null));
+  return { events: recorder.events, incarnations };
 }
 
 /**
@@ -205,8 +248,8 @@ export interface Problem {
   text: string;
 }
 
-/** Recovers the image in `dir` as start-up does and checks it against the history. */
-export async function recoverAndCheck(dir: string, history: Map<string, Appended[]>, acknowledged: number): Promise<Problem[]> {
+/** Recovers the image in `dir` as start-up does and checks it against what the workload did before the crash. */
+export async function recoverAndCheck(dir: string, incarnations: Incarnation[], acknowledged: number, notes: Set<string>): Promise<Problem[]> {
   const problems: Problem[] = [];
   const add = (kind: string, text: string): number => problems.push({ kind, text });
   const found = new Map<string, Buffer[]>();
@@ -223,10 +266,21 @@ export async function recoverAndCheck(dir: string, history: Map<string, Appended
       // one stream at a time: after a refusal no other stream's repair is still running when the image is repaired
     }, { concurrency: 1 });
   })().catch((e: Error) => {
-    add(e instanceof CorruptLogError && inUnacknowledgedTail(e, history, acknowledged) ? 'refused-unacknowledged-hole' : 'threw', `recovery threw: ${e.message}`);
+    add(e instanceof CorruptLogError && inUnacknowledgedTail(e, incarnations, acknowledged) ? 'refused-unacknowledged-hole' : 'threw', `recovery threw: ${e.message}`);
     return null;
   });
   if (reports === null) return problems;
+  // which incarnation each directory holds: by its ID file (read before the logs are opened: open writes a
+  // missing one), else by its name and first record
+  const held = new Map<string, number>();
+  for (const [name, records] of found) {
+    const n = identify(path.join(dir, name), incarnations, records[0]);
+    if (n < 0) {
+      if (records.length > 0 || !incarnations.some((inc) => inc.names.includes(name))) add('unexpected-directory', `unexpected stream directory ${name}`);
+      continue;
+    }
+    held.set(name, n);
+  }
   // the server opens each recovered log next (and appends to it)
   const batcher = new CommitBatcher({ policy: 'always', warn: () => undefined, every: () => () => undefined });
   const cache = new SegmentCache(64);
@@ -239,12 +293,19 @@ export async function recoverAndCheck(dir: string, history: Map<string, Appended
     }
   }
   batcher.close();
-  for (const [name, records] of found) {
-    const appended = historyOf(name, history);
-    if (!appended) {
-      add('unexpected-directory', `unexpected stream directory ${name}`);
-      continue;
-    }
+  const recovered = new Map<number, number>();
+  for (const [name, n] of held) {
+    const records = found.get(name)!;
+    const inc = incarnations[n];
+    if (recovered.has(n)) add('duplicate', `${name}: stream ${n} is in two directories`);
+    recovered.set(n, records.length);
+    if (notes.has(`del:${n}`) && records.length > 0) add('deleted-came-back', `${name}: stream ${n} was deleted (acknowledged)`);
+    let moved = -1;
+    inc.names.forEach((_, i) => {
+      if (notes.has(`renamed:${n}:${i}`)) moved = i;
+    });
+    if (inc.names.indexOf(name) < moved) add('rename-undone', `${name}: stream ${n} was renamed to ${inc.names[moved]} (acknowledged)`);
+    const appended = inc.appends;
     let same = 0;
     while (same < records.length && same < appended.length && records[same].equals(appended[same].payload)) same++;
     if (same < records.length) {
@@ -252,29 +313,40 @@ export async function recoverAndCheck(dir: string, history: Map<string, Appended
       const next = appended.findIndex((a, j) => j > same && a.payload.equals(records[same]));
       const gap = next > 0 && appended[next].segment !== appended[next - 1].segment && (same === 0 || appended[same - 1].segment !== appended[next].segment);
       add(gap ? 'segment-tail-gap' : 'not-prefix', `${name}: record ${same} is not the one appended there (not a prefix)${gap ? `: appended record ${next}, the first of segment ${appended[next].segment}` : ''}`);
-    }
-    else if (same > 0 && !appended[same - 1].endsBatch) add('half-batch', `${name}: ends inside a batch (after record ${same - 1})`);
+    } else if (same > 0 && !appended[same - 1].endsBatch) add('half-batch', `${name}: ends inside a batch (after record ${same - 1})`);
   }
-  for (const [hex, appended] of history) {
-    const name = `0-${hex}`;
-    const must = appended.filter((a) => a.ticket <= acknowledged).length;
-    const have = found.get(name)?.length ?? 0;
-    if (have < must) add('lost-acknowledged', `${name}: ${must} acknowledged records, ${have} recovered`);
-  }
+  incarnations.forEach((inc, n) => {
+    if (notes.has(`del-start:${n}`)) return; // a DEL in flight may take it all
+    const must = inc.appends.filter((a) => a.ticket <= acknowledged).length;
+    const have = recovered.get(n) ?? 0;
+    if (have < must) add('lost-acknowledged', `${inc.names.join(' -> ')}: ${must} acknowledged records, ${have} recovered`);
+  });
   return problems;
 }
 
-function historyOf(dirName: string, history: Map<string, Appended[]>): Appended[] | undefined {
-  const parsed = parseStreamDirName(dirName);
-  return parsed?.key ? history.get(parsed.key.toString('hex')) : undefined;
+/**
+ * The incarnation a recovered stream directory holds: by its ID file (read before the log is opened: opening
+ * writes a missing one), else by its name and first record (`first`, undefined when it has none); -1: none.
+ */
+function identify(dir: string, incarnations: Incarnation[], first: Buffer | undefined): number {
+  let id: string | null = null;
+  try {
+    id = readFileSync(path.join(dir, LOG_ID_FILE)).toString('hex');
+  } catch {
+    // not durable: identified by name
+  }
+  const n = incarnations.findIndex((inc) => inc.id !== null && inc.id === id);
+  if (n >= 0) return n;
+  const name = path.basename(dir);
+  return incarnations.findIndex((inc) => inc.names.includes(name) && (first === undefined || (inc.appends.length > 0 && inc.appends[0].payload.equals(first))));
 }
 
 /** Whether the damage recovery refused lies after the stream's acknowledged records (in bytes never acknowledged). */
-function inUnacknowledgedTail(e: CorruptLogError, history: Map<string, Appended[]>, acknowledged: number): boolean {
-  const appended = historyOf(path.basename(e.dir), history);
+function inUnacknowledgedTail(e: CorruptLogError, incarnations: Incarnation[], acknowledged: number): boolean {
   const base = parseSegmentFileName(path.basename(e.file));
-  if (!appended || base === null) return false;
-  const firstUnacknowledged = appended.find((a) => a.ticket > acknowledged);
+  const n = identify(e.dir, incarnations, undefined);
+  if (base === null || n < 0) return false;
+  const firstUnacknowledged = incarnations[n].appends.find((a) => a.ticket > acknowledged);
   return firstUnacknowledged !== undefined && base + e.offset >= firstUnacknowledged.pos;
 }
 
@@ -302,7 +374,7 @@ export async function simulateCrashes(
         try {
           model.image(dir, strategy);
           const acknowledged = model.acknowledged;
-          for (const problem of await recoverAndCheck(dir, rec.history, acknowledged)) {
+          for (const problem of await recoverAndCheck(dir, rec.incarnations, acknowledged, model.notes)) {
             failures.push({ point: i, strategy: name, acknowledged, ...problem });
             // what the error tells the operator to run: then the invariants again
             if (problem.kind !== 'refused-unacknowledged-hole') continue;
@@ -310,7 +382,7 @@ export async function simulateCrashes(
               failures.push({ point: i, strategy: name, acknowledged, kind: 'repair-threw', text: e.message });
               return null;
             });
-            if (repaired !== null) for (const after of await recoverAndCheck(dir, rec.history, acknowledged)) {
+            if (repaired !== null) for (const after of await recoverAndCheck(dir, rec.incarnations, acknowledged, model.notes)) {
               failures.push({ point: i, strategy: name, acknowledged, kind: `after-repair:${after.kind}`, text: after.text });
             }
           }

@@ -56,7 +56,8 @@ export type TraceEvent =
   | { k: 'rename'; from: string; to: string }
   | { k: 'unlink'; file: string }
   | { k: 'rm'; target: string }
-  | { k: 'mark'; ticket: number };
+  | { k: 'mark'; ticket: number }
+  | { k: 'note'; note: string };
 
 /** Records the I/O observer's reports (data copied at once: mappings and frame buffers are reused). */
 export class TraceRecorder implements IoObserver {
@@ -104,6 +105,10 @@ export class TraceRecorder implements IoObserver {
   mark(ticket: number): void {
     this.events.push({ k: 'mark', ticket });
   }
+  /** A workload note: a directory operation started or was acknowledged (see crashSim.ts). */
+  note(note: string): void {
+    this.events.push({ k: 'note', note });
+  }
 }
 
 /** How a crash treats what was not synced. Prefix counts: how many of the `n` pending operations are kept. */
@@ -145,8 +150,9 @@ export class FsModel {
   readonly root: DirInode = this.newDir();
   private readonly fds = new Map<number, { ino: Inode; file: string }>();
   private readonly syncsRunning = new Map<number, { ino: Inode; upTo: number }>();
-  /** The highest ticket marked so far. */
+  /** The highest ticket marked so far, and the notes so far. */
   acknowledged = 0;
+  readonly notes = new Set<string>();
 
   private newDir(): DirInode {
     return { dir: true, id: this.nextId++, durable: new Map(), live: new Map(), pending: [], synced: 0 };
@@ -246,6 +252,9 @@ export class FsModel {
       }
       case 'mark':
         this.acknowledged = Math.max(this.acknowledged, e.ticket);
+        return;
+      case 'note':
+        this.notes.add(e.note);
         return;
     }
   }

@@ -224,7 +224,8 @@ export interface Failure extends CrashCase, Problem {}
 
 /**
  * The crash points: every sync boundary (just before and just after a sync ends) thinned to at most
- * `syncPoints`, plus `randomPoints` random ones and the end of the trace.
+ * `syncPoints`, plus `randomPoints` random ones, the point after each stream directory removal or rename, and the
+ * end of the trace.
  */
 export function crashPoints(events: TraceEvent[], syncPoints: number, randomPoints: number, rand: () => number): number[] {
   const boundaries: number[] = [];
@@ -235,6 +236,10 @@ export function crashPoints(events: TraceEvent[], syncPoints: number, randomPoin
   const step = Math.max(1, boundaries.length / syncPoints);
   for (let k = 0; k < boundaries.length; k += step) points.add(boundaries[Math.floor(k)]);
   for (let k = 0; k < randomPoints; k++) points.add(Math.floor(rand() * (events.length + 1)));
+  // just after each directory removal or rename (before the sync of its parent makes it durable)
+  events.forEach((e, i) => {
+    if (e.k === 'rm' || (e.k === 'rename' && !e.to.startsWith('journal'))) points.add(i + 1);
+  });
   points.add(events.length);
   return [...points].sort((a, b) => a - b);
 }

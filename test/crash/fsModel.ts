@@ -10,7 +10,7 @@
 //     per file). Pages of different files (segments, the journal) are independent: any reordering across files.
 //   - names: creations, renames, unlinks and directories made in a directory are kept once an fsync of that
 //     directory covered them; the pending ones are kept as a prefix, per directory (a journaled file system
-//     applies them in order; a rename is atomic).
+//     applies them in order; a rename is atomic). A tree removed (rm -rf) loses its names one at a time.
 //   - truncations are pending operations too, kept or dropped by the strategy.
 // Files are tracked as inodes: a descriptor writes to the inode it opened, whatever renames happen later.
 
@@ -245,7 +245,10 @@ export class FsModel {
       case 'unlink':
       case 'rm': {
         const rel = e.k === 'unlink' ? e.file : e.target;
-        if (!this.lookup(rel)) return; // rm -f of nothing
+        const ino = this.lookup(rel);
+        if (!ino) return; // rm -f of nothing
+        // rm -rf unlinks what a directory holds one name at a time before the directory itself
+        if (ino.dir) this.emptyTree(ino);
         const { dir, name } = this.parentOf(rel);
         this.nameOp(dir, { kind: 'unlink', name });
         return;
@@ -256,6 +259,13 @@ export class FsModel {
       case 'note':
         this.notes.add(e.note);
         return;
+    }
+  }
+
+  private emptyTree(dir: DirInode): void {
+    for (const [name, ino] of [...dir.live]) {
+      if (ino.dir) this.emptyTree(ino);
+      this.nameOp(dir, { kind: 'unlink', name });
     }
   }
 

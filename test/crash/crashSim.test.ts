@@ -14,7 +14,16 @@ const SEED = Number(process.env.SPOOL_CRASH_SEED ?? 20261202);
  * unless SPOOL_CRASH_STRICT=1. Everything else (an acknowledged append lost, a stream that is not a prefix of
  * its appends, recovery refusing damage in acknowledged bytes, anything after the repair) fails the test.
  */
-const KNOWN = ['refused-unacknowledged-hole', 'half-batch', 'segment-tail-gap', 'after-repair:not-prefix', 'after-repair:half-batch', 'after-repair:segment-tail-gap'];
+const KNOWN = [
+  'refused-unacknowledged-hole',
+  'half-batch',
+  'segment-tail-gap',
+  'partial-delete',
+  'after-repair:not-prefix',
+  'after-repair:half-batch',
+  'after-repair:segment-tail-gap',
+  'after-repair:partial-delete',
+];
 const STRICT = process.env.SPOOL_CRASH_STRICT === '1';
 const scratch: string[] = [];
 afterAll(() => {

@@ -317,7 +317,8 @@ export async function recoverAndCheck(dir: string, incarnations: Incarnation[], 
       // records lost at the end of a segment while the next segment's records are kept (a gap)
       const next = appended.findIndex((a, j) => j > same && a.payload.equals(records[same]));
       const gap = next > 0 && appended[next].segment !== appended[next - 1].segment && (same === 0 || appended[same - 1].segment !== appended[next].segment);
-      add(gap ? 'segment-tail-gap' : 'not-prefix', `${name}: record ${same} is not the one appended there (not a prefix)${gap ? `: appended record ${next}, the first of segment ${appended[next].segment}` : ''}`);
+      const kind = notes.has(`del-start:${n}`) ? 'partial-delete' : gap ? 'segment-tail-gap' : 'not-prefix';
+      add(kind, `${name}: record ${same} is not the one appended there (not a prefix)${gap ? `: appended record ${next}, the first of segment ${appended[next].segment}` : ''}`);
     } else if (same > 0 && !appended[same - 1].endsBatch) add('half-batch', `${name}: ends inside a batch (after record ${same - 1})`);
   }
   incarnations.forEach((inc, n) => {
@@ -343,7 +344,10 @@ function identify(dir: string, incarnations: Incarnation[], first: Buffer | unde
   const n = incarnations.findIndex((inc) => inc.id !== null && inc.id === id);
   if (n >= 0) return n;
   const name = path.basename(dir);
-  return incarnations.findIndex((inc) => inc.names.includes(name) && (first === undefined || (inc.appends.length > 0 && inc.appends[0].payload.equals(first))));
+  const byStart = incarnations.findIndex((inc) => inc.names.includes(name) && (first === undefined || (inc.appends.length > 0 && inc.appends[0].payload.equals(first))));
+  if (byStart >= 0 || first === undefined) return byStart;
+  // what is left of a stream whose head is gone (an interrupted DEL)
+  return incarnations.findIndex((inc) => inc.names.includes(name) && inc.appends.some((a) => a.payload.equals(first)));
 }
 
 /** Whether the damage recovery refused lies after the stream's acknowledged records (in bytes never acknowledged). */

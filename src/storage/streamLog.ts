@@ -606,6 +606,10 @@ export class StreamLog implements CommitTarget {
   private async reserveLoop(): Promise<void> {
     if (this.reserving) return;
     this.reserving = true;
+    // The move in progress as this loop starts (it waits for the earlier ones): waited for before the directory is
+    // touched. A move started later waits for this loop (moveTo), so it is not waited for here: that would
+    // deadlock the log (both waiting, its staged records never landing).
+    const barrier = this.barrier;
     // Short only if the room ahead is below the low-water mark now (staged records have none): a reservation
     // ahead of need, started with half a segment left, must not send every command to the slow check.
     this.markShort(this.reserveError !== null || this.room() < this.initialSize >>> 1);
@@ -618,12 +622,9 @@ export class StreamLog implements CommitTarget {
         await this.cache.withOpenSlot(this.prepare, false);
         this.prepare = null;
       }
-      // Only the move in progress now: a move started later waits for this loop (moveTo), so waiting for it here
-      // too would deadlock the log (both waiting, its staged records never landing).
-      const b = this.barrier;
-      if (b) {
-        await b.catch(() => undefined);
-        if (this.barrier === b) this.barrier = null;
+      if (barrier) {
+        await barrier.catch(() => undefined);
+        if (this.barrier === barrier) this.barrier = null;
       }
       for (;;) {
         if (this.closing && this.runs.length === 0) break;

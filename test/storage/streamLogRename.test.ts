@@ -33,4 +33,25 @@ describe('StreamLog.moveTo', () => {
     expect(log.dir.endsWith(`0-${Buffer.from('c').toString('hex')}`)).toBe(true);
     expect(records.length).toBe(2);
   }, 60000);
+
+  it('two renames of a new stream in the turn that created it settle, and the records land', async () => {
+    const t = tempDir('rename-new');
+    cleanup = t.cleanup;
+    const r = rig({ policy: 'always' });
+    // XADD a, RENAME a b, XADD b, RENAME b c in one pipeline: the reservation loop creating the directory was
+    // running before either move, so each move waits for it: it must not wait for them
+    const log = StreamLog.createNow(t.dir, 0, Buffer.from('a'), r.opts, null);
+    log.appendEntry(1, 0, [Buffer.from('f'), Buffer.alloc(10, 1)]);
+    const first = log.moveTo(t.dir, 0, Buffer.from('b'), null);
+    log.appendEntry(2, 0, [Buffer.from('f'), Buffer.alloc(10, 2)]);
+    const second = log.moveTo(t.dir, 0, Buffer.from('c'), null);
+    expect(await within(first, 10000)).not.toBe('timed out');
+    expect(await within(second, 10000)).not.toBe('timed out');
+    expect(await within(r.batcher.whenDurable(log.lastTicket), 10000)).not.toBe('timed out');
+    await log.close();
+    r.batcher.close();
+    const { records } = await collect(log.dir);
+    expect(log.dir.endsWith(`0-${Buffer.from('c').toString('hex')}`)).toBe(true);
+    expect(records.length).toBe(2);
+  }, 60000);
 });

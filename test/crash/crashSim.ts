@@ -271,7 +271,7 @@ export async function recoverAndCheck(dir: string, incarnations: Incarnation[], 
       // one stream at a time: after a refusal no other stream's repair is still running when the image is repaired
     }, { concurrency: 1 });
   })().catch((e: Error) => {
-    add(e instanceof CorruptLogError && inUnacknowledgedTail(e, incarnations, acknowledged) ? 'refused-unacknowledged-hole' : 'threw', `recovery threw: ${e.message}`);
+    add(e instanceof CorruptLogError ? refusalKind(e, incarnations, acknowledged, notes) : 'threw', `recovery threw: ${e.message}`);
     return null;
   });
   if (reports === null) return problems;
@@ -350,13 +350,18 @@ function identify(dir: string, incarnations: Incarnation[], first: Buffer | unde
   return incarnations.findIndex((inc) => inc.names.includes(name) && inc.appends.some((a) => a.payload.equals(first)));
 }
 
-/** Whether the damage recovery refused lies after the stream's acknowledged records (in bytes never acknowledged). */
-function inUnacknowledgedTail(e: CorruptLogError, incarnations: Incarnation[], acknowledged: number): boolean {
+/**
+ * Why recovery refused a stream: damage after its acknowledged records (in bytes never acknowledged), what an
+ * interrupted DEL left (its ID file gone, the journal could not restore its segments), else a failure.
+ */
+function refusalKind(e: CorruptLogError, incarnations: Incarnation[], acknowledged: number, notes: Set<string>): string {
   const base = parseSegmentFileName(path.basename(e.file));
   const n = identify(e.dir, incarnations, undefined);
-  if (base === null || n < 0) return false;
+  if (base === null || n < 0) return 'threw';
+  const name = path.basename(e.dir);
+  if (incarnations.some((inc, k) => inc.names.includes(name) && notes.has(`del-start:${k}`) && !notes.has(`del:${k}`))) return 'partial-delete';
   const firstUnacknowledged = incarnations[n].appends.find((a) => a.ticket > acknowledged);
-  return firstUnacknowledged !== undefined && base + e.offset >= firstUnacknowledged.pos;
+  return firstUnacknowledged !== undefined && base + e.offset >= firstUnacknowledged.pos ? 'refused-unacknowledged-hole' : 'threw';
 }
 
 /**

@@ -5,6 +5,7 @@
 
 import fs, { promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { io } from '../storage/ioObserver';
 
 /** Start-up checks (before anything listens): synchronous. */
 export function makeDirectoryTreeSync(dir: string): void {
@@ -23,5 +24,6 @@ export async function makeDirectoryTree(dir: string): Promise<void> {
     await fsp.mkdir(d).catch(async (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST' || !(await fsp.stat(d)).isDirectory()) throw err;
     });
+    io.observer?.made(d);
   }
 }

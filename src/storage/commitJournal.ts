@@ -31,11 +31,11 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { crc32c } from '@node-rs/crc32';
 import type { Syncable } from './commitBatcher';
-import { syncDir } from './fileNames';
+import { makeDir, syncDir } from './fileNames';
 import { zeroFill } from './segment';
+import { closeFile, fsFdatasync, openFile, renameFile, unlinkFile, writeAt } from './ioObserver';
 
 export const JOURNAL_DIR = 'journal';
 export const JOURNAL_SUFFIX = '.jnl';
@@ -46,14 +46,6 @@ export const LOG_ID_BYTES = 8;
 /** Default size of one journal file. */
 export const DEFAULT_JOURNAL_FILE_SIZE = 64 * 1024 * 1024;
 
-const fsOpen = promisify(fs.open);
-const fsClose = promisify(fs.close);
-const fsFdatasync = promisify(fs.fdatasync);
-const fsRename = promisify(fs.rename);
-const fsUnlink = promisify(fs.unlink);
-function fsWrite(fd: number, b: Buffer, o: number, l: number, p: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.write(fd, b, o, l, p, (err, n) => (err ? reject(err) : resolve(n))));
-}
 
 export function journalFileName(gen: number): string {
   return gen.toString(16).padStart(16, '0') + JOURNAL_SUFFIX;
@@ -176,7 +168,7 @@ export class CommitJournal {
    */
   static async open(dataDir: string, firstGen: number, opts: CommitJournalOptions = {}): Promise<CommitJournal> {
     const dir = path.join(dataDir, JOURNAL_DIR);
-    await fs.promises.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     const size = opts.fileSize ?? DEFAULT_JOURNAL_FILE_SIZE;
     // Two files and room to spare, or none: filling a nearly full disk with journal zeros would take the space
     // the streams' own reservations need (commits then sync the segments themselves).
@@ -291,7 +283,7 @@ export class CommitJournal {
       const gen = this.nextGen++;
       const p = path.join(this.dir, journalFileName(gen));
       const recycled = (async () => {
-        await fsRename(file.path, p);
+        await renameFile(file.path, p);
         await syncDir(this.dir);
         return { gen, path: p, fd: file.fd, size: file.size };
       })();
@@ -327,10 +319,10 @@ export class CommitJournal {
     this.closed = true;
     if (this.retiring) await this.retiring.catch(() => undefined);
     const spare = this.spare ? await this.spare.catch(() => null) : null;
-    for (const f of [this.current, spare]) if (f) await fsClose(f.fd).catch(() => undefined);
+    for (const f of [this.current, spare]) if (f) await closeFile(f.fd).catch(() => undefined);
     if (!remove) return;
     for (const name of await fs.promises.readdir(this.dir)) {
-      if (parseJournalFileName(name) !== null) await fsUnlink(path.join(this.dir, name)).catch(() => undefined);
+      if (parseJournalFileName(name) !== null) await unlinkFile(path.join(this.dir, name)).catch(() => undefined);
     }
     await syncDir(this.dir).catch(() => undefined);
   }
@@ -338,7 +330,7 @@ export class CommitJournal {
 
 async function writeAll(fd: number, bytes: Buffer, at: number): Promise<void> {
   let done = 0;
-  while (done < bytes.length) done += await fsWrite(fd, bytes, done, bytes.length - done, at + done);
+  while (done < bytes.length) done += await writeAt(fd, bytes, done, bytes.length - done, at + done);
 }
 
 function roundUp(n: number): number {
@@ -349,22 +341,22 @@ function roundUp(n: number): number {
 /** A preallocated journal file: zero-filled and synced, then opened for writes in place. */
 async function createFile(dir: string, gen: number, size: number): Promise<JournalFile> {
   const p = path.join(dir, journalFileName(gen));
-  const fill = await fsOpen(p, 'w+');
+  const fill = await openFile(p, 'w+');
   try {
     await zeroFill(fill, 0, size);
     await fsFdatasync(fill);
   } catch (e) {
     // a full disk: give back what the attempt took
-    await fsUnlink(p).catch(() => undefined);
+    await unlinkFile(p).catch(() => undefined);
     throw e;
   } finally {
-    await fsClose(fill);
+    await closeFile(fill);
   }
-  const fd = await fsOpen(p, 'r+');
+  const fd = await openFile(p, 'r+');
   return { gen, path: p, fd, size };
 }
 
 async function closeAndRemove(f: JournalFile): Promise<void> {
-  await fsClose(f.fd).catch(() => undefined);
-  await fsUnlink(f.path).catch(() => undefined);
+  await closeFile(f.fd).catch(() => undefined);
+  await unlinkFile(f.path).catch(() => undefined);
 }

@@ -14,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
+import { io, observedSync } from './ioObserver';
 
 export const SEGMENT_SUFFIX = '.log';
 export const TEMP_SUFFIX = '.tmp';
@@ -79,23 +80,46 @@ export function tempPathFor(file: string): string {
 /** Writes `data` to `file` atomically: temp file, fdatasync, rename, fsync of the directory. */
 export async function writeFileAtomic(file: string, data: Uint8Array): Promise<void> {
   const tmp = tempPathFor(file);
-  const fh = await fsp.open(tmp, 'w');
+  await writeWholeFile(tmp, data, true);
+  await fsp.rename(tmp, file);
+  io.observer?.renamed(tmp, file);
+  await syncDir(path.dirname(file));
+}
+
+/** Creates (or truncates) `file` holding `data`, fdatasync'd with `sync` (reported to the I/O observer). */
+export async function writeWholeFile(file: string, data: Uint8Array, sync: boolean): Promise<void> {
+  const fh = await fsp.open(file, 'w');
   try {
+    const o = io.observer;
+    if (o !== null) o.opened(fh.fd, file, 'w');
     await fh.writeFile(data);
-    await fh.datasync();
+    if (o !== null) o.wrote(fh.fd, 0, data, 0, data.length);
+    if (sync) await observedSync(fh.fd, () => fh.datasync());
   } finally {
+    io.observer?.closed(fh.fd);
     await fh.close();
   }
-  await fsp.rename(tmp, file);
-  await syncDir(path.dirname(file));
+}
+
+/** mkdir -p `dir` (reported to the I/O observer). */
+export async function makeDir(dir: string): Promise<void> {
+  if ((await fsp.mkdir(dir, { recursive: true })) !== undefined) io.observer?.made(dir);
+}
+
+/** rm -rf `target` (reported to the I/O observer). */
+export async function removeTree(target: string): Promise<void> {
+  await fsp.rm(target, { recursive: true, force: true });
+  io.observer?.removed(target);
 }
 
 /** fsync a directory so a create/rename/unlink in it survives a machine crash. */
 export async function syncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r');
   try {
-    await fh.sync();
+    io.observer?.opened(fh.fd, dir, 'r');
+    await observedSync(fh.fd, () => fh.sync());
   } finally {
+    io.observer?.closed(fh.fd);
     await fh.close();
   }
 }

@@ -19,7 +19,8 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { crc32c } from '@node-rs/crc32';
-import { tempPathFor } from './fileNames';
+import { removeTree, tempPathFor } from './fileNames';
+import { io, renameFile } from './ioObserver';
 
 export const SNAPSHOT_FILE = 'SNAPSHOT';
 const MAGIC = 0x4e535053; // 'SPSN'
@@ -90,14 +91,17 @@ export async function writeLogSnapshot(dir: string, s: LogSnapshot): Promise<voi
   const file = path.join(dir, SNAPSHOT_FILE);
   const fh = await fsp.open(tempPathFor(file), 'w');
   try {
+    io.observer?.opened(fh.fd, tempPathFor(file), 'w');
     const parts = encodeParts(s);
     const { bytesWritten } = await fh.writev(parts);
     const size = parts.reduce((n, b) => n + b.length, 0);
     if (bytesWritten !== size) throw new Error(`snapshot cut short (${bytesWritten} of ${size} bytes written)`);
+    if (io.observer !== null) io.observer.wrote(fh.fd, 0, Buffer.concat(parts), 0, size);
   } finally {
+    io.observer?.closed(fh.fd);
     await fh.close();
   }
-  await fsp.rename(tempPathFor(file), file);
+  await renameFile(tempPathFor(file), file);
 }
 
 /** The snapshot of a stream directory, or null when there is none or it is damaged. */
@@ -112,7 +116,7 @@ export async function readLogSnapshot(dir: string): Promise<LogSnapshot | null> 
 
 /** Removes a stream directory's snapshot (it no longer describes the log). */
 export async function removeLogSnapshot(dir: string): Promise<void> {
-  await fsp.rm(path.join(dir, SNAPSHOT_FILE), { force: true });
+  await removeTree(path.join(dir, SNAPSHOT_FILE));
 }
 
 /**

@@ -15,16 +15,10 @@
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
 import mmap from '@riaskov/mmap-io';
+import { closeFile, fsFdatasync, io, openFile, unlinkFile, writeAt } from './ioObserver';
 
-const fsOpen = promisify(fs.open);
-const fsClose = promisify(fs.close);
-function fsWrite(fd: number, b: Buffer, o: number, l: number, p: number): Promise<number> {
-  return new Promise((resolve, reject) => fs.write(fd, b, o, l, p, (err, n) => (err ? reject(err) : resolve(n))));
-}
-const fsFdatasync = promisify(fs.fdatasync);
 const fsFtruncate = promisify(fs.ftruncate);
 const fsFstat = promisify(fs.fstat);
-const fsUnlink = promisify(fs.unlink);
 
 const ZERO_CHUNK = Buffer.alloc(1 << 20);
 
@@ -33,7 +27,7 @@ export async function zeroFill(fd: number, from: number, to: number): Promise<vo
   let p = from;
   while (p < to) {
     const n = Math.min(ZERO_CHUNK.length, to - p);
-    const w = await fsWrite(fd, ZERO_CHUNK, 0, n, p);
+    const w = await writeAt(fd, ZERO_CHUNK, 0, n, p);
     p += w;
   }
 }
@@ -60,7 +54,7 @@ export class Segment {
 
   /** Creates and reserves a new segment of `capacity` bytes (zeroed, synced, then mapped). */
   static async create(file: string, base: number, capacity: number, syncZeros = true): Promise<Segment> {
-    const fd = await fsOpen(file, 'wx+');
+    const fd = await openFile(file, 'wx+');
     try {
       await zeroFill(fd, 0, capacity);
       // Writing the zeros allocates the blocks (what protects the mapping from SIGBUS). Syncing them now only
@@ -68,20 +62,20 @@ export class Segment {
       if (syncZeros) await fsFdatasync(fd);
       return new Segment(file, base, fd, mapFile(fd, capacity, true), capacity);
     } catch (e) {
-      await fsClose(fd).catch(() => undefined);
-      await fsUnlink(file).catch(() => undefined);
+      await closeFile(fd).catch(() => undefined);
+      await unlinkFile(file).catch(() => undefined);
       throw e;
     }
   }
 
   /** Opens an existing segment and maps its whole file (its size is its capacity). */
   static async open(file: string, base: number, writable = true): Promise<Segment> {
-    const fd = await fsOpen(file, writable ? 'r+' : 'r');
+    const fd = await openFile(file, writable ? 'r+' : 'r');
     try {
       const { size } = await fsFstat(fd);
       return new Segment(file, base, fd, size > 0 ? mapFile(fd, size, writable) : null, size);
     } catch (e) {
-      await fsClose(fd).catch(() => undefined);
+      await closeFile(fd).catch(() => undefined);
       throw e;
     }
   }
@@ -95,7 +89,7 @@ export class Segment {
         await zeroFill(this.fd, this.capacity, newCapacity);
         await fsFdatasync(this.fd);
       } catch (e) {
-        await fsFtruncate(this.fd, this.capacity).catch(() => undefined);
+        await fsFtruncate(this.fd, this.capacity).then(() => io.observer?.truncated(this.fd, this.capacity), () => undefined);
         throw e;
       }
       this.map = mapFile(this.fd, newCapacity, true);
@@ -138,7 +132,7 @@ export class Segment {
       try {
         await fsFdatasync(fd);
       } finally {
-        await fsClose(fd);
+        await closeFile(fd);
       }
     })();
     return this.finalSync;
@@ -149,6 +143,6 @@ export class Segment {
     if (this.closed) return;
     this.closed = true;
     this.map = null;
-    await fsClose(this.fd);
+    await closeFile(this.fd);
   }
 }

@@ -31,8 +31,9 @@ import { encodeEntryInto, encodeRecordInto, entryRecordSize, FLAG_BATCH_CONTINUE
 import { Segment } from './segment';
 import { SegmentCache } from './segmentCache';
 import type { SpaceWatch } from './spaceWatch';
-import { KEY_FILE, LOG_ID_FILE, needsKeyFile, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic } from './fileNames';
+import { KEY_FILE, LOG_ID_FILE, makeDir, needsKeyFile, removeTree, segmentFileName, streamDirName, syncDir, syncDirShared, writeFileAtomic, writeWholeFile } from './fileNames';
 import { LOG_ID_BYTES, type JournalFrame } from './commitJournal';
+import { io, observedSync, unlinkFile } from './ioObserver';
 
 export interface StreamLogOptions {
   batcher: CommitBatcher;
@@ -179,20 +180,19 @@ export class StreamLog implements CommitTarget {
   private async writeLogId(sync: boolean): Promise<void> {
     const id = randomBytes(LOG_ID_BYTES);
     const file = path.join(this.dir, LOG_ID_FILE);
-    const fh = await fsp.open(file, 'w');
-    try {
-      await fh.writeFile(id);
-      if (sync) await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+    await writeWholeFile(file, id, sync);
     this.logId = id;
     this.logIdDurable = sync;
     if (!sync) {
-      void fsp.open(file, 'r').then(
-        (h) => h.datasync().then(() => (this.logIdDurable = this.logId === id), () => undefined).finally(() => h.close()),
-        () => undefined,
-      );
+      void fsp.open(file, 'r').then((h) => {
+        io.observer?.opened(h.fd, file, 'r');
+        return observedSync(h.fd, () => h.datasync())
+          .then(() => (this.logIdDurable = this.logId === id), () => undefined)
+          .finally(() => {
+            io.observer?.closed(h.fd);
+            return h.close();
+          });
+      }, () => undefined);
     }
   }
 
@@ -215,7 +215,7 @@ export class StreamLog implements CommitTarget {
   /** Creates the directory of a new stream and its first segment. */
   static async create(dataDir: string, db: number, key: Buffer, opts: StreamLogOptions): Promise<StreamLog> {
     const dir = path.join(dataDir, streamDirName(db, key));
-    await fsp.mkdir(dir, { recursive: true });
+    await makeDir(dir);
     if (needsKeyFile(key)) await writeFileAtomic(path.join(dir, KEY_FILE), key);
     await syncDir(dataDir);
     return StreamLog.open(dir, opts, [], 0);
@@ -233,7 +233,7 @@ export class StreamLog implements CommitTarget {
     // Retried by the reservation loop until it succeeds (a full disk may refuse the directory too).
     log.prepare = async () => {
       if (after) await after.catch(() => undefined);
-      await fsp.mkdir(log.dir, { recursive: true });
+      await makeDir(log.dir);
       await log.writeLogId(false);
       if (needsKeyFile(key)) await writeFileAtomic(path.join(log.dir, KEY_FILE), key);
       await syncDirShared(dataDir);
@@ -250,11 +250,12 @@ export class StreamLog implements CommitTarget {
     const move = (async () => {
       await previous.catch(() => undefined);
       if (after) await after.catch(() => undefined);
-      await fsp.rm(target, { recursive: true, force: true });
+      await removeTree(target);
       await fsp.rename(this.dir, target);
+      io.observer?.renamed(this.dir, target);
       this.dir = target;
       if (needsKeyFile(key)) await writeFileAtomic(path.join(target, KEY_FILE), key);
-      else await fsp.rm(path.join(target, KEY_FILE), { force: true });
+      else await removeTree(path.join(target, KEY_FILE));
       await syncDirShared(dataDir);
     })();
     this.barrier = move;
@@ -392,7 +393,10 @@ export class StreamLog implements CommitTarget {
     const command = this.batcher.inCommand ? this.batcher.command : -1;
     if (command === this.lastRecordCommand && command !== -1 && this.lastRecordPos >= 0) {
       const buf = this.locate(this.lastRecordPos);
-      if (buf !== null) setRecordFlags(buf, this.woff, buf[this.woff + 5] | FLAG_BATCH_CONTINUES);
+      if (buf !== null) {
+        setRecordFlags(buf, this.woff, buf[this.woff + 5] | FLAG_BATCH_CONTINUES);
+        if (io.observer !== null && buf !== this.staging) this.reportMapped(this.lastRecordPos, buf, HEADER_SIZE);
+      }
     }
     this.lastRecordCommand = command;
   }
@@ -400,6 +404,7 @@ export class StreamLog implements CommitTarget {
   private afterWrite(size: number): void {
     const seg = this.wseg;
     if (seg) {
+      if (io.observer !== null) io.observer.wrote(seg.fd, this.woff, this.wbuf, this.woff, this.woff + size);
       if (this.batcher.policyFor(this) !== 'no') {
         seg.dirty = true;
         this.dirtySegs.add(seg);
@@ -410,6 +415,12 @@ export class StreamLog implements CommitTarget {
       if (!this.short && seg.capacity - (this.woff + size) < this.initialSize >>> 1 && this.room() < this.initialSize >>> 1) this.markShort(true);
     }
     this.lastTicket = this.batcher.touch(this, seg !== null);
+  }
+
+  /** Reports to the I/O observer the `length` bytes at `pos` written in place in `map` (its segment's mapping). */
+  private reportMapped(pos: number, map: Buffer, length: number): void {
+    const s = this.slots[this.slotIndexOf(pos)];
+    if (s.seg !== null) io.observer!.wrote(s.seg.fd, pos - s.base, map, pos - s.base, pos - s.base + length);
   }
 
   /** Chooses where a record of `size` bytes goes; sets wbuf/woff/wseg (wseg null when staged). */
@@ -595,6 +606,10 @@ export class StreamLog implements CommitTarget {
   private async reserveLoop(): Promise<void> {
     if (this.reserving) return;
     this.reserving = true;
+    // The move in progress as this loop starts (it waits for the earlier ones): waited for before the directory is
+    // touched. A move started later waits for this loop (moveTo), so it is not waited for here: that would
+    // deadlock the log (both waiting, its staged records never landing).
+    const barrier = this.barrier;
     // Short only if the room ahead is below the low-water mark now (staged records have none): a reservation
     // ahead of need, started with half a segment left, must not send every command to the slow check.
     this.markShort(this.reserveError !== null || this.room() < this.initialSize >>> 1);
@@ -607,10 +622,9 @@ export class StreamLog implements CommitTarget {
         await this.cache.withOpenSlot(this.prepare, false);
         this.prepare = null;
       }
-      while (this.barrier) {
-        const b = this.barrier;
-        await b.catch(() => undefined);
-        if (this.barrier === b) this.barrier = null;
+      if (barrier) {
+        await barrier.catch(() => undefined);
+        if (this.barrier === barrier) this.barrier = null;
       }
       for (;;) {
         if (this.closing && this.runs.length === 0) break;
@@ -813,6 +827,7 @@ export class StreamLog implements CommitTarget {
       const off = r.pos - s.base;
       if (!seg || seg.closed || !seg.map || off + r.len > seg.capacity) return;
       this.staging.copy(seg.map, off, r.off, r.off + r.len);
+      if (io.observer !== null) io.observer.wrote(seg.fd, off, seg.map, off, off + r.len);
       if (this.batcher.policyFor(this) !== 'no') {
         seg.dirty = true;
         this.dirtySegs.add(seg);
@@ -971,7 +986,7 @@ export class StreamLog implements CommitTarget {
           this.dirtySegs.delete(s.seg);
           await s.seg.close();
         }
-        await fsp.unlink(this.slotPath(s)).catch((e: NodeJS.ErrnoException) => {
+        await unlinkFile(this.slotPath(s)).catch((e: NodeJS.ErrnoException) => {
           if (e.code !== 'ENOENT') throw e;
         });
         n++;
@@ -1013,7 +1028,7 @@ export class StreamLog implements CommitTarget {
     for (const w of waiters) w();
     await this.quiet();
     await this.close();
-    await fsp.rm(this.dir, { recursive: true, force: true });
+    await removeTree(this.dir);
     await syncDirShared(path.dirname(this.dir)).catch(() => undefined);
   }
 }

@@ -217,6 +217,9 @@ export class CommitJournal {
       // Now, not after the write: a rotation from here on must sync these segments before retiring the file.
       for (const s of covered) this.behind.add(s);
       const bytes = frame.seal(file.gen);
+      // Unsynced from the moment the write is issued: a periodic sync starting while it is in flight waits for it
+      // (sync() does) instead of finding nothing to sync and leaving it for the next second.
+      if (!durable) this.unsynced = true;
       const writing = writeAll(file.fd, bytes, at);
       (file.writing ??= new Set()).add(writing);
       try {
@@ -225,7 +228,6 @@ export class CommitJournal {
         file.writing.delete(writing);
       }
       if (durable) await fsFdatasync(file.fd);
-      else this.unsynced = true;
       this.frames++;
       this.bytes += bytes.length;
     } finally {

@@ -49,6 +49,15 @@ export class Connection implements DirectTarget {
    * are not merged, so each is timed from its own turn.
    */
   private holdStamp = -1;
+  /**
+   * Replies still in the writer that wait for a ticket: the writer's bytes from `writerFree` on (-1: none wait)
+   * wait for `writerTicket`. Commands of one turn add to that tail, and flush() cuts it off once, rather than
+   * each command cutting and joining its own reply (a copy of everything held so far per pipelined command).
+   */
+  private writerFree = -1;
+  private writerTicket = 0;
+  /** Command replies in that tail that waited (for the wait metric). */
+  private writerReplies = 0;
   /** When pending output first went over the soft output buffer limit (ms), or 0 (Redis: obuf_soft_limit_reached_time). */
   private softLimitSince = 0;
 
@@ -191,16 +200,38 @@ export class Connection implements DirectTarget {
   }
 
   /**
-   * Splits the writer after a command: bytes before `mark` keep their place; the command's own reply is queued
-   * behind `ticket` when that is not durable yet (or when earlier replies are already waiting).
+   * After a command whose reply began at `mark`: the reply waits for `ticket` when that is not durable yet (or
+   * when earlier replies are already waiting). Bytes before `mark` keep their place; the waiting part stays in
+   * the writer as its tail (writerFree) until flush() cuts it off.
    */
   private holdIfNeeded(mark: number, ticket: number): void {
     const durable = this.server.durability.durableTicket();
-    const lastHeld = this.held.length ? this.held[this.held.length - 1].ticket : 0;
+    if (this.writerFree >= 0) {
+      // The tail waits already: this reply joins it, behind the replies before it.
+      if (ticket > this.writerTicket) this.writerTicket = ticket;
+      if (ticket > durable) this.writerReplies++;
+      return;
+    }
     if (ticket <= durable && this.held.length === 0) return;
-    if (mark > 0) this.queue(lastHeld, this.reply.takeBefore(mark), 0);
-    const waitFor = Math.max(ticket, lastHeld);
-    this.queue(waitFor, this.reply.take(), waitFor > durable ? 1 : 0);
+    const lastHeld = this.held.length ? this.held[this.held.length - 1].ticket : 0;
+    this.writerFree = mark;
+    this.writerTicket = Math.max(ticket, lastHeld);
+    this.writerReplies = this.writerTicket > durable ? 1 : 0;
+    // Only the durability-wait metric reads the stamp: no clock read while metrics are off.
+    if (this.holdStamp < 0) this.holdStamp = this.server.stats.durabilityWait === null ? 0 : performance.now();
+  }
+
+  /** Moves the writer's waiting tail (see writerFree) to the held queue: one cut a turn, not one a command. */
+  private cutWriter(): void {
+    const free = this.writerFree;
+    const ticket = this.writerTicket;
+    const replies = this.writerReplies;
+    this.writerFree = -1;
+    this.writerTicket = 0;
+    this.writerReplies = 0;
+    const lastHeld = this.held.length ? this.held[this.held.length - 1].ticket : 0;
+    if (free > 0) this.queue(lastHeld, this.reply.takeBefore(free), 0);
+    this.queue(ticket, this.reply.take(), replies);
   }
 
   /** Queues bytes behind `ticket`; `replies`: how many command replies among them wait (for the wait metric). */
@@ -260,6 +291,7 @@ export class Connection implements DirectTarget {
 
   flush(): void {
     if (this.closed) return;
+    if (this.writerFree >= 0) this.cutWriter();
     if (this.held.length > 0) {
       const durable = this.server.durability.durableTicket();
       const ready: Buffer[] = [];

@@ -455,6 +455,7 @@ export class Persistence implements DurabilityGate {
     this.dbMap = await DatabaseMap.load(this.dataDir, this.server.databases.length);
     // The commit journal's bytes go back into their segments before the logs are read (journalReplay.ts).
     const replayed = await replayJournal(this.dataDir);
+    const journalDone = process.hrtime.bigint();
     this.journalGen = replayed.nextGen;
     this.journalReplay = replayed;
     if (replayed.frames > 0) {
@@ -483,6 +484,7 @@ export class Persistence implements DurabilityGate {
     const repairs: string[] = [];
     const reports = await recoverAll(this.dataDir, (info) => collect(info.dir), { log: (message) => repairs.push(message), useSnapshots: true });
     for (const message of repairs) this.log('warning', `recovery: ${message}`);
+    const scanDone = process.hrtime.bigint();
     let records = 0;
     let entries = 0;
     let bytes = 0;
@@ -526,11 +528,14 @@ export class Persistence implements DurabilityGate {
       if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
     }
     this.snapshots.start(() => this.stores.entries());
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const done = process.hrtime.bigint();
+    const seconds = Number(done - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs, snapshots };
+    const ms = (from: bigint, to: bigint): string => (Number(to - from) / 1e6).toFixed(0);
     this.log(
       'notice',
-      `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
+      `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds ` +
+        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, rebuild ${ms(scanDone, done)} ms)`,
     );
     return summary;
   }

@@ -17,7 +17,7 @@
 
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import mmap from '@riaskov/mmap-io';
+import { mmap } from './mmapBinding';
 import { decodeAt, DecodeStatus, FLAG_BATCH_CONTINUES, RecordView } from './recordCodec';
 import { listSegments, listTempFiles, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
 import type { ExistingSegment } from './streamLog';

@@ -22,6 +22,7 @@ import {
   recoverAll,
   recoverStream,
   type ScannedRecord,
+  type RecoveryReport,
   streamDirName,
   HEADER_SIZE as RECORD_HEADER_SIZE,
   type FsyncPolicy,
@@ -44,6 +45,10 @@ import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
 import { StreamSnapshots } from './streamSnapshots';
 import { copyCut, prepareTarget, type BackupSummary, type StreamCut } from './backup';
+import { forEachBounded } from '../util/forEachBounded';
+
+/** Logs opened at once at start-up (thread-pool work: a read of the id, opens and maps of segments). */
+const OPEN_CONCURRENCY = 16;
 
 export interface RecoverySummary {
   streams: number;
@@ -489,27 +494,34 @@ export class Persistence implements DurabilityGate {
     let entries = 0;
     let bytes = 0;
     let snapshots = 0;
+    // Each log is opened (its id read, its sealed segments mapped, room reserved ahead) on the thread pool, many
+    // at a time; then the streams are rebuilt one by one in directory order, which is CPU work only.
+    const opened: { report: RecoveryReport; snapshot: StreamSnapshot | null; key: Buffer; dbIndex: number; log: StreamLog }[] = new Array(reports.length);
+    await forEachBounded(reports, OPEN_CONCURRENCY, async (scanned, k) => {
+      let report = scanned;
+      let snapshot: StreamSnapshot | null = null;
+      if (report.snapshot) {
+        try {
+          snapshot = decodeStreamSnapshot(report.snapshot.body);
+        } catch (err) {
+          // A snapshot whose checksums matched but that this build cannot use: scan the whole log instead.
+          this.log('warning', `recovery: ${report.dir}: snapshot not used (${(err as Error).message})`);
+          report = await recoverStream(report.dir, collect(report.dir), 'recover');
+        }
+      }
+      const { db: dirNumber, key } = await readStreamKey(report.dir);
+      const dbIndex = this.dbMap.databaseOf(dirNumber);
+      if (!this.server.databases[dbIndex]) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
+      const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
+      opened[k] = { report, snapshot, key, dbIndex, log };
+    });
+    const openDone = process.hrtime.bigint();
     this.replaying = true;
     try {
-      for (let report of reports) {
-        let snapshot: StreamSnapshot | null = null;
-        if (report.snapshot) {
-          try {
-            snapshot = decodeStreamSnapshot(report.snapshot.body);
-          } catch (err) {
-            // A snapshot whose checksums matched but that this build cannot use: scan the whole log instead.
-            this.log('warning', `recovery: ${report.dir}: snapshot not used (${(err as Error).message})`);
-            report = await recoverStream(report.dir, collect(report.dir), 'recover');
-          }
-        }
-        const { db: dirNumber, key } = await readStreamKey(report.dir);
-        const dbIndex = this.dbMap.databaseOf(dirNumber);
-        const db = this.server.databases[dbIndex];
-        if (!db) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
-        const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
+      for (const { report, snapshot, key, dbIndex, log } of opened) {
         const keyText = key.toString('latin1');
         const stream = this.attach(keyText, log);
-        db.restore(keyText, stream);
+        this.server.databases[dbIndex].restore(keyText, stream);
         const store = this.stores.get(stream)!;
         if (snapshot) {
           this.snapshots.adopt(store, report.snapshot!);
@@ -535,7 +547,7 @@ export class Persistence implements DurabilityGate {
     this.log(
       'notice',
       `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds ` +
-        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, rebuild ${ms(scanDone, done)} ms)`,
+        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, open ${ms(scanDone, openDone)} ms, rebuild ${ms(openDone, done)} ms)`,
     );
     return summary;
   }

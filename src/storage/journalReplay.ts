@@ -78,24 +78,23 @@ export function parseJournalFile(buf: Buffer, gen: number, out: Section[]): numb
   return frames;
 }
 
-/** Log id (hex) -> stream directory, read from every stream directory's ID file. */
+/** Files read or restored at once (thread-pool work; a data directory of thousands of streams must not run out of descriptors). */
+const REPLAY_CONCURRENCY = 16;
+
+/** Log id (hex) -> stream directory, read from every stream directory's ID file (many at a time). */
 async function logDirectories(dataDir: string): Promise<Map<string, string>> {
   const byId = new Map<string, string>();
-  for (const name of await fsp.readdir(dataDir)) {
-    if (!parseStreamDirName(name)) continue;
-    const dir = path.join(dataDir, name);
+  const dirs = (await fsp.readdir(dataDir)).filter((name) => parseStreamDirName(name) !== null).map((name) => path.join(dataDir, name));
+  await forEachBounded(dirs, REPLAY_CONCURRENCY, async (dir) => {
     try {
       const id = await fsp.readFile(path.join(dir, LOG_ID_FILE));
       if (id.length === LOG_ID_BYTES) byId.set(id.toString('hex'), dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
     }
-  }
+  });
   return byId;
 }
-
-/** Segment files restored at once. */
-const REPLAY_CONCURRENCY = 8;
 
 /**
  * `file` mapped read-only (null when empty): replay compares and parses mapped pages in place, so neither the
@@ -183,7 +182,6 @@ export async function replayJournal(dataDir: string): Promise<JournalReplayRepor
       if (list) list.push(s);
       else byFile.set(file, [s]);
     }
-    // A few files at a time: a data directory of thousands of streams must not run out of descriptors.
     await forEachBounded([...byFile], REPLAY_CONCURRENCY, ([file, list]) => restoreFile(file, list, report));
   }
   // Every byte the journal held is in a synced segment now: the files go.

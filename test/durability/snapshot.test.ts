@@ -182,4 +182,22 @@ describe('index snapshots', () => {
     expect(fromSnapshots()).toBe(1);
     expect(await snapshot(again, DBS)).toEqual(before);
   }, 60000);
+  it('a stream that goes quiet after growing by a quarter of its snapshot (at least 64 KiB) gets one in the background', async () => {
+    dir = await newDataDir('snap-quiet');
+    const c = await start();
+    const cmds: Arg[][] = [];
+    for (let i = 0; i < 200; i++) cmds.push(['XADD', 'burst', '*', 'f', 'x'.repeat(1000)]); // ~200 KB: below a MiB
+    for (let i = 0; i < 5; i++) cmds.push(['XADD', 'small', '*', 'f', String(i)]); // far below 64 KiB
+    await run(c, cmds);
+    const file = path.join(streamDir('burst'), 'SNAPSHOT');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+    expect(existsSync(file)).toBe(true);
+    expect(existsSync(path.join(streamDir('small'), 'SNAPSHOT'))).toBe(false);
+    const before = await snapshot(c, DBS);
+    await sleep(1500); // the everysec sync
+    await stop('SIGKILL');
+    const again = await start();
+    expect(fromSnapshots()).toBe(1);
+    expect(await snapshot(again, DBS)).toEqual(before);
+  }, 60000);
 });

@@ -45,10 +45,17 @@ import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
 import { StreamSnapshots } from './streamSnapshots';
 import { copyCut, prepareTarget, type BackupSummary, type StreamCut } from './backup';
-import { forEachBounded } from '../util/forEachBounded';
+/** Logs opened ahead of the stream being rebuilt at start-up (thread-pool work: a read of the id, opens and maps). */
+const OPEN_AHEAD = 16;
 
-/** Logs opened at once at start-up (thread-pool work: a read of the id, opens and maps of segments). */
-const OPEN_CONCURRENCY = 16;
+/** A recovered log, opened, waiting for its stream to be rebuilt. */
+interface OpenedLog {
+  report: RecoveryReport;
+  snapshot: StreamSnapshot | null;
+  key: Buffer;
+  dbIndex: number;
+  log: StreamLog;
+}
 
 export interface RecoverySummary {
   streams: number;
@@ -494,11 +501,13 @@ export class Persistence implements DurabilityGate {
     let entries = 0;
     let bytes = 0;
     let snapshots = 0;
-    // Each log is opened (its id read, its sealed segments mapped, room reserved ahead) on the thread pool, many
-    // at a time; then the streams are rebuilt one by one in directory order, which is CPU work only.
-    const opened: { report: RecoveryReport; snapshot: StreamSnapshot | null; key: Buffer; dbIndex: number; log: StreamLog }[] = new Array(reports.length);
-    await forEachBounded(reports, OPEN_CONCURRENCY, async (scanned, k) => {
-      let report = scanned;
+    // Each log is opened (its id read, its sealed segments mapped, room reserved ahead) on the thread pool, up to
+    // OPEN_AHEAD of them ahead of the stream being rebuilt; the streams are rebuilt one by one in directory order
+    // (CPU work only). The logs opened ahead hold at most half of the segment LRU (open-segments-limit), so it
+    // closes segments of streams already rebuilt, not theirs; should it close one anyway, the log is mapped
+    // whole again before its stream is rebuilt from it.
+    const open = async (k: number): Promise<OpenedLog> => {
+      let report = reports[k];
       let snapshot: StreamSnapshot | null = null;
       if (report.snapshot) {
         try {
@@ -513,12 +522,29 @@ export class Persistence implements DurabilityGate {
       const dbIndex = this.dbMap.databaseOf(dirNumber);
       if (!this.server.databases[dbIndex]) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
       const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
-      opened[k] = { report, snapshot, key, dbIndex, log };
-    });
-    const openDone = process.hrtime.bigint();
+      return { report, snapshot, key, dbIndex, log };
+    };
+    const opening: Promise<OpenedLog>[] = [];
+    let segmentsAhead = 0;
+    const roomAhead = this.cache.limit >>> 1;
+    let openMs = 0n;
     this.replaying = true;
     try {
-      for (const { report, snapshot, key, dbIndex, log } of opened) {
+      for (let k = 0; k < reports.length; k++) {
+        for (let n = opening.length; n < Math.min(reports.length, k + OPEN_AHEAD); n++) {
+          const segments = reports[n].segments.length;
+          if (n > k && segmentsAhead + segments > roomAhead) break;
+          segmentsAhead += segments;
+          const p = open(n);
+          p.catch(() => undefined); // awaited in its turn below; a failure stops start-up there
+          opening.push(p);
+        }
+        const waitFrom = process.hrtime.bigint();
+        const { report, snapshot, key, dbIndex, log } = await opening[k];
+        delete opening[k];
+        segmentsAhead -= reports[k].segments.length;
+        if (!log.fullyMapped) await log.mapAll();
+        openMs += process.hrtime.bigint() - waitFrom;
         const keyText = key.toString('latin1');
         const stream = this.attach(keyText, log);
         this.server.databases[dbIndex].restore(keyText, stream);
@@ -547,7 +573,7 @@ export class Persistence implements DurabilityGate {
     this.log(
       'notice',
       `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds ` +
-        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, open ${ms(scanDone, openDone)} ms, rebuild ${ms(openDone, done)} ms)`,
+        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, waiting for opens ${ms(0n, openMs)} ms, rebuild ${ms(openMs, done - scanDone)} ms)`,
     );
     return summary;
   }

@@ -23,6 +23,7 @@ import {
   recoverAll,
   recoverStream,
   type ScannedRecord,
+  type RecoveryReport,
   streamDirName,
   HEADER_SIZE as RECORD_HEADER_SIZE,
   type FsyncPolicy,
@@ -44,6 +45,17 @@ import type { ServerState } from './serverState';
 import type { Dispatcher } from './dispatcher';
 import { StreamSnapshots } from './streamSnapshots';
 import { copyCut, prepareTarget, type BackupSummary, type StreamCut } from './backup';
+/** Logs opened ahead of the stream being rebuilt at start-up (thread-pool work: a read of the id, opens and maps). */
+const OPEN_AHEAD = 16;
+
+/** A recovered log, opened, waiting for its stream to be rebuilt. */
+interface OpenedLog {
+  report: RecoveryReport;
+  snapshot: StreamSnapshot | null;
+  key: Buffer;
+  dbIndex: number;
+  log: StreamLog;
+}
 
 export interface RecoverySummary {
   streams: number;
@@ -431,6 +443,7 @@ export class Persistence implements DurabilityGate, ChangeLog {
     this.dbMap = await DatabaseMap.load(this.dataDir, this.server.databases.length);
     // The commit journal's bytes go back into their segments before the logs are read (journalReplay.ts).
     const replayed = await replayJournal(this.dataDir);
+    const journalDone = process.hrtime.bigint();
     this.journalGen = replayed.nextGen;
     this.journalReplay = replayed;
     if (replayed.frames > 0) {
@@ -457,31 +470,58 @@ export class Persistence implements DurabilityGate, ChangeLog {
     const repairs: string[] = [];
     const reports = await recoverAll(this.dataDir, (info) => collect(info.dir), { log: (message) => repairs.push(message), useSnapshots: true });
     for (const message of repairs) this.log('warning', `recovery: ${message}`);
+    const scanDone = process.hrtime.bigint();
     let records = 0;
     let entries = 0;
     let bytes = 0;
     let snapshots = 0;
+    // Each log is opened (its id read, its sealed segments mapped, room reserved ahead) on the thread pool, up to
+    // OPEN_AHEAD of them ahead of the stream being rebuilt; the streams are rebuilt one by one in directory order
+    // (CPU work only). The logs opened ahead hold at most half of the segment LRU (open-segments-limit), so it
+    // closes segments of streams already rebuilt, not theirs; should it close one anyway, the log is mapped
+    // whole again before its stream is rebuilt from it.
+    const open = async (k: number): Promise<OpenedLog> => {
+      let report = reports[k];
+      let snapshot: StreamSnapshot | null = null;
+      if (report.snapshot) {
+        try {
+          snapshot = decodeStreamSnapshot(report.snapshot.body);
+        } catch (err) {
+          // A snapshot whose checksums matched but that this build cannot use: scan the whole log instead.
+          this.log('warning', `recovery: ${report.dir}: snapshot not used (${(err as Error).message})`);
+          report = await recoverStream(report.dir, collect(report.dir), 'recover');
+        }
+      }
+      const { db: dirNumber, key } = await readStreamKey(report.dir);
+      const dbIndex = this.dbMap.databaseOf(dirNumber);
+      if (!this.server.databases[dbIndex]) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
+      const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
+      return { report, snapshot, key, dbIndex, log };
+    };
+    const opening: Promise<OpenedLog>[] = [];
+    let segmentsAhead = 0;
+    const roomAhead = this.cache.limit >>> 1;
+    let openMs = 0n;
     this.replaying = true;
     try {
-      for (let report of reports) {
-        let snapshot: StreamSnapshot | null = null;
-        if (report.snapshot) {
-          try {
-            snapshot = decodeStreamSnapshot(report.snapshot.body);
-          } catch (err) {
-            // A snapshot whose checksums matched but that this build cannot use: scan the whole log instead.
-            this.log('warning', `recovery: ${report.dir}: snapshot not used (${(err as Error).message})`);
-            report = await recoverStream(report.dir, collect(report.dir), 'recover');
-          }
+      for (let k = 0; k < reports.length; k++) {
+        for (let n = opening.length; n < Math.min(reports.length, k + OPEN_AHEAD); n++) {
+          const segments = reports[n].segments.length;
+          if (n > k && segmentsAhead + segments > roomAhead) break;
+          segmentsAhead += segments;
+          const p = open(n);
+          p.catch(() => undefined); // awaited in its turn below; a failure stops start-up there
+          opening.push(p);
         }
-        const { db: dirNumber, key } = await readStreamKey(report.dir);
-        const dbIndex = this.dbMap.databaseOf(dirNumber);
-        const db = this.server.databases[dbIndex];
-        if (!db) throw new Error(`${report.dir}: database ${dbIndex} does not exist (databases ${this.server.databases.length})`);
-        const log = await StreamLog.open(report.dir, this.logOptions, report.segments, report.end);
+        const waitFrom = process.hrtime.bigint();
+        const { report, snapshot, key, dbIndex, log } = await opening[k];
+        delete opening[k];
+        segmentsAhead -= reports[k].segments.length;
+        if (!log.fullyMapped) await log.mapAll();
+        openMs += process.hrtime.bigint() - waitFrom;
         const keyText = key.toString('latin1');
         const stream = this.attach(keyText, log);
-        db.restore(keyText, stream);
+        this.server.databases[dbIndex].restore(keyText, stream);
         const store = this.stores.get(stream)!;
         if (snapshot) {
           this.snapshots.adopt(store, report.snapshot!);
@@ -500,11 +540,14 @@ export class Persistence implements DurabilityGate, ChangeLog {
       if (store.log.hasWholeSegmentsBefore(this.keepFrom(stream, store))) this.checkpointDue(stream);
     }
     this.snapshots.start(() => this.stores.entries());
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const done = process.hrtime.bigint();
+    const seconds = Number(done - started) / 1e9;
     const summary = { streams: reports.length, records, entries, bytes, seconds, repairs, snapshots };
+    const ms = (from: bigint, to: bigint): string => (Number(to - from) / 1e6).toFixed(0);
     this.log(
       'notice',
-      `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds`,
+      `DB loaded from the stream logs: ${summary.streams} streams (${snapshots} from snapshots), ${entries} entries, ${records} records scanned, ${bytes} bytes, ${seconds.toFixed(3)} seconds ` +
+        `(commit journal ${ms(started, journalDone)} ms, scan ${ms(journalDone, scanDone)} ms, waiting for opens ${ms(0n, openMs)} ms, rebuild ${ms(openMs, done - scanDone)} ms)`,
     );
     return summary;
   }

@@ -6,6 +6,10 @@
 // bytes since its last snapshot as that snapshot covered (at least SNAPSHOT_MIN_BYTES), or has appended anything
 // and its last snapshot is SNAPSHOT_MAX_AGE_MS old. The doubling bounds the work: every snapshot rewrites the
 // stream's index (24 bytes per entry), and the total written stays within twice the final index.
+// A stream that went quiet (no append for a whole tick) is due sooner, once it has appended a quarter of what its
+// last snapshot covered (at least SNAPSHOT_QUIET_MIN_BYTES): a load that stops, then a crash, would otherwise
+// leave up to half of each log to scan and replay at the next start. Growth by a quarter each time keeps the
+// total written within five times the final index, and a stream under constant load is never quiet.
 //
 // Taking one is cheap and never blocks on I/O: the state and index are encoded at once (between two commands,
 // so they describe exactly the records up to the log's end), the CRCs continue those of the previous snapshot
@@ -19,7 +23,8 @@ import type { Stream } from '../streams/stream';
 
 export const SNAPSHOT_MIN_BYTES = 1 << 20;
 export const SNAPSHOT_MAX_AGE_MS = 5 * 60_000;
-const TICK_MS = 1000;
+export const SNAPSHOT_QUIET_MIN_BYTES = 64 * 1024;
+const TICK_MS = 250;
 const RETRY_MS = 60_000;
 
 interface Taken {
@@ -30,6 +35,8 @@ interface Taken {
   writing: boolean;
   /** After a failed write (a full disk...), no background retry before this time. */
   retryAt: number;
+  /** Log end at the previous tick (unchanged at this one: the stream is quiet). */
+  seen: number;
 }
 
 export class StreamSnapshots {
@@ -47,16 +54,16 @@ export class StreamSnapshots {
 
   /** Recovery started `store` from this snapshot: the next one continues its CRCs. */
   adopt(store: DurableEntryStore, snapshot: LogSnapshot): void {
-    this.taken.set(store, { end: snapshot.end, covered: snapshot.segments, at: Date.now(), writing: false, retryAt: 0 });
+    this.taken.set(store, { end: snapshot.end, covered: snapshot.segments, at: Date.now(), writing: false, retryAt: 0, seen: snapshot.end });
   }
 
   private of(store: DurableEntryStore): Taken {
     let t = this.taken.get(store);
-    if (!t) this.taken.set(store, (t = { end: 0, covered: [], at: Date.now(), writing: false, retryAt: 0 }));
+    if (!t) this.taken.set(store, (t = { end: 0, covered: [], at: Date.now(), writing: false, retryAt: 0, seen: store.log.end }));
     return t;
   }
 
-  /** Background snapshots: checks every stream once a second (unref'd: never keeps the process alive). */
+  /** Background snapshots: checks every stream each tick (unref'd: never keeps the process alive). */
   start(streams: () => Iterable<[Stream, DurableEntryStore]>): void {
     this.timer ??= setInterval(() => {
       const now = Date.now();
@@ -74,9 +81,14 @@ export class StreamSnapshots {
 
   private due(store: DurableEntryStore, now: number): boolean {
     const t = this.of(store);
-    const appended = store.log.end - t.end;
+    const end = store.log.end;
+    const quiet = end === t.seen;
+    t.seen = end;
+    const appended = end - t.end;
     if (appended <= 0 || t.writing || now < t.retryAt) return false;
-    return appended >= Math.max(SNAPSHOT_MIN_BYTES, t.end - store.log.segmentBases()[0]) || now - t.at >= SNAPSHOT_MAX_AGE_MS;
+    const covered = t.end - store.log.segmentBases()[0];
+    if (appended >= Math.max(SNAPSHOT_MIN_BYTES, covered) || now - t.at >= SNAPSHOT_MAX_AGE_MS) return true;
+    return quiet && appended >= Math.max(SNAPSHOT_QUIET_MIN_BYTES, covered / 4);
   }
 
   /** Takes a snapshot of `stream` now (unless its last one is current) and writes it. */

@@ -16,6 +16,8 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { FRAME_HEADER, FRAME_MAGIC, JOURNAL_DIR, LOG_ID_BYTES, SECTION_HEADER, frameChecksum, parseJournalFileName } from './commitJournal';
 import { LOG_ID_FILE, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
+import { mmap } from './mmapBinding';
+import { forEachBounded } from '../util/forEachBounded';
 
 export interface JournalReplayReport {
   files: number;
@@ -69,36 +71,44 @@ export function parseJournalFile(buf: Buffer, gen: number, out: Section[]): numb
       q += n;
     }
     if (!ok) break; // a checksummed frame that does not parse: treat as the end, as a torn one
-    out.push(...sections);
+    for (const s of sections) out.push(s);
     frames++;
     p = end;
   }
   return frames;
 }
 
-/** Log id (hex) -> stream directory, read from every stream directory's ID file. */
+/** Files read or restored at once (thread-pool work; a data directory of thousands of streams must not run out of descriptors). */
+const REPLAY_CONCURRENCY = 16;
+
+/** Log id (hex) -> stream directory, read from every stream directory's ID file (many at a time). */
 async function logDirectories(dataDir: string): Promise<Map<string, string>> {
   const byId = new Map<string, string>();
-  for (const name of await fsp.readdir(dataDir)) {
-    if (!parseStreamDirName(name)) continue;
-    const dir = path.join(dataDir, name);
+  const dirs = (await fsp.readdir(dataDir)).filter((name) => parseStreamDirName(name) !== null).map((name) => path.join(dataDir, name));
+  await forEachBounded(dirs, REPLAY_CONCURRENCY, async (dir) => {
     try {
       const id = await fsp.readFile(path.join(dir, LOG_ID_FILE));
       if (id.length === LOG_ID_BYTES) byId.set(id.toString('hex'), dir);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR') throw e;
     }
-  }
+  });
   return byId;
 }
 
-/** Segment files restored at once. */
-const REPLAY_CONCURRENCY = 8;
+/**
+ * `file` mapped read-only (null when empty): replay compares and parses mapped pages in place, so neither the
+ * journal nor the journaled ranges of the segments are copied into the heap (a journal is tens of MiB).
+ */
+async function mapReadOnly(fh: fsp.FileHandle): Promise<Buffer | null> {
+  const { size } = await fh.stat();
+  return size === 0 ? null : mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fh.fd, 0);
+}
 
 /**
  * Writes `sections` back into `file` where its bytes differ, then syncs it if anything was written. After a
  * process crash the page cache still holds every byte, so nothing is written and nothing synced: a restart after
- * SIGKILL costs a read of the journaled ranges only.
+ * SIGKILL costs one native comparison per journaled range against the mapped segment.
  */
 async function restoreFile(file: string, sections: Section[], report: JournalReplayReport): Promise<void> {
   let fh: fsp.FileHandle;
@@ -110,11 +120,11 @@ async function restoreFile(file: string, sections: Section[], report: JournalRep
     return;
   }
   try {
+    const now = await mapReadOnly(fh);
     let written = false;
     for (const s of sections) {
-      const now = Buffer.allocUnsafe(s.bytes.length);
-      const { bytesRead } = await fh.read(now, 0, now.length, s.offset);
-      if (bytesRead === now.length && now.equals(s.bytes)) continue;
+      const end = s.offset + s.bytes.length;
+      if (now !== null && end <= now.length && now.subarray(s.offset, end).equals(s.bytes)) continue;
       let done = 0;
       while (done < s.bytes.length) done += (await fh.write(s.bytes, done, s.bytes.length - done, s.offset + done)).bytesWritten;
       written = true;
@@ -122,6 +132,16 @@ async function restoreFile(file: string, sections: Section[], report: JournalRep
       report.bytes += s.bytes.length;
     }
     if (written) await fh.datasync();
+  } finally {
+    await fh.close(); // a mapping stays valid without its descriptor (unmapped when collected)
+  }
+}
+
+/** A journal file's bytes, mapped (frames are parsed in place; the rest of a preallocated file is never read). */
+async function mapJournalFile(file: string): Promise<Buffer> {
+  const fh = await fsp.open(file, 'r');
+  try {
+    return (await mapReadOnly(fh)) ?? Buffer.alloc(0);
   } finally {
     await fh.close();
   }
@@ -145,7 +165,7 @@ export async function replayJournal(dataDir: string): Promise<JournalReplayRepor
   for (const f of files) {
     report.files++;
     report.nextGen = Math.max(report.nextGen, f.gen + 1);
-    report.frames += parseJournalFile(await fsp.readFile(path.join(dir, f.n)), f.gen, sections);
+    report.frames += parseJournalFile(await mapJournalFile(path.join(dir, f.n)), f.gen, sections);
   }
   if (sections.length > 0) {
     const dirs = await logDirectories(dataDir);
@@ -162,16 +182,7 @@ export async function replayJournal(dataDir: string): Promise<JournalReplayRepor
       if (list) list.push(s);
       else byFile.set(file, [s]);
     }
-    // A few files at a time: a data directory of thousands of streams must not run out of descriptors.
-    const files = [...byFile];
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < files.length) {
-        const [file, list] = files[next++];
-        await restoreFile(file, list, report);
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(REPLAY_CONCURRENCY, files.length) }, worker));
+    await forEachBounded([...byFile], REPLAY_CONCURRENCY, ([file, list]) => restoreFile(file, list, report));
   }
   // Every byte the journal held is in a synced segment now: the files go.
   for (const f of files) await fsp.unlink(path.join(dir, f.n));

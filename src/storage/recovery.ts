@@ -15,13 +15,16 @@
 // A trailing batch whose last record is missing (FLAG_BATCH_CONTINUES on the last record found) is dropped.
 // Cutting = truncating that segment file at the cut offset and removing the segment files after it.
 
+import * as fs from 'node:fs';
 import { promises as fsp } from 'node:fs';
+import { promisify } from 'node:util';
 import * as path from 'node:path';
-import mmap from '@riaskov/mmap-io';
+import { mmap } from './mmapBinding';
+import { forEachBounded } from '../util/forEachBounded';
 import { decodeAt, DecodeStatus, FLAG_BATCH_CONTINUES, RecordView } from './recordCodec';
-import { listSegments, listTempFiles, parseStreamDirName, segmentFileName, syncDir } from './fileNames';
+import { parseSegmentFileName, parseStreamDirName, segmentFileName, syncDir, TEMP_SUFFIX } from './fileNames';
 import type { ExistingSegment } from './streamLog';
-import { readLogSnapshot, snapshotMatches, type LogSnapshot } from './logSnapshot';
+import { readLogSnapshot, snapshotMatches, SNAPSHOT_FILE, type LogSnapshot } from './logSnapshot';
 
 export type RecoveryMode = 'recover' | 'check' | 'fix';
 
@@ -95,18 +98,30 @@ export interface RecoveryReport {
 
 const ZERO_BLOCK = Buffer.alloc(64 * 1024);
 
-/** Index of the last non-zero byte of buf[from, to), or -1. Compares 64 KiB blocks natively. */
-export function lastNonZero(buf: Buffer, from: number, to: number): number {
+/** Block sizes lastNonZero narrows down with, largest first: each is compared natively against zeros. */
+const ZERO_STEPS = [ZERO_BLOCK.length, 4096, 256, 16];
+
+/**
+ * Index of the last non-zero byte of buf[from, to), or -1. Compares blocks natively from the end, narrowing a
+ * non-zero block by smaller ones (64 KiB, 4 KiB, 256 B, 16 B), so the loop byte by byte covers 16 bytes at most.
+ */
+export function lastNonZero(buf: Buffer, from: number, to: number, step = 0): number {
+  const size = ZERO_STEPS[step];
   let hi = to;
   while (hi > from) {
-    const lo = Math.max(from, hi - ZERO_BLOCK.length);
+    const lo = Math.max(from, hi - size);
     if (!buf.subarray(lo, hi).equals(ZERO_BLOCK.subarray(0, hi - lo))) {
+      if (step + 1 < ZERO_STEPS.length) return lastNonZero(buf, lo, hi, step + 1);
       for (let i = hi - 1; i >= lo; i--) if (buf[i] !== 0) return i;
     }
     hi = lo;
   }
   return -1;
 }
+
+const fsOpen = promisify(fs.open);
+const fsFstat = promisify(fs.fstat);
+const fsClose = promisify(fs.close);
 
 interface Seg {
   base: number;
@@ -116,31 +131,25 @@ interface Seg {
   nz: number;
 }
 
-const TAIL_CHUNK = 1 << 20;
-
 /**
- * A whole segment file mapped read-only (thread pool open; the pages are read as they are touched), and the end
- * of its non-zero bytes. That end is found with async reads backwards from the end of the file, so the zero
- * reserve after the data (up to half a segment) is read on the thread pool, not faulted in by the main thread.
+ * A whole segment file mapped read-only (thread pool open; the pages come from the page cache as they are
+ * touched), and the end of its non-zero bytes, found in the mapping from its end (lastNonZero: native compares
+ * of whole blocks). Reading the zero reserve after the data (up to half a segment) through the mapping costs
+ * fewer copies and round trips than positioned reads on the thread pool: this runs before the server listens,
+ * and thousands of streams recover at each start.
  */
-async function mapSegment(base: number, file: string, chunk: Buffer): Promise<Seg> {
-  const fh = await fsp.open(file, 'r');
+async function mapSegment(base: number, file: string): Promise<Seg> {
+  // Plain descriptors, not FileHandles: a few calls per stream for thousands of streams, and a FileHandle costs
+  // the main thread noticeably more per call.
+  const fd = await fsOpen(file, 'r');
   try {
-    const { size } = await fh.stat();
+    const { size } = await fsFstat(fd);
     if (size === 0) return { base, file, buf: Buffer.alloc(0), nz: 0 };
-    const buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fh.fd, 0);
+    const buf = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, fd, 0);
     mmap.advise(buf, mmap.MADV_SEQUENTIAL);
-    let nz = 0;
-    for (let hi = size; hi > 0 && nz === 0; ) {
-      const lo = Math.max(0, hi - chunk.length);
-      const { bytesRead } = await fh.read(chunk, 0, hi - lo, lo);
-      const last = lastNonZero(chunk, 0, bytesRead);
-      if (last >= 0) nz = lo + last + 1;
-      hi = lo;
-    }
-    return { base, file, buf, nz };
+    return { base, file, buf, nz: lastNonZero(buf, 0, size) + 1 };
   } finally {
-    await fh.close(); // the mapping stays valid without the descriptor
+    await fsClose(fd); // the mapping stays valid without the descriptor
   }
 }
 
@@ -204,25 +213,31 @@ export async function recoverStream(
     ms: 0,
   };
   const write = mode !== 'check';
+  // One listing for the temp files, the segments and whether there is a snapshot to read.
+  const names = await fsp.readdir(dir);
   if (write) {
-    for (const t of await listTempFiles(dir)) {
+    for (const t of names.filter((n) => n.endsWith(TEMP_SUFFIX))) {
       await fsp.unlink(path.join(dir, t));
       report.removedFiles.push(t);
       report.modified = true;
     }
   }
+  const bases: number[] = [];
+  for (const n of names) {
+    const b = parseSegmentFileName(n);
+    if (b !== null) bases.push(b);
+  }
+  bases.sort((a, b) => a - b);
   const segs: Seg[] = [];
-  const chunk = Buffer.allocUnsafe(TAIL_CHUNK);
-  for (const base of await listSegments(dir)) segs.push(await mapSegment(base, path.join(dir, segmentFileName(base)), chunk));
+  for (const base of bases) segs.push(await mapSegment(base, path.join(dir, segmentFileName(base))));
 
   // Where the record-by-record scan starts: the end of a matching snapshot, else the first segment's start.
   let startI = 0;
   let startOff = 0;
   let lastI = -1;
   let lastOff = 0;
-  if (useSnapshot && mode === 'recover') {
+  if (useSnapshot && mode === 'recover' && names.includes(SNAPSHOT_FILE)) {
     const snap = await readLogSnapshot(dir);
-    const bases = segs.map((s) => s.base);
     if (snap && snapshotMatches(snap, bases, segs.map((s) => s.buf))) {
       while (startI < segs.length - 1 && segs[startI].base + segs[startI].buf.length < snap.end) startI++;
       if (segs.length > 0) {
@@ -349,6 +364,12 @@ export async function listStreamDirs(dataDir: string): Promise<StreamDirInfo[]> 
 }
 
 /**
+ * Streams recovered at once by default: most of a small stream's recovery is waiting on the thread pool (a
+ * listing, an open, a stat), so this matches the pool's size (bin/spool-server.js sets 16 threads).
+ */
+const RECOVERY_CONCURRENCY = 16;
+
+/**
  * Recovers every stream of a data directory, `concurrency` at a time (I/O of one overlaps CRC work of another).
  * `onStream` returns the record callback for a stream (or null to only scan). Rejects on the first corruption.
  */
@@ -359,16 +380,11 @@ export async function recoverAll(
 ): Promise<RecoveryReport[]> {
   const dirs = await listStreamDirs(dataDir);
   const reports: RecoveryReport[] = new Array(dirs.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < dirs.length) {
-      const k = next++;
-      const r = await recoverStream(dirs[k].dir, onStream(dirs[k]), opts.mode ?? 'recover', opts.useSnapshots ?? false);
-      reports[k] = r;
-      if (opts.log && (r.tornTail || r.partialBatch || r.corruption)) opts.log(describeReport(r));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, dirs.length) }, worker));
+  await forEachBounded(dirs, opts.concurrency ?? RECOVERY_CONCURRENCY, async (info, k) => {
+    const r = await recoverStream(info.dir, onStream(info), opts.mode ?? 'recover', opts.useSnapshots ?? false);
+    reports[k] = r;
+    if (opts.log && (r.tornTail || r.partialBatch || r.corruption)) opts.log(describeReport(r));
+  });
   return reports;
 }
 

@@ -14,7 +14,7 @@
 
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
-import mmap from '@riaskov/mmap-io';
+import { mmap } from './mmapBinding';
 import { closeFile, fsFdatasync, io, openFile, unlinkFile, writeAt } from './ioObserver';
 
 const fsFtruncate = promisify(fs.ftruncate);
@@ -34,7 +34,7 @@ export async function zeroFill(fd: number, from: number, to: number): Promise<vo
 
 function mapFile(fd: number, size: number, writable: boolean): Buffer {
   const prot = writable ? mmap.PROT_READ | mmap.PROT_WRITE : mmap.PROT_READ;
-  return mmap.map(size, prot as 3, mmap.MAP_SHARED, fd, 0);
+  return mmap.map(size, prot, mmap.MAP_SHARED, fd, 0);
 }
 
 export class Segment {

@@ -46,6 +46,23 @@ function fromSnapshots(): number {
 const streamDir = (key: string): string => path.join(dir, `0-${Buffer.from(key).toString('hex')}`);
 const segmentFiles = (key: string): string[] => readdirSync(streamDir(key)).filter((n) => n.endsWith('.log')).sort();
 
+/** Waits (10 s at most) for the background snapshot of `key`. */
+async function waitForSnapshot(key: string): Promise<void> {
+  const file = path.join(streamDir(key), 'SNAPSHOT');
+  for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+  expect(existsSync(file)).toBe(true);
+}
+
+/** SIGKILL after the everysec sync and start again: `count` streams start from their snapshots, all as they were. */
+async function killedRestartFromSnapshots(c: RespConnection, count: number): Promise<void> {
+  const before = await snapshot(c, DBS);
+  await sleep(1500); // the everysec sync
+  await stop('SIGKILL');
+  const again = await start();
+  expect(fromSnapshots()).toBe(count);
+  expect(await snapshot(again, DBS)).toEqual(before);
+}
+
 /** Two streams with entries, a trim, a deletion, a group with pending entries. */
 async function workload(c: RespConnection, from: number, count: number): Promise<void> {
   const cmds: Arg[][] = [];
@@ -171,15 +188,20 @@ describe('index snapshots', () => {
     const cmds: Arg[][] = [];
     for (let i = 0; i < 1100; i++) cmds.push(['XADD', 'big', '*', 'f', 'x'.repeat(1000)]);
     await run(c, cmds);
-    const file = path.join(streamDir('big'), 'SNAPSHOT');
-    for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
-    expect(existsSync(file)).toBe(true);
+    await waitForSnapshot('big');
     await run(c, [['XADD', 'big', '*', 'after', 'snapshot']]);
-    const before = await snapshot(c, DBS);
-    await sleep(1500); // the everysec sync
-    await stop('SIGKILL');
-    const again = await start();
-    expect(fromSnapshots()).toBe(1);
-    expect(await snapshot(again, DBS)).toEqual(before);
+    await killedRestartFromSnapshots(c, 1);
+  }, 60000);
+
+  it('a stream that goes quiet after growing by a quarter of its snapshot (at least 64 KiB) gets one in the background', async () => {
+    dir = await newDataDir('snap-quiet');
+    const c = await start();
+    const cmds: Arg[][] = [];
+    for (let i = 0; i < 200; i++) cmds.push(['XADD', 'burst', '*', 'f', 'x'.repeat(1000)]); // ~200 KB: below a MiB
+    for (let i = 0; i < 5; i++) cmds.push(['XADD', 'small', '*', 'f', String(i)]); // far below 64 KiB
+    await run(c, cmds);
+    await waitForSnapshot('burst');
+    expect(existsSync(path.join(streamDir('small'), 'SNAPSHOT'))).toBe(false);
+    await killedRestartFromSnapshots(c, 1);
   }, 60000);
 });

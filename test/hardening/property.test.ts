@@ -53,7 +53,7 @@ describe('request reader properties', () => {
           const got: Buffer[][] = [];
           for (const chunk of cut(wire, cuts)) {
             reader.feed(chunk);
-            for (let r = reader.next(); r; r = reader.next()) got.push(r.map((b) => Buffer.from(b)));
+            for (let r = reader.next(); r; r = reader.next()) got.push(r.args.map((b) => Buffer.from(b)));
           }
           expect(got.length).toBe(expected.length);
           got.forEach((r, i) => {
@@ -81,7 +81,7 @@ describe('request reader properties', () => {
           for (const chunk of cut(wire, cuts)) {
             reader.feed(chunk);
             for (let r = reader.next(); r; r = reader.next()) {
-              expect(Array.isArray(r)).toBe(true);
+              expect(Array.isArray(r.args)).toBe(true);
               // Progress: each request consumes bytes, so the loop is bounded by the input size.
               expect(++steps).toBeLessThanOrEqual(wire.length);
             }

@@ -67,9 +67,7 @@ export class ArgReader {
   }
 
   intExact(error: string = Err.notInteger): bigint {
-    const v = parseInt64(this.next());
-    if (v === null) throw new CommandError(error);
-    return v;
+    return toInt64(this.next(), error);
   }
 
   /** An integer that must be >= min, with Redis's "must be ..." style message when given. */
@@ -116,6 +114,13 @@ export function idsBlockCount(args: readonly Buffer[], at: number, errors: IdsBl
   if (n === null || n < 1n) throw new CommandError(errors.numIds);
   if (n > BigInt(args.length - at - 2)) throw new CommandError(errors.numIdsMismatch);
   return Number(n);
+}
+
+/** Parses a whole argument as an int64 (string2ll's rules) as a bigint, or throws `error`. */
+export function toInt64(arg: Buffer, error: string = Err.notInteger): bigint {
+  const v = parseInt64(arg);
+  if (v === null) throw new CommandError(error);
+  return v;
 }
 
 /** Parses a whole argument as an integer with Redis's rules, or throws `error`. */

@@ -4,8 +4,7 @@
 // accepts a request this parser refuses.)
 
 import { CommandError, Err, GroupErr, ReadErr } from '../errors';
-import { parseInt64 } from '../protocol/numbers';
-import { keywordEquals } from './args';
+import { keywordEquals, toInt64 } from './args';
 
 const LONG_MAX = 9223372036854775807n;
 
@@ -24,11 +23,6 @@ export interface ReadOptions {
   consumer: Buffer | null;
 }
 
-function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
-  const v = parseInt64(arg);
-  if (v === null) throw new CommandError(error);
-  return v;
-}
 
 /**
  * Parses args[1..] of XREAD (`group` false) or XREADGROUP. `now` is the command's time (BLOCK's deadline).
@@ -41,14 +35,14 @@ export function parseReadOptions(args: readonly Buffer[], group: boolean, now: n
     const opt = args[i];
     if (keywordEquals(opt, 'BLOCK') && more > 0) {
       i++;
-      const t = longLong(args[i], Err.timeoutNotInteger);
+      const t = toInt64(args[i], Err.timeoutNotInteger);
       if (t < 0n) throw new CommandError(Err.timeoutNegative);
       // Redis 7.0 adds the time and lets it wrap: a wrapped deadline sorts last in its timeout table (unsigned),
       // so such a client waits until served or unblocked, as BLOCK 0 does.
       o.timeoutMs = t > 0n && t > LONG_MAX - BigInt(now) ? 0 : Number(t);
     } else if (keywordEquals(opt, 'COUNT') && more > 0) {
       i++;
-      const c = longLong(args[i]);
+      const c = toInt64(args[i]);
       o.count = c < 0n || c > 2n ** 53n ? 0 : Number(c);
     } else if (keywordEquals(opt, 'STREAMS') && more > 0) {
       o.streamsArg = i + 1;
@@ -65,7 +59,7 @@ export function parseReadOptions(args: readonly Buffer[], group: boolean, now: n
       if (!group) throw new CommandError(ReadErr.noackOnlyInXreadgroup);
       o.noack = true;
     } else if (group && keywordEquals(opt, 'CLAIM') && more > 0) {
-      o.claimMinIdle = longLong(args[++i], GroupErr.claimNotInteger);
+      o.claimMinIdle = toInt64(args[++i], GroupErr.claimNotInteger);
       if (o.claimMinIdle < 0n) throw new CommandError(GroupErr.claimNegative);
     } else {
       throw new CommandError(Err.syntax);

@@ -4,7 +4,7 @@
 // when XREADGROUP serves, deleted entries dropped from the PEL by XCLAIM), 7.0 wins.
 
 import { CommandError, Err, GroupErr } from '../errors';
-import { keywordEquals } from './args';
+import { keywordEquals, toInt64 } from './args';
 import { command, type CommandContext, type CommandSpec } from './types';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import type { Database } from '../keyspace/database';
@@ -29,6 +29,7 @@ import {
   idEquals,
   incrementId,
   parseId,
+  parseIntervalId,
   parseIdText,
   parseStrictId,
 } from '../streams/streamId';
@@ -86,18 +87,7 @@ export function writeHelp(reply: ReplyWriter, container: string, lines: readonly
 }
 
 /** Parses a long long argument (string2ll rules) or throws `error`. */
-function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
-  const v = parseInt64(arg);
-  if (v === null) throw new CommandError(error);
-  return v;
-}
 
-/** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
-function parseIntervalId(arg: Buffer, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
-  const text = arg.toString('latin1');
-  if (text.length > 1 && text[0] === '(') return { id: parseStrictId(text.slice(1), missingSeq), exclusive: true };
-  return { id: parseId(text, missingSeq), exclusive: false };
-}
 
 function latin1(arg: Buffer): string {
   return arg.toString('latin1');
@@ -150,7 +140,7 @@ function xgroupPrologue(ctx: CommandContext, sub: 'create' | 'setid' | 'destroy'
       mkstream = true;
       i++;
     } else if ((sub === 'create' || sub === 'setid') && keywordEquals(args[i], 'ENTRIESREAD') && i + 1 < args.length) {
-      entriesRead = longLong(args[i + 1]);
+      entriesRead = toInt64(args[i + 1]);
       if (entriesRead < 0n && entriesRead !== INVALID_ENTRIES_READ) throw new CommandError(GroupErr.entriesReadRange);
       i += 2;
     } else {
@@ -587,15 +577,15 @@ function xpending(ctx: CommandContext): void {
   if (argc >= 6) {
     let startIdx = 3;
     if (keywordEquals(args[3], 'IDLE')) {
-      minIdle = longLong(args[4]);
+      minIdle = toInt64(args[4]);
       if (argc < 8) throw new CommandError(Err.syntax);
       startIdx += 2;
     }
-    count = longLong(args[startIdx + 2]);
+    count = toInt64(args[startIdx + 2]);
     if (count < 0n) count = 0n;
-    const s = parseIntervalId(args[startIdx], 0n);
+    const s = parseIntervalId(latin1(args[startIdx]), 0n);
     start = s.exclusive ? bumpNotNull(incrementId(s.id), GroupErr.invalidStartInterval) : s.id;
-    const e = parseIntervalId(args[startIdx + 1], 18446744073709551615n);
+    const e = parseIntervalId(latin1(args[startIdx + 1]), 18446744073709551615n);
     end = e.exclusive ? bumpNotNull(decrementId(e.id), GroupErr.invalidEndInterval) : e.id;
     if (startIdx + 3 < argc) consumerName = latin1(args[startIdx + 3]);
   }
@@ -674,7 +664,7 @@ function xclaim(ctx: CommandContext): void {
   const stream = ctx.db.get(key);
   const group = stream?.groups.get(groupName);
   if (!stream || !group) throw new CommandError(Err.noGroupGeneric(key, groupName));
-  let minIdle = longLong(args[4], GroupErr.xclaimMinIdle);
+  let minIdle = toInt64(args[4], GroupErr.xclaimMinIdle);
   if (minIdle < 0n) minIdle = 0n;
 
   // IDs run until the first argument that does not parse as one; options follow.
@@ -699,11 +689,11 @@ function xclaim(ctx: CommandContext): void {
     } else if (keywordEquals(opt, 'JUSTID')) {
       justId = true;
     } else if (keywordEquals(opt, 'IDLE') && more > 0) {
-      deliveryTime = BigInt(now) - longLong(args[++j], GroupErr.xclaimOption('IDLE'));
+      deliveryTime = BigInt(now) - toInt64(args[++j], GroupErr.xclaimOption('IDLE'));
     } else if (keywordEquals(opt, 'TIME') && more > 0) {
-      deliveryTime = longLong(args[++j], GroupErr.xclaimOption('TIME'));
+      deliveryTime = toInt64(args[++j], GroupErr.xclaimOption('TIME'));
     } else if (keywordEquals(opt, 'RETRYCOUNT') && more > 0) {
-      retryCount = longLong(args[++j], GroupErr.xclaimOption('RETRYCOUNT'));
+      retryCount = toInt64(args[++j], GroupErr.xclaimOption('RETRYCOUNT'));
     } else if (keywordEquals(opt, 'LASTID') && more > 0) {
       lastId = parseStrictId(args[++j]);
     } else {
@@ -786,9 +776,9 @@ function recordClaims(
 
 function xautoclaim(ctx: CommandContext): void {
   const args = ctx.args;
-  let minIdle = longLong(args[4], GroupErr.xautoclaimMinIdle);
+  let minIdle = toInt64(args[4], GroupErr.xautoclaimMinIdle);
   if (minIdle < 0n) minIdle = 0n;
-  const s = parseIntervalId(args[5], 0n);
+  const s = parseIntervalId(latin1(args[5]), 0n);
   const start = s.exclusive ? bumpNotNull(incrementId(s.id), GroupErr.invalidStartInterval) : s.id;
   let count = 100;
   let justId = false;

@@ -4,7 +4,7 @@
 import { CommandError, Err, ReadErr } from '../errors';
 import { parseReadOptions } from './readOptions';
 import { command, type CommandContext, type CommandSpec } from './types';
-import { parseInt64 } from '../protocol/numbers';
+import { toInt64 } from './args';
 import type { ReplyWriter } from '../protocol/replyWriter';
 import type { BlockRequest } from '../server/blocking';
 import type { Database } from '../keyspace/database';
@@ -17,7 +17,7 @@ import {
   decrementId,
   formatId,
   incrementId,
-  parseId,
+  parseIntervalId,
   parseStrictId,
 } from '../streams/streamId';
 
@@ -25,11 +25,6 @@ import {
 /** XREAD_BLOCKED_DEFAULT_COUNT: a blocked reader without COUNT gets at most this many entries per wake-up. */
 const BLOCKED_DEFAULT_COUNT = 1000;
 
-function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
-  const v = parseInt64(arg);
-  if (v === null) throw new CommandError(error);
-  return v;
-}
 
 function latin1(arg: Buffer): string {
   return arg.toString('latin1');
@@ -71,13 +66,6 @@ function writeRange(reply: ReplyWriter, stream: Stream, start: StreamId, end: St
   for (let i = 0; i < n; i++) writeEntryAt(reply, stream, positions[i]);
 }
 
-/** streamParseIntervalIDOrReply: `(` makes the bound exclusive (then `-`/`+` are refused). */
-function parseIntervalId(arg: string, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
-  if (arg.length > 1 && arg.charCodeAt(0) === 0x28 /* ( */) {
-    return { id: parseStrictId(arg.slice(1), missingSeq), exclusive: true };
-  }
-  return { id: parseId(arg, missingSeq), exclusive: false };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // XRANGE / XREVRANGE
@@ -105,7 +93,7 @@ function xrangeGeneric(ctx: CommandContext, rev: boolean): void {
   for (let j = 4; j < req.argc; j++) {
     const additional = req.argc - j - 1;
     if (req.keyword(j, 'COUNT') && additional >= 1) {
-      count = longLong(req.view(j + 1));
+      count = toInt64(req.view(j + 1));
       if (count < 0n) count = 0n;
       j++;
     } else {

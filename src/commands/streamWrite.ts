@@ -4,22 +4,16 @@
 
 import { CommandError, Err, IdmpErr, WriteErr } from '../errors';
 import { IdmpTable, autoIid } from '../streams/idmp';
-import { keywordEquals } from './args';
+import { keywordEquals, toInt64 } from './args';
 import { checkSinglePolicy, refPolicyOf } from './refPolicy';
 import type { RefPolicy } from '../streams/references';
 import { command, type CommandContext, type CommandSpec } from './types';
 import { changeLog, recordTrim } from './changes';
 import { ChangeType } from '../streams/changeRecords';
-import { parseInt64 } from '../protocol/numbers';
 import type { Stream, TrimSpec } from '../streams/stream';
 import { type ParsedId, type StreamId, MIN_ID, parseIdText, parseStrictId } from '../streams/streamId';
 
 
-function longLong(arg: Buffer, error: string = Err.notInteger): bigint {
-  const v = parseInt64(arg);
-  if (v === null) throw new CommandError(error);
-  return v;
-}
 
 function isSingle(arg: Buffer, ch: number): boolean {
   return arg.length === 1 && arg[0] === ch;
@@ -73,7 +67,7 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
         i++;
       }
       if (isMaxLen) {
-        maxLen = longLong(args[i + 1]);
+        maxLen = toInt64(args[i + 1]);
         if (maxLen < 0n) throw new CommandError(WriteErr.maxlenNegative);
         strategy = 'maxlen';
       } else {
@@ -82,7 +76,7 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       }
       i++;
     } else if (keywordEquals(opt, 'LIMIT') && more > 0) {
-      limit = longLong(args[i + 1]);
+      limit = toInt64(args[i + 1]);
       if (limit < 0n) throw new CommandError(WriteErr.limitNegative);
       limitGiven = true;
       i++;
@@ -263,7 +257,7 @@ function xsetid(ctx: CommandContext): void {
     const more = args.length - 1 - i;
     const opt = args[i];
     if (keywordEquals(opt, 'ENTRIESADDED') && more > 0) {
-      entriesAdded = longLong(args[i + 1]);
+      entriesAdded = toInt64(args[i + 1]);
       if (entriesAdded < 0n) throw new CommandError(Err.xsetidEntriesAddedNegative);
       i += 2;
     } else if (keywordEquals(opt, 'MAXDELETEDID') && more > 0) {

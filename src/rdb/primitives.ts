@@ -3,6 +3,7 @@
 // buffer and throws RdbTruncated when it runs past the end (a streaming caller then retries with more bytes),
 // RdbFormatError on anything malformed; nothing else escapes it.
 
+import { ByteWriter } from '../util/byteWriter';
 import { lzfDecompress } from './lzf';
 
 export const RDB_ENCVAL = 3;
@@ -22,32 +23,9 @@ export class RdbFormatError extends Error {}
 export class RdbTruncated extends RdbFormatError {}
 
 /** Appends RDB primitives to a growing buffer; `take()` hands out what was written so far. */
-export class RdbWriter {
-  private buf = Buffer.allocUnsafe(4096);
-  private pos = 0;
-
-  get length(): number {
-    return this.pos;
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.pos + n) size *= 2;
-    const next = Buffer.allocUnsafe(size);
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
-  }
-
-  byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
-  }
-
-  raw(data: Uint8Array): void {
-    this.ensure(data.length);
-    this.buf.set(data, this.pos);
-    this.pos += data.length;
+export class RdbWriter extends ByteWriter {
+  constructor() {
+    super(4096);
   }
 
   /** rdbSaveLen */
@@ -104,9 +82,7 @@ export class RdbWriter {
 
   /** rdbSaveMillisecondTime: int64 little-endian. */
   millis(ms: number | bigint): void {
-    this.ensure(8);
-    this.buf.writeBigInt64LE(BigInt.asIntN(64, BigInt(ms)), this.pos);
-    this.pos += 8;
+    this.i64LE(BigInt.asIntN(64, BigInt(ms)));
   }
 
   /** A stream ID as the 16 big-endian bytes of its rax key. */
@@ -115,13 +91,6 @@ export class RdbWriter {
     this.buf.writeBigUInt64BE(ms, this.pos);
     this.buf.writeBigUInt64BE(seq, this.pos + 8);
     this.pos += 16;
-  }
-
-  /** The bytes written so far (a copy), and starts over. */
-  take(): Buffer {
-    const out = Buffer.from(this.buf.subarray(0, this.pos));
-    this.pos = 0;
-    return out;
   }
 }
 

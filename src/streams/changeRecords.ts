@@ -12,6 +12,7 @@
 // A later field goes at the end under a new version; decoders accept every version up to their own and give an
 // absent field its old meaning.
 
+import { ByteWriter } from '../util/byteWriter';
 import type { StreamId } from './streamId';
 import type { RefPolicy } from './references';
 import type { Stream, TrimSpec } from './stream';
@@ -100,58 +101,20 @@ export interface ChangeLog {
 
 // ---- writer / reader ---------------------------------------------------------------------------------------
 
-class Writer {
-  private buf = Buffer.allocUnsafe(64);
-  private p = 0;
-
-  private room(n: number): void {
-    if (this.p + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.p + n));
-    this.buf.copy(next, 0, 0, this.p);
-    this.buf = next;
-  }
-  u8(v: number): void {
-    this.room(1);
-    this.buf[this.p++] = v;
-  }
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32LE(v, this.p);
-    this.p += 4;
-  }
-  u64(v: bigint): void {
-    this.room(8);
-    this.buf.writeBigUInt64LE(v, this.p);
-    this.p += 8;
-  }
-  i64(v: bigint): void {
-    this.room(8);
-    this.buf.writeBigInt64LE(v, this.p);
-    this.p += 8;
-  }
-  f64(v: number): void {
-    this.room(8);
-    this.buf.writeDoubleLE(v, this.p);
-    this.p += 8;
-  }
+/** ByteWriter with the pieces of change records: IDs, ID lists and length-prefixed latin1 strings. */
+class Writer extends ByteWriter {
   id(id: StreamId): void {
-    this.u64(id.ms);
-    this.u64(id.seq);
+    this.u64LE(id.ms);
+    this.u64LE(id.seq);
   }
   ids(ids: readonly StreamId[]): void {
-    this.u32(ids.length);
+    this.u32LE(ids.length);
     for (const id of ids) this.id(id);
   }
   /** A latin1 (binary-safe) string as length-prefixed bytes. */
   text(s: string): void {
-    const n = Buffer.byteLength(s, 'latin1');
-    this.u32(n);
-    this.room(n);
-    this.buf.write(s, this.p, 'latin1');
-    this.p += n;
-  }
-  done(): Buffer {
-    return this.buf.subarray(0, this.p);
+    this.u32LE(Buffer.byteLength(s, 'latin1'));
+    this.latin1(s);
   }
 }
 
@@ -210,43 +173,51 @@ const FSYNC: readonly FsyncPolicy[] = ['always', 'everysec', 'no'];
 const NONE = -1;
 
 function writeOptional(w: Writer, v: number | null | undefined): void {
-  w.f64(v === null || v === undefined ? NONE : v);
+  w.f64LE(v === null || v === undefined ? NONE : v);
 }
 function readOptional(r: Reader): number | null {
   const v = r.f64();
   return v === NONE ? null : v;
 }
 
-/** The payload of `change` (its record type is change.type). */
+/** One writer for every change: a payload is copied into its log as soon as it is encoded. */
+const writer = new Writer();
+const WRITER_KEEP = 64 * 1024;
+
+/**
+ * The payload of `change` (its record type is change.type), as a view valid until the next encodeChange: the
+ * caller copies it (appendRecord does), so a delivery or an ack allocates no buffer of its own.
+ */
 export function encodeChange(change: StreamChange): Buffer {
-  const w = new Writer();
-  w.u8(VERSION);
+  const w = writer;
+  w.reset(WRITER_KEEP);
+  w.byte(VERSION);
   switch (change.type) {
     case ChangeType.DELETE:
-      w.u8(change.delref ? 1 : 0);
+      w.byte(change.delref ? 1 : 0);
       w.ids(change.ids);
       break;
     case ChangeType.TRIM: {
       const t = change.trim;
-      w.u8(t.strategy === 'maxlen' ? 0 : 1);
-      w.u8(POLICIES.indexOf(t.policy ?? 'keepref'));
-      if (t.strategy === 'maxlen') w.u64(BigInt(t.maxLen ?? 0));
+      w.byte(t.strategy === 'maxlen' ? 0 : 1);
+      w.byte(POLICIES.indexOf(t.policy ?? 'keepref'));
+      if (t.strategy === 'maxlen') w.u64LE(BigInt(t.maxLen ?? 0));
       else w.id(t.minId!);
       break;
     }
     case ChangeType.SETID:
       w.id(change.lastId);
-      w.u64(change.entriesAdded);
+      w.u64LE(change.entriesAdded);
       w.id(change.maxDeletedId);
       break;
     case ChangeType.SETTINGS: {
-      w.u8(change.idmp ? 1 : 0);
+      w.byte(change.idmp ? 1 : 0);
       if (change.idmp) {
         writeOptional(w, change.idmp.duration);
         writeOptional(w, change.idmp.maxsize);
       }
       const o = change.overrides;
-      w.u8(o?.appendfsync === undefined ? 255 : FSYNC.indexOf(o.appendfsync));
+      w.byte(o?.appendfsync === undefined ? 255 : FSYNC.indexOf(o.appendfsync));
       writeOptional(w, o?.maxage);
       writeOptional(w, o?.maxbytes);
       break;
@@ -255,13 +226,13 @@ export function encodeChange(change: StreamChange): Buffer {
       w.text(change.pid);
       w.text(change.iid);
       w.id(change.id);
-      w.f64(change.time);
+      w.f64LE(change.time);
       break;
     case ChangeType.GROUP_CREATE:
     case ChangeType.GROUP_SETID:
       w.text(change.group);
       w.id(change.lastId);
-      w.i64(change.entriesRead);
+      w.i64LE(change.entriesRead);
       break;
     case ChangeType.GROUP_DESTROY:
       w.text(change.group);
@@ -272,11 +243,11 @@ export function encodeChange(change: StreamChange): Buffer {
       w.text(change.group);
       w.text(change.consumer);
       if (change.type === ChangeType.CONSUMER_DELETE) break;
-      w.f64(change.time);
+      w.f64LE(change.time);
       if (change.type === ChangeType.CONSUMER_CREATE) break;
-      w.u8(change.noack ? 1 : 0);
+      w.byte(change.noack ? 1 : 0);
       w.id(change.lastId);
-      w.i64(change.entriesRead);
+      w.i64LE(change.entriesRead);
       w.ids(change.redelivered);
       break;
     case ChangeType.ACK:
@@ -285,21 +256,21 @@ export function encodeChange(change: StreamChange): Buffer {
       break;
     case ChangeType.CLAIM:
       w.text(change.group);
-      w.u8(change.consumer === null ? 0 : 1);
+      w.byte(change.consumer === null ? 0 : 1);
       if (change.consumer !== null) w.text(change.consumer);
-      w.f64(change.time);
-      w.u8(change.lastId === null ? 0 : 1);
+      w.f64LE(change.time);
+      w.byte(change.lastId === null ? 0 : 1);
       if (change.lastId !== null) w.id(change.lastId);
-      w.u32(change.nacks.length);
+      w.u32LE(change.nacks.length);
       for (const n of change.nacks) {
         w.id(n.id);
-        w.f64(n.deliveryTime);
-        w.u64(n.deliveryCount);
+        w.f64LE(n.deliveryTime);
+        w.u64LE(n.deliveryCount);
       }
       w.ids(change.dropped);
       break;
   }
-  return w.done();
+  return w.view();
 }
 
 /** Whether a record type is a typed change (decodeChange reads it). */

@@ -109,6 +109,15 @@ export function parseStrictId(arg: Buffer | string, missingSeq = 0n): StreamId {
   return parsed.id;
 }
 
+/**
+ * streamParseIntervalIDOrReply (XRANGE, XPENDING bounds): `(` makes the bound exclusive (then `-`/`+` are
+ * refused). Throws the stream ID error.
+ */
+export function parseIntervalId(text: string, missingSeq: bigint): { id: StreamId; exclusive: boolean } {
+  if (text.length > 1 && text.charCodeAt(0) === 0x28 /* ( */) return { id: parseStrictId(text.slice(1), missingSeq), exclusive: true };
+  return { id: parseId(text, missingSeq), exclusive: false };
+}
+
 /** streamParseIDOrReply: accepts `-` and `+`. Throws the stream ID error. */
 export function parseId(arg: Buffer | string, missingSeq = 0n): StreamId {
   const parsed = parseIdText(typeof arg === 'string' ? arg : arg.toString('latin1'), missingSeq);

@@ -8,6 +8,7 @@ import { keywordEquals, toInt64 } from './args';
 import { checkSinglePolicy, refPolicyOf } from './refPolicy';
 import type { RefPolicy } from '../streams/references';
 import { command, type CommandContext, type CommandSpec } from './types';
+import type { Request } from '../protocol/request';
 import { changeLog, recordTrim } from './changes';
 import { ChangeType } from '../streams/changeRecords';
 import type { Stream, TrimSpec } from '../streams/stream';
@@ -15,8 +16,23 @@ import { type ParsedId, type StreamId, MIN_ID, parseIdText, parseStrictId } from
 
 
 
-function isSingle(arg: Buffer, ch: number): boolean {
-  return arg.length === 1 && arg[0] === ch;
+/** Whether argument i is the single byte `ch`. */
+function isSingle(req: Request, i: number, ch: number): boolean {
+  return req.length(i) === 1 && req.byte(i, 0) === ch;
+}
+
+/** Whether argument i starts as only an XADD ID can: `*` alone, or a digit. */
+function isIdStart(req: Request, i: number): boolean {
+  if (req.length(i) === 0) return false;
+  const first = req.byte(i, 0);
+  return (first === 0x2a /* * */ && req.length(i) === 1) || (first >= 0x30 && first <= 0x39);
+}
+
+/** XADD's explicit ID (`ms-seq`, `ms`, or `ms-*`), or the stream ID error. */
+function parseXaddId(text: string): ParsedId {
+  const parsed = parseIdText(text, 0n, { strict: true, allowSeqStar: true });
+  if (parsed === null) throw new CommandError(Err.invalidStreamId);
+  return parsed;
 }
 
 /** XADD IDMP pid iid / IDMPAUTO pid (Redis 8.6); `iid` null for IDMPAUTO (derived from the fields). */
@@ -35,9 +51,12 @@ interface AddTrimArgs {
   idPos: number;
 }
 
-/** streamParseAddOrTrimArgsOrReply: options from args[2] on, for XADD (`xadd`) or XTRIM. */
+/**
+ * streamParseAddOrTrimArgsOrReply: options from argument 2 on, for XADD (`xadd`) or XTRIM, read from the
+ * request in place (a Buffer view only for an option value parsed as an integer or a policy word).
+ */
 function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
-  const args = ctx.args;
+  const req = ctx.request;
   let strategy: 'maxlen' | 'minid' | null = null;
   let approx = false;
   let maxLen = 0n;
@@ -49,58 +68,57 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
   let idmp: IdmpArgs | null = null;
   let id: ParsedId | null = null;
   let i = 2;
-  for (; i < args.length; i++) {
-    const more = args.length - 1 - i;
-    const opt = args[i];
+  for (; i < req.argc; i++) {
+    const more = req.argc - 1 - i;
     let named: RefPolicy | null;
-    if (xadd && isSingle(opt, 0x2a /* * */)) {
+    if (xadd && isIdStart(req, i)) {
+      // XADD's ID is the first argument that is no option; no option starts with `*` or a digit, so such an
+      // argument is the ID without trying every keyword (most XADDs have no option at all).
+      if (!isSingle(req, i, 0x2a /* * */)) id = parseXaddId(req.latin1(i));
       break;
-    } else if ((keywordEquals(opt, 'MAXLEN') || keywordEquals(opt, 'MINID')) && more > 0) {
-      const isMaxLen = opt.length === 6;
+    } else if ((req.keyword(i, 'MAXLEN') || req.keyword(i, 'MINID')) && more > 0) {
+      const isMaxLen = req.length(i) === 6;
       if (strategy !== null) throw new CommandError(WriteErr.maxlenAndMinid);
       approx = false;
-      const next = args[i + 1];
-      if (more >= 2 && isSingle(next, 0x7e /* ~ */)) {
+      if (more >= 2 && isSingle(req, i + 1, 0x7e /* ~ */)) {
         approx = true;
         i++;
-      } else if (more >= 2 && isSingle(next, 0x3d /* = */)) {
+      } else if (more >= 2 && isSingle(req, i + 1, 0x3d /* = */)) {
         i++;
       }
       if (isMaxLen) {
-        maxLen = toInt64(args[i + 1]);
+        maxLen = toInt64(req.view(i + 1));
         if (maxLen < 0n) throw new CommandError(WriteErr.maxlenNegative);
         strategy = 'maxlen';
       } else {
-        minId = parseStrictId(args[i + 1]);
+        minId = parseStrictId(req.latin1(i + 1));
         strategy = 'minid';
       }
       i++;
-    } else if (keywordEquals(opt, 'LIMIT') && more > 0) {
-      limit = toInt64(args[i + 1]);
+    } else if (req.keyword(i, 'LIMIT') && more > 0) {
+      limit = toInt64(req.view(i + 1));
       if (limit < 0n) throw new CommandError(WriteErr.limitNegative);
       limitGiven = true;
       i++;
-    } else if (xadd && keywordEquals(opt, 'NOMKSTREAM')) {
+    } else if (xadd && req.keyword(i, 'NOMKSTREAM')) {
       noMkStream = true;
-    } else if ((named = refPolicyOf(opt)) !== null) {
+    } else if ((named = refPolicyOf(req.view(i))) !== null) {
       checkSinglePolicy(policy);
       policy = named;
-    } else if (xadd && keywordEquals(opt, 'IDMP') && more >= 2) {
+    } else if (xadd && req.keyword(i, 'IDMP') && more >= 2) {
       if (idmp !== null) throw new CommandError(IdmpErr.twice);
-      if (args[i + 1].length === 0) throw new CommandError(IdmpErr.emptyPid);
-      if (args[i + 2].length === 0) throw new CommandError(IdmpErr.emptyIid);
-      idmp = { pid: latin1(args[i + 1]), iid: latin1(args[i + 2]) };
+      if (req.length(i + 1) === 0) throw new CommandError(IdmpErr.emptyPid);
+      if (req.length(i + 2) === 0) throw new CommandError(IdmpErr.emptyIid);
+      idmp = { pid: req.latin1(i + 1), iid: req.latin1(i + 2) };
       i += 2;
-    } else if (xadd && keywordEquals(opt, 'IDMPAUTO') && more >= 1) {
+    } else if (xadd && req.keyword(i, 'IDMPAUTO') && more >= 1) {
       if (idmp !== null) throw new CommandError(IdmpErr.twice);
-      if (args[i + 1].length === 0) throw new CommandError(IdmpErr.emptyAutoPid);
-      idmp = { pid: latin1(args[i + 1]), iid: null };
+      if (req.length(i + 1) === 0) throw new CommandError(IdmpErr.emptyAutoPid);
+      idmp = { pid: req.latin1(i + 1), iid: null };
       i += 1;
     } else if (xadd) {
       // Not an option: it must be the ID.
-      const parsed = parseIdText(opt.toString('latin1'), 0n, { strict: true, allowSeqStar: true });
-      if (parsed === null) throw new CommandError(Err.invalidStreamId);
-      id = parsed;
+      id = parseXaddId(req.latin1(i));
       break;
     } else {
       throw new CommandError(Err.syntax);
@@ -136,32 +154,11 @@ function latin1(arg: Buffer): string {
   return arg.toString('latin1');
 }
 
-/** `XADD key * ...` without options: what parseAddOrTrim would find, shared (nothing to allocate). */
-const STAR_ID_FIRST: AddTrimArgs = Object.freeze({ trim: null, noMkStream: false, idmp: null, id: null, idPos: 2 });
-
-/**
- * XADD's options and ID. Most XADDs name the ID first (`*` or digits: no option starts with either), so there is
- * nothing to parse but the ID, read from the request in place; anything else goes through parseAddOrTrim.
- */
-function parseXadd(ctx: CommandContext): AddTrimArgs {
-  const req = ctx.request;
-  if (req.argc > 2 && req.length(2) > 0) {
-    const first = req.byte(2, 0);
-    if (first === 0x2a /* * */ && req.length(2) === 1) return STAR_ID_FIRST;
-    if (first >= 0x30 && first <= 0x39) {
-      const id = parseIdText(req.latin1(2), 0n, { strict: true, allowSeqStar: true });
-      if (id === null) throw new CommandError(Err.invalidStreamId);
-      return { trim: null, noMkStream: false, idmp: null, id, idPos: 2 };
-    }
-  }
-  return parseAddOrTrim(ctx, true);
-}
-
 // ---------------------------------------------------------------------------------------------------------
 
 function xadd(ctx: CommandContext): void {
   const req = ctx.request;
-  const parsed = parseXadd(ctx);
+  const parsed = parseAddOrTrim(ctx, true);
   const fieldPos = parsed.idPos + 1;
   const pairsLen = req.argc - fieldPos;
   if (pairsLen < 2 || pairsLen % 2 === 1) throw new CommandError(Err.wrongArity('xadd'));
@@ -234,7 +231,7 @@ function xdel(ctx: CommandContext): void {
 
 function xtrim(ctx: CommandContext): void {
   const parsed = parseAddOrTrim(ctx, false);
-  const key = latin1(ctx.args[1]);
+  const key = ctx.request.latin1(1);
   const stream = ctx.db.get(key);
   if (!stream) {
     ctx.reply.integer(0);

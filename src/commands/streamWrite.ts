@@ -147,8 +147,12 @@ function parseAddOrTrim(ctx: CommandContext, xadd: boolean): AddTrimArgs {
       ...(policy !== null && policy !== 'keepref' ? { policy } : {}),
     };
   }
+  // `XADD key * ...`, nothing else given: one shared value rather than an object per XADD.
+  if (trim === null && !noMkStream && idmp === null && id === null && i === 2) return STAR_ID_FIRST;
   return { trim, noMkStream, idmp, id, idPos: i };
 }
+
+const STAR_ID_FIRST: AddTrimArgs = Object.freeze({ trim: null, noMkStream: false, idmp: null, id: null, idPos: 2 });
 
 function latin1(arg: Buffer): string {
   return arg.toString('latin1');

@@ -7,13 +7,11 @@
 // whenever its slot is open (migrating or importing), so keys can move freely; a key a MIGRATE is sending right
 // now is neither here nor there yet, so requests on it are retried (TRYAGAIN) too.
 
+import { sameBytes } from '../util/bytes';
 import { ClusterErr } from '../errors';
 import { keyHashSlot } from './keySlot';
 import type { ClusterNode, Topology } from './topology';
 
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  return a.length === b.length && a.equals(b);
-}
 
 /**
  * The error reply redirecting a request whose key arguments are `keyLists` (one list per command: EXEC checks

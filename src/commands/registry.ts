@@ -1,6 +1,7 @@
 // Indexes command specs by name and resolves a request to its spec (or subcommand spec) with Redis's
 // unknown-command, unknown-subcommand and arity errors. The only place arity is checked.
 
+import { sameBytes } from '../util/bytes';
 import { CommandError, Err } from '../errors';
 import { keywordEquals } from './args';
 import type { CommandSpec } from './types';
@@ -63,12 +64,6 @@ function nameSlot(name: Buffer): number {
   return slotOf(name.length, name[0], name[name.length - 1]);
 }
 
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /**
  * The key arguments of a request for `spec`: those its `keys` function finds (MIGRATE), else its declared key range (COMMAND INFO's first key, last key, step),

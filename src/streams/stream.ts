@@ -3,6 +3,7 @@
 // an EntryIndex of typed arrays; a NodeTable models Redis's listpack nodes so approximate trimming, node counts
 // and node boundaries are exactly Redis 7.0's. ID generation, XDEL, trimming and XSETID follow t_stream.c 7.0.
 
+import { sameBytes } from '../util/bytes';
 import { CommandError, Err, StreamErr } from '../errors';
 import { u64ToSafeNumber } from '../util/u64';
 
@@ -78,13 +79,6 @@ export interface StreamState {
 }
 
 /** Buffer equality; short field names (the usual case) are compared in JS, without a native call each. */
-function sameBytes(a: Buffer, b: Buffer): boolean {
-  const n = a.length;
-  if (n !== b.length) return false;
-  if (n > 32) return a.equals(b);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Bytes of an entry's fields and values (what XADD bounds and MAXBYTES retention counts). */
 function elementBytesOf(fields: readonly Buffer[]): number {

@@ -24,3 +24,12 @@ export function copyBytes(target: Uint8Array, at: number, source: Uint8Array, st
   // A plain Uint8Array view: Buffer#subarray goes through the species lookup.
   target.set(start === 0 && end === source.length ? source : new Uint8Array(source.buffer, source.byteOffset + start, n), at);
 }
+
+/** Whether a and b hold the same bytes: short ones compared in a loop, longer ones by one native compare. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  const n = a.length;
+  if (n !== b.length) return false;
+  if (n > 32) return Buffer.compare(a, b) === 0;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
